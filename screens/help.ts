@@ -1,0 +1,24 @@
+import { KEYMAP } from '../src/keys/keymap.js';
+import { paint } from '../themes/tokens.js';
+import { fit } from '../widgets/primitives/text.js';
+import type { ScreenDef } from './types.js';
+
+export const helpScreen: ScreenDef = {
+  id: 'help',
+  title: 'Help',
+  sources: [],
+  panels(ctx) {
+    return [{
+      id: 'help.keys', title: 'Keys',
+      body: (w) => ({
+        lines: [
+          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + b.description, w)),
+          '',
+          paint(ctx.theme, 'muted', fit('Glyphs: ✓ ok  ▲ warning  ✖ critical/error  ? unavailable  … waiting  ❄ frozen. Unknown values show as —.', w)),
+          paint(ctx.theme, 'muted', fit('Headless: sov status [--json] [--require nvidia,zfs] [--demo]. Docs: docs/keys.md.', w)),
+        ],
+      }),
+    }];
+  },
+  layout(ctx, [keys], draw) { return draw(keys!, ctx.cols, ctx.rows); },
+};

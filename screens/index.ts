@@ -1,0 +1,12 @@
+import type { ScreenId } from '../src/store/types.js';
+import { gpuScreen } from './gpu.js';
+import { helpScreen } from './help.js';
+import { numaScreen } from './numa.js';
+import { overview } from './overview.js';
+import { storageScreen } from './storage.js';
+import type { ScreenDef } from './types.js';
+
+export const SCREENS: Record<ScreenId, ScreenDef> = {
+  overview, gpu: gpuScreen, storage: storageScreen, numa: numaScreen, help: helpScreen,
+};
+export const SCREEN_ORDER: ScreenId[] = ['overview', 'gpu', 'storage', 'numa', 'help'];

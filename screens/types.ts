@@ -1,0 +1,45 @@
+import type { Sample, SourceId } from '../backends/types.js';
+import type { History, Samples, ScreenId } from '../src/store/types.js';
+import type { Theme } from '../themes/tokens.js';
+
+export interface ScreenCtx {
+  samples: Samples;
+  history: History;
+  theme: Theme;
+  /** the area the screen may draw in */
+  cols: number;
+  rows: number;
+  now: number;
+  /** a source older than this is drawn as stale */
+  staleMs: number;
+  focusId?: string;
+  scroll: Record<string, number>;
+  filter: string;
+}
+
+export interface PanelBody { lines: string[]; badge?: string }
+
+export interface PanelSpec {
+  id: string;
+  title: string;
+  /** drawn on demand with the inner size the layout gives it */
+  body(innerW: number, innerH: number): PanelBody;
+  /** enter on this panel in the overview opens this screen */
+  drillTo?: ScreenId;
+}
+
+/** Draws a panel at a given size; the screen host supplies focus, scroll and crash containment. */
+export type DrawPanel = (spec: PanelSpec, w: number, h: number) => string[];
+
+export interface ScreenDef {
+  id: ScreenId;
+  title: string;
+  /** the sources this screen shows: sampled at full rate while it is on screen */
+  sources: SourceId[];
+  /** panels in focus order */
+  panels(ctx: ScreenCtx): PanelSpec[];
+  /** arranges the panels in ctx.cols × ctx.rows, exactly ctx.rows lines */
+  layout(ctx: ScreenCtx, panels: PanelSpec[], draw: DrawPanel): string[];
+}
+
+export type AnySample = Sample<unknown>;

@@ -1,0 +1,76 @@
+import { parseArgs } from 'node:util';
+import type { SourceId } from '../../backends/types.js';
+import type { ThemeName } from '../store/types.js';
+
+export interface Options {
+  command: 'tui' | 'status' | 'help' | 'version';
+  demo: boolean;
+  readOnly: boolean;
+  json: boolean;
+  require: SourceId[];
+  intervalMs: number;
+  demoSpeed: number;
+  theme?: ThemeName;
+}
+
+export const USAGE = `sov — the sovereign AI box cockpit
+
+usage:
+  sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color] [--interval-ms N]
+  sov status [--json] [--require nvidia,numa,system,zfs] [--demo]
+
+options:
+  --demo            a simulated OMNI-class box (2 GPUs, 4 NUMA nodes, ZFS with a resilver) instead of this machine
+  --read-only       a monitor: no action can change anything (for a pinned tmux pane)
+  --json            headless output as one JSON document (schema 1)
+  --require LIST    exit 2 when any of these sources is not ok
+  --interval-ms N   refresh interval (default 1000)
+  --theme NAME      start with this theme (NO_COLOR in the environment selects no-color)
+  --demo-speed X    run the demo clock X times faster (benchmarks)
+
+exit codes: 0 ok · 2 a required source is not ok, or bad arguments`;
+
+export class UsageError extends Error {}
+
+const SOURCES: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
+const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color'];
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' },
+        help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const v = parsed.values;
+  const [cmd, ...rest] = parsed.positionals;
+  if (rest.length) throw new UsageError(`unexpected argument: ${rest[0]}`);
+  if (cmd !== undefined && cmd !== 'status') throw new UsageError(`unknown command: ${cmd}`);
+  const num = (name: string, raw: string | undefined, def: number, min: number) => {
+    if (raw === undefined) return def;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} wants a number ≥ ${min}, got "${raw}"`);
+    return n;
+  };
+  const require = (v.require ?? '').split(',').map((x) => x.trim()).filter(Boolean);
+  for (const r of require) if (!SOURCES.includes(r as SourceId)) throw new UsageError(`--require: unknown source "${r}" (known: ${SOURCES.join(', ')})`);
+  if (v.theme !== undefined && !THEMES.includes(v.theme as ThemeName)) throw new UsageError(`--theme: unknown theme "${v.theme}" (known: ${THEMES.join(', ')})`);
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return {
+    command: v.help ? 'help' : v.version ? 'version' : cmd === 'status' ? 'status' : 'tui',
+    demo: v.demo ?? false,
+    readOnly: v['read-only'] ?? false,
+    json: v.json ?? false,
+    require: require as SourceId[],
+    intervalMs: num('interval-ms', v['interval-ms'], 1000, 1),
+    demoSpeed: num('demo-speed', v['demo-speed'], 1, 0.001),
+    theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : undefined),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Every key sov answers to, declared once. The input handler, the help screen and docs/keys.md all come from here.
+ * Tiers (DESIGN.md §5): T0 read-only … T3 destructive; `--read-only` disables T1–T3 everywhere.
+ */
+export type Tier = 'T0' | 'T1' | 'T2' | 'T3';
+
+export interface KeyBinding {
+  id: string;
+  /** key names as the input layer reports them: 'q', 'tab', 'shift+tab', 'up', 'enter', 'escape', 'ctrl+c' */
+  keys: string[];
+  title: string;
+  description: string;
+  tier: Tier;
+  group: 'screens' | 'navigate' | 'view' | 'app';
+}
+
+export const KEYMAP: KeyBinding[] = [
+  { id: 'screen.overview', keys: ['1'], title: 'Overview', description: 'GPUs, host, NUMA and ZFS at a glance', tier: 'T0', group: 'screens' },
+  { id: 'screen.gpu', keys: ['2'], title: 'GPU', description: 'every GPU in detail: history, PCIe, ECC, processes', tier: 'T0', group: 'screens' },
+  { id: 'screen.storage', keys: ['3'], title: 'Storage', description: 'ZFS pools, vdev trees, scrub/resilver, ARC, datasets and lints', tier: 'T0', group: 'screens' },
+  { id: 'screen.numa', keys: ['4'], title: 'NUMA/Host', description: 'NUMA nodes and distances, CPU cores, disks, network', tier: 'T0', group: 'screens' },
+  { id: 'screen.help', keys: ['5', '?'], title: 'Help', description: 'this list of keys', tier: 'T0', group: 'screens' },
+  { id: 'focus.next', keys: ['tab'], title: 'Next panel', description: 'move focus to the next panel', tier: 'T0', group: 'navigate' },
+  { id: 'focus.prev', keys: ['shift+tab'], title: 'Previous panel', description: 'move focus to the previous panel', tier: 'T0', group: 'navigate' },
+  { id: 'scroll.down', keys: ['j', 'down'], title: 'Scroll down', description: 'scroll the focused panel down a line', tier: 'T0', group: 'navigate' },
+  { id: 'scroll.up', keys: ['k', 'up'], title: 'Scroll up', description: 'scroll the focused panel up a line', tier: 'T0', group: 'navigate' },
+  { id: 'scroll.pageDown', keys: ['pagedown', 'space'], title: 'Page down', description: 'scroll the focused panel down a page', tier: 'T0', group: 'navigate' },
+  { id: 'scroll.pageUp', keys: ['pageup'], title: 'Page up', description: 'scroll the focused panel up a page', tier: 'T0', group: 'navigate' },
+  { id: 'drill', keys: ['enter'], title: 'Drill in', description: 'open the focused panel: its screen from the overview, full size elsewhere', tier: 'T0', group: 'navigate' },
+  { id: 'back', keys: ['escape'], title: 'Back', description: 'leave the full-size panel, clear the filter', tier: 'T0', group: 'navigate' },
+  { id: 'filter', keys: ['/'], title: 'Filter', description: 'filter rows (processes, vdevs, datasets, cores) by text; enter keeps it, esc clears', tier: 'T0', group: 'view' },
+  { id: 'freeze', keys: ['f'], title: 'Freeze', description: 'hold the picture still; sampling and history go on behind it', tier: 'T0', group: 'view' },
+  { id: 'refresh', keys: ['r'], title: 'Refresh now', description: 'sample every source now', tier: 'T0', group: 'view' },
+  { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color', tier: 'T0', group: 'view' },
+  { id: 'quit', keys: ['q', 'ctrl+c'], title: 'Quit', description: 'leave sov (engines and jobs are never stopped by quitting)', tier: 'T0', group: 'app' },
+];
+
+export function bindingFor(key: string): KeyBinding | undefined {
+  return KEYMAP.find((b) => b.keys.includes(key));
+}
+
+/** Whether a binding may run now; otherwise the reason the status line shows. */
+export function allowed(b: KeyBinding, readOnly: boolean): true | string {
+  return readOnly && b.tier !== 'T0' ? `${b.title} is disabled: sov runs --read-only` : true;
+}
+
+/** docs/keys.md, generated from KEYMAP (`npm run docs:keys`); a test checks it is fresh. */
+export function keysMarkdown(): string {
+  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'app'];
+  const lines = ['# sov keys', '', 'Generated from `src/keys/keymap.ts` by `npm run docs:keys`. Do not edit by hand.', ''];
+  for (const g of groups) {
+    lines.push(`## ${g[0]!.toUpperCase()}${g.slice(1)}`, '', '| keys | action | what it does | tier |', '|---|---|---|---|');
+    for (const b of KEYMAP.filter((x) => x.group === g)) lines.push(`| ${b.keys.map((k) => `\`${k}\``).join(' ')} | ${b.title} | ${b.description} | ${b.tier} |`);
+    lines.push('');
+  }
+  return lines.join('\n');
+}

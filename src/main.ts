@@ -1,0 +1,34 @@
+// React must see NODE_ENV=production before it loads: its development build records a performance.measure()
+// per render and never clears them (RSS grows ~1 GB/hour at 1 render/s). The bundle also defines it at build time.
+process.env.NODE_ENV = 'production';
+
+import { parseOptions, UsageError, USAGE } from './app/options.js';
+
+async function main(): Promise<number> {
+  let o;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`sov: ${e.message}\n\n${USAGE}\n`); return 2; }
+    throw e;
+  }
+  if (o.command === 'help') { process.stdout.write(USAGE + '\n'); return 0; }
+  if (o.command === 'version') { process.stdout.write('sov 0.1.0\n'); return 0; }
+  if (o.command === 'status') {
+    const { runStatus } = await import('./cli/status.js');
+    return runStatus(o);
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    process.stderr.write('sov: the cockpit needs a terminal; for scripts use `sov status [--json]`\n');
+    return 2;
+  }
+  const { runTui } = await import('./app/run.js');
+  const code = await runTui(o);
+  // the terminal is restored; end now rather than wait for stray handles (stdin, child streams)
+  process.exit(code);
+}
+
+main().then((code) => { process.exitCode = code; }, (e: unknown) => {
+  process.stderr.write(`sov: ${(e as Error)?.stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});

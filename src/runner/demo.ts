@@ -1,0 +1,74 @@
+import type { Runner, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
+import type { DemoScript, DemoVars } from '../../fixtures/demo/types.js';
+
+export interface DemoRunnerOptions {
+  host?: string;
+  /** demo seconds per real second (the soak bench ages the box fast) */
+  speed?: number;
+  /** real clock, injectable for tests */
+  clock?: () => number;
+}
+
+const key = (argv: string[]) => argv.join('\u0000');
+
+/** Fills {{name}} placeholders; an unknown name stays visible as `{{name}}` so a broken template is obvious. */
+export function fillTemplate(template: string, vars: DemoVars): string {
+  return template.replace(/\{\{([a-zA-Z0-9_]+)\}\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+/**
+ * Serves a DemoScript's recorded outputs to the real backends: the demo box runs exactly the code a real box does.
+ * A command the script does not know answers like a missing program, loudly, so a backend/demo mismatch shows.
+ */
+export function createDemoRunner(script: DemoScript, opts: DemoRunnerOptions = {}): Runner {
+  const clock = opts.clock ?? Date.now;
+  const speed = opts.speed ?? 1;
+  const started = clock();
+  const tSec = () => ((clock() - started) * speed) / 1000;
+  const commands = new Map(script.commands.map((c) => [key(c.argv), c]));
+  const streams = new Map(script.streams.map((s) => [key(s.argv), s]));
+  const files = new Map(script.files.map((f) => [f.path, f.content]));
+  const dirs = new Map(script.dirs.map((d) => [d.path, d.entries]));
+  const vars = () => script.vars(tSec());
+
+  return {
+    host: opts.host ?? 'omni (demo)',
+    async run(argv: string[]): Promise<RunResult> {
+      const c = commands.get(key(argv));
+      if (!c) {
+        return { argv, exitCode: 127, stdout: '', stderr: `demo box: no recorded output for ${argv.join(' ')}`, timedOut: false, notFound: false };
+      }
+      const v = vars();
+      return { argv, exitCode: c.exitCode ?? 0, stdout: fillTemplate(c.stdout, v), stderr: fillTemplate(c.stderr ?? '', v), timedOut: false, notFound: false };
+    },
+    stream(argv: string[], o: StreamOptions): StreamHandle {
+      const s = streams.get(key(argv));
+      if (!s) {
+        const t = setTimeout(() => o.onExit({ exitCode: 127, stderr: `demo box: no recorded stream for ${argv.join(' ')}`, notFound: false }), 0);
+        return { stop: () => clearTimeout(t) };
+      }
+      const emit = () => { for (const line of fillTemplate(s.lines, vars()).split('\n')) if (line) o.onLine(line); };
+      const first = setTimeout(emit, 0);
+      const every = setInterval(emit, Math.max(1, s.intervalMs / speed));
+      every.unref?.();
+      return { stop: () => { clearTimeout(first); clearInterval(every); } };
+    },
+    async readFile(path: string) {
+      const f = files.get(path);
+      return f === undefined ? undefined : fillTemplate(f, vars());
+    },
+    async listDir(path: string) { return dirs.get(path); },
+    now: () => started + tSec() * 1000,
+  };
+}
+
+/** Merges per-source demo scripts into one box. */
+export function mergeDemoScripts(...parts: DemoScript[]): DemoScript {
+  return {
+    commands: parts.flatMap((p) => p.commands),
+    streams: parts.flatMap((p) => p.streams),
+    files: parts.flatMap((p) => p.files),
+    dirs: parts.flatMap((p) => p.dirs),
+    vars: (t) => Object.assign({}, ...parts.map((p) => p.vars(t))) as DemoVars,
+  };
+}

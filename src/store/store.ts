@@ -1,0 +1,69 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { Attempt, Sample, SourceId } from '../../backends/types.js';
+import { emptyHistory, emptySamples, nextSample, recordHistory } from './sample.js';
+
+export { emptySamples, nextSample, recordHistory };
+import type { AppState, AttemptBatch, HostState, Samples, ScreenId, ThemeName, UiState } from './types.js';
+
+export function newHost(host: string): HostState {
+  return { host, samples: emptySamples(), history: emptyHistory(), ticks: 0 };
+}
+
+export const SOURCE_IDS: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
+
+export interface Actions {
+  /** one batch per data tick → one render */
+  ingest(host: string, batch: AttemptBatch, at: number): void;
+  setTerm(cols: number, rows: number): void;
+  setScreen(screen: ScreenId): void;
+  setFocus(focus: number): void;
+  setZoom(panel: string | undefined): void;
+  scrollBy(panel: string, delta: number): void;
+  setFilter(filter: string, editing: boolean): void;
+  toggleFreeze(at: number): void;
+  setTheme(theme: ThemeName): void;
+  say(text: string, at: number): void;
+}
+
+export type Store = StoreApi<AppState & Actions>;
+
+export function createAppStore(init: { host: string; cols?: number; rows?: number; theme?: ThemeName; readOnly?: boolean }): Store {
+  const ui: UiState = { screen: 'overview', focus: 0, scroll: {}, filter: '', filterEditing: false, theme: init.theme ?? 'dark', readOnly: init.readOnly ?? false };
+  return createStore<AppState & Actions>()((set, get) => ({
+    current: init.host,
+    hosts: { [init.host]: newHost(init.host) },
+    ui,
+    term: { cols: init.cols ?? 80, rows: init.rows ?? 24 },
+    ingest(host, batch, at) {
+      const prev = get().hosts[host] ?? newHost(host);
+      const samples = { ...prev.samples };
+      for (const id of SOURCE_IDS) {
+        const a = batch[id];
+        if (a) (samples as Record<SourceId, Sample<unknown>>)[id] = nextSample(prev.samples[id] as Sample<unknown>, a as Attempt<unknown>, at, a.tookMs);
+      }
+      recordHistory(prev.history, samples);
+      set({ hosts: { ...get().hosts, [host]: { ...prev, samples, ticks: prev.ticks + 1 } } });
+    },
+    setTerm: (cols, rows) => set({ term: { cols, rows } }),
+    setScreen: (screen) => set({ ui: { ...get().ui, screen, focus: 0, zoomed: undefined } }),
+    setZoom: (zoomed) => set({ ui: { ...get().ui, zoomed } }),
+    setFocus: (focus) => set({ ui: { ...get().ui, focus } }),
+    scrollBy(panel, delta) {
+      const cur = get().ui.scroll[panel] ?? 0;
+      set({ ui: { ...get().ui, scroll: { ...get().ui.scroll, [panel]: Math.max(0, cur + delta) } } });
+    },
+    setFilter: (filter, filterEditing) => set({ ui: { ...get().ui, filter, filterEditing } }),
+    toggleFreeze(at) {
+      const { ui, hosts, current } = get();
+      const host = hosts[current];
+      set({ ui: { ...ui, frozen: ui.frozen || !host ? undefined : { at, samples: host.samples } } });
+    },
+    setTheme: (theme) => set({ ui: { ...get().ui, theme } }),
+    say: (text, at) => set({ ui: { ...get().ui, message: { text, at } } }),
+  }));
+}
+
+/** What the screens draw: the frozen copy while frozen, else the live samples. */
+export function viewSamples(s: AppState): Samples {
+  return s.ui.frozen?.samples ?? s.hosts[s.current]?.samples ?? emptySamples();
+}

@@ -1,0 +1,54 @@
+import type { Attempt, Sample, SourceId } from '../../backends/types.js';
+import type { NvidiaData } from '../../backends/nvidia/types.js';
+import type { NumaData } from '../../backends/numa/types.js';
+import type { SystemData } from '../../backends/system/types.js';
+import type { ZfsData } from '../../backends/zfs/types.js';
+import type { Ring } from './ring.js';
+
+export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData }
+export type Samples = { [K in SourceId]: Sample<SourceData[K]> };
+export type AttemptBatch = Partial<{ [K in SourceId]: Attempt<SourceData[K]> & { tookMs?: number } }>;
+
+export interface GpuHistory { util: Ring; mem: Ring; power: Ring; temp: Ring }
+export interface History {
+  gpus: Record<string, GpuHistory>;
+  cpu: Ring;
+  mem: Ring;
+}
+
+export interface HostState {
+  host: string;
+  samples: Samples;
+  history: History;
+  /** increments on every ingest: one render per data tick */
+  ticks: number;
+}
+
+export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help';
+export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'no-color';
+
+export interface UiState {
+  screen: ScreenId;
+  /** index of the focused panel on the current screen */
+  focus: number;
+  /** scroll offset per panel id */
+  scroll: Record<string, number>;
+  /** the row filter, applied to tables on the current screen */
+  filter: string;
+  filterEditing: boolean;
+  /** a panel shown full size (enter), by panel id */
+  zoomed?: string;
+  /** a frozen copy of the samples that the view shows until unfrozen; sampling goes on behind it */
+  frozen?: { at: number; samples: Samples };
+  theme: ThemeName;
+  /** the status line: a key that is disabled says why here */
+  message?: { text: string; at: number };
+  readOnly: boolean;
+}
+
+export interface AppState {
+  current: string;
+  hosts: Record<string, HostState>;
+  ui: UiState;
+  term: { cols: number; rows: number };
+}

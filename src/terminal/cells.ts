@@ -1,0 +1,285 @@
+// Pure: one Ink frame (SGR-coloured lines joined by '\n') → a fixed cols×rows grid of cells.
+// Extra lines/columns are clipped, missing ones padded with blanks; wide characters take two cells (the second is a
+// width-0 continuation); zero-width characters join the previous cell; every escape sequence other than SGR is
+// dropped (a safety net: text from outside should already be stripped before it is drawn).
+import stringWidth from 'string-width';
+
+export interface Cell {
+  /** The grapheme drawn here; '' for the right half of a wide character. */
+  ch: string;
+  /** 1 for a normal cell, 2 for a wide character, 0 for its continuation. */
+  width: 0 | 1 | 2;
+  /** Canonical SGR parameters ('' = default), e.g. '1;38;5;196'. Equal strings mean equal looks. */
+  style: string;
+}
+
+export interface Grid {
+  cols: number;
+  rows: number;
+  /** Row-major, length cols × rows. */
+  cells: Cell[];
+}
+
+export const BLANK_STYLE = '';
+
+export function blankCell(style = BLANK_STYLE): Cell {
+  return { ch: ' ', width: 1, style };
+}
+
+const BLANK: Cell = Object.freeze(blankCell());
+
+/** A grid of blanks. Cells are never mutated in place (they are replaced), so blanks share one object. */
+export function blankGrid(cols: number, rows: number): Grid {
+  return { cols, rows, cells: new Array<Cell>(Math.max(0, cols * rows)).fill(BLANK) };
+}
+
+export function cellAt(grid: Grid, row: number, col: number): Cell {
+  return grid.cells[row * grid.cols + col]!;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// SGR state
+
+export interface SgrState {
+  /** Attribute codes that are on (1 bold, 2 dim, 3 italic, 4 underline, 5 blink, 7 inverse, 8 hidden, 9 strike, 53 overline). */
+  attrs: Set<number>;
+  fg?: string;
+  bg?: string;
+  ul?: string;
+}
+
+const ATTR_ORDER = [1, 2, 3, 4, 5, 7, 8, 9, 53] as const;
+/** Codes that switch attributes off, and which attributes each one clears. */
+const ATTR_OFF: Record<number, number[]> = { 21: [1], 22: [1, 2], 23: [3], 24: [4], 25: [5], 27: [7], 28: [8], 29: [9], 55: [53] };
+
+function newState(): SgrState {
+  return { attrs: new Set() };
+}
+
+export function styleKey(s: SgrState): string {
+  const parts: string[] = [];
+  for (const a of ATTR_ORDER) if (s.attrs.has(a)) parts.push(String(a));
+  if (s.fg !== undefined) parts.push(s.fg);
+  if (s.bg !== undefined) parts.push(s.bg);
+  if (s.ul !== undefined) parts.push(s.ul);
+  return parts.join(';');
+}
+
+/** Reads an extended colour (38/48/58 ; 5 ; n  or  ; 2 ; r ; g ; b) starting at params[i]; returns it and how many params it used. */
+function extendedColour(params: number[], i: number): { value?: string; used: number } {
+  const base = params[i]!;
+  const mode = params[i + 1];
+  if (mode === 5 && params[i + 2] !== undefined) return { value: `${base};5;${params[i + 2]}`, used: 3 };
+  if (mode === 2 && params[i + 4] !== undefined) {
+    return { value: `${base};2;${params[i + 2]};${params[i + 3]};${params[i + 4]}`, used: 5 };
+  }
+  return { used: params.length - i }; // malformed: ignore the rest, as terminals do
+}
+
+/** Applies one SGR parameter string (what sits between ESC[ and m) to the state. */
+export function applySgr(state: SgrState, paramText: string): void {
+  // Colon sub-parameters (38:2::r:g:b, 4:3) are rare in Ink output; treat ':' like ';' and drop empty fields.
+  const params = paramText === '' ? [0] : paramText.split(/[;:]/).filter((p) => p !== '').map(Number);
+  if (params.length === 0) params.push(0);
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i]!;
+    if (!Number.isFinite(p)) continue;
+    if (p === 0) {
+      state.attrs.clear();
+      state.fg = state.bg = state.ul = undefined;
+    } else if ((ATTR_ORDER as readonly number[]).includes(p)) state.attrs.add(p);
+    else if (ATTR_OFF[p]) for (const a of ATTR_OFF[p]) state.attrs.delete(a);
+    else if ((p >= 30 && p <= 37) || (p >= 90 && p <= 97)) state.fg = String(p);
+    else if ((p >= 40 && p <= 47) || (p >= 100 && p <= 107)) state.bg = String(p);
+    else if (p === 39) state.fg = undefined;
+    else if (p === 49) state.bg = undefined;
+    else if (p === 59) state.ul = undefined;
+    else if (p === 38 || p === 48 || p === 58) {
+      const { value, used } = extendedColour(params, i);
+      if (value !== undefined) {
+        if (p === 38) state.fg = value;
+        else if (p === 48) state.bg = value;
+        else state.ul = value;
+      }
+      i += used - 1;
+    }
+    // anything else (fonts, blink rates, …) is ignored
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Tokenizing
+
+type Token = { kind: 'text'; text: string } | { kind: 'sgr'; params: string } | { kind: 'newline' };
+
+/** Length of the escape sequence starting at s[i] (s[i] === ESC), and its SGR params when it is one. */
+function escapeAt(s: string, i: number): { len: number; sgr?: string } {
+  const next = s[i + 1];
+  if (next === '[') {
+    // CSI: parameter bytes 0x30–0x3F, intermediate bytes 0x20–0x2F, final byte 0x40–0x7E
+    let j = i + 2;
+    while (j < s.length && s.charCodeAt(j) >= 0x30 && s.charCodeAt(j) <= 0x3f) j++;
+    const paramEnd = j;
+    while (j < s.length && s.charCodeAt(j) >= 0x20 && s.charCodeAt(j) <= 0x2f) j++;
+    if (j >= s.length) return { len: s.length - i };
+    const final = s[j];
+    const len = j + 1 - i;
+    if (final === 'm' && paramEnd === j) return { len, sgr: s.slice(i + 2, paramEnd) };
+    return { len };
+  }
+  if (next === ']' || next === 'P' || next === '_' || next === '^' || next === 'X') {
+    // OSC / DCS / APC / PM / SOS: up to BEL or ST (ESC \)
+    for (let j = i + 2; j < s.length; j++) {
+      if (s[j] === '\u0007') return { len: j + 1 - i };
+      if (s[j] === '\u001b' && s[j + 1] === '\\') return { len: j + 2 - i };
+    }
+    return { len: s.length - i };
+  }
+  if (next === undefined) return { len: 1 };
+  // two-character escape (ESC 7, ESC c, …); ESC ( B and friends take one more
+  if ('()*+-./#%'.includes(next)) return { len: Math.min(3, s.length - i) };
+  return { len: 2 };
+}
+
+export function tokenize(frame: string): Token[] {
+  const tokens: Token[] = [];
+  let text = '';
+  const flush = () => {
+    if (text !== '') tokens.push({ kind: 'text', text });
+    text = '';
+  };
+  for (let i = 0; i < frame.length; ) {
+    const c = frame.charCodeAt(i);
+    if (c === 0x1b) {
+      flush();
+      const { len, sgr } = escapeAt(frame, i);
+      if (sgr !== undefined) tokens.push({ kind: 'sgr', params: sgr });
+      i += len;
+    } else if (c === 0x0a) {
+      flush();
+      tokens.push({ kind: 'newline' });
+      i++;
+    } else if (c === 0x09) {
+      text += ' ';
+      i++;
+    } else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) {
+      i++; // other C0/C1 controls: dropped
+    } else {
+      text += frame[i];
+      i++;
+    }
+  }
+  flush();
+  return tokens;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Widths
+
+const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+const widthCache = new Map<string, number>();
+const WIDTH_CACHE_MAX = 4096;
+
+export function graphemeWidth(g: string): number {
+  if (g.length === 1) {
+    const c = g.charCodeAt(0);
+    if (c >= 0x20 && c < 0x7f) return 1;
+  }
+  let w = widthCache.get(g);
+  if (w === undefined) {
+    w = Math.min(2, stringWidth(g));
+    if (widthCache.size >= WIDTH_CACHE_MAX) widthCache.clear();
+    widthCache.set(g, w);
+  }
+  return w;
+}
+
+/**
+ * Whether every UTF-16 unit of the text is a grapheme on its own: below U+0300 (Latin, no combining marks) or in
+ * U+2010–U+2BFF (punctuation, arrows, box drawing, blocks, shapes, symbols) except combining marks for symbols.
+ * Such text (nearly all of a dashboard) skips Intl.Segmenter, which is the slow part of parsing.
+ */
+function isSimple(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x300) continue;
+    if (c >= 0x2010 && c <= 0x2bff && !(c >= 0x20d0 && c <= 0x20ff)) continue;
+    return false;
+  }
+  return true;
+}
+
+function graphemes(text: string): string[] {
+  if (isSimple(text)) return text.split('');
+  const out: string[] = [];
+  for (const { segment } of segmenter.segment(text)) out.push(segment);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Frame → grid
+
+export function parseFrame(frame: string, cols: number, rows: number): Grid {
+  const grid = blankGrid(cols, rows);
+  const state = newState();
+  let style = styleKey(state);
+  let row = 0;
+  let col = 0;
+  let clipped = false; // the rest of this line lies beyond the last column
+  for (const token of tokenize(frame)) {
+    if (token.kind === 'newline') {
+      row++;
+      col = 0;
+      clipped = false;
+      if (row >= rows) break;
+      continue;
+    }
+    if (token.kind === 'sgr') {
+      applySgr(state, token.params);
+      style = styleKey(state);
+      continue;
+    }
+    if (row >= rows) break;
+    if (clipped) continue;
+    for (const g of graphemes(token.text)) {
+      const w = graphemeWidth(g);
+      const base = row * cols;
+      if (w === 0) {
+        // zero-width: joins the cell before it (skipping a wide character's continuation); dropped at line start
+        let prev = col - 1;
+        if (prev >= 0 && grid.cells[base + prev]!.width === 0) prev--;
+        if (prev >= 0) {
+          const cell = grid.cells[base + prev]!;
+          grid.cells[base + prev] = { ...cell, ch: cell.ch + g };
+        }
+        continue;
+      }
+      if (col >= cols) {
+        clipped = true;
+        break;
+      }
+      if (w === 2 && col + 1 >= cols) {
+        // a wide character that does not fit in the last column: the terminal would wrap it; draw a blank instead
+        grid.cells[base + col] = { ch: ' ', width: 1, style };
+        col = cols;
+        clipped = true;
+        break;
+      }
+      grid.cells[base + col] = { ch: g, width: w as 1 | 2, style };
+      if (w === 2) grid.cells[base + col + 1] = { ch: '', width: 0, style };
+      col += w;
+    }
+  }
+  return grid;
+}
+
+/** The grid's text, one string per row (wide characters once, continuations skipped). Handy for tests. */
+export function gridText(grid: Grid): string[] {
+  const lines: string[] = [];
+  for (let r = 0; r < grid.rows; r++) {
+    let line = '';
+    for (let c = 0; c < grid.cols; c++) line += cellAt(grid, r, c).ch;
+    lines.push(line);
+  }
+  return lines;
+}

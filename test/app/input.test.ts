@@ -1,0 +1,91 @@
+import { describe, expect, it, vi } from 'vitest';
+import { handleKey, keyName, type Controller } from '../../src/app/input.js';
+import { createAppStore } from '../../src/store/store.js';
+
+function setup(readOnly = false) {
+  const store = createAppStore({ host: 'h', readOnly });
+  const c: Controller & { refresh: ReturnType<typeof vi.fn>; quit: ReturnType<typeof vi.fn> } = {
+    refresh: vi.fn(), quit: vi.fn(), now: () => 1000, pageSize: () => 10,
+    panels: () => [{ id: 'ov.gpu', drillTo: 'gpu' }, { id: 'ov.host' }, { id: 'ov.zfs', drillTo: 'storage' }],
+  };
+  const press = (name: string, input = name) => handleKey(store, c, name, input);
+  return { store, c, press, ui: () => store.getState().ui };
+}
+
+describe('keyName', () => {
+  it('names Ink keys', () => {
+    expect(keyName('', { tab: true })).toBe('tab');
+    expect(keyName('', { tab: true, shift: true })).toBe('shift+tab');
+    expect(keyName('', { downArrow: true })).toBe('down');
+    expect(keyName('c', { ctrl: true })).toBe('ctrl+c');
+    expect(keyName('', { return: true })).toBe('enter');
+    expect(keyName(' ', {})).toBe('space');
+    expect(keyName('q', {})).toBe('q');
+  });
+});
+
+describe('handleKey', () => {
+  it('switches screens and cycles focus', () => {
+    const { press, ui } = setup();
+    press('3');
+    expect(ui().screen).toBe('storage');
+    press('?');
+    expect(ui().screen).toBe('help');
+    press('1');
+    press('tab'); press('tab'); press('tab');
+    expect(ui().focus).toBe(0);
+    press('shift+tab');
+    expect(ui().focus).toBe(2);
+  });
+  it('enter drills into the focused panel, or zooms it; escape goes back', () => {
+    const { press, ui } = setup();
+    press('enter');
+    expect(ui().screen).toBe('gpu');
+    const s = setup();
+    s.press('tab');
+    s.press('enter');
+    expect(s.ui().zoomed).toBe('ov.host');
+    s.press('escape');
+    expect(s.ui().zoomed).toBeUndefined();
+  });
+  it('scrolls the focused panel by lines and pages, never below zero', () => {
+    const { press, ui } = setup();
+    press('j'); press('down');
+    expect(ui().scroll['ov.gpu']).toBe(2);
+    press('pagedown');
+    expect(ui().scroll['ov.gpu']).toBe(11);
+    press('pageup'); press('pageup'); press('k');
+    expect(ui().scroll['ov.gpu']).toBe(0);
+  });
+  it('/ edits a filter: text goes to the filter, not to the key map', () => {
+    const { press, ui } = setup();
+    press('/');
+    for (const ch of 'q1') press(ch);
+    expect(ui()).toMatchObject({ filter: 'q1', filterEditing: true, screen: 'overview' });
+    press('backspace', '');
+    press('enter', '');
+    expect(ui()).toMatchObject({ filter: 'q', filterEditing: false });
+    press('escape', '');
+    expect(ui().filter).toBe('');
+  });
+  it('f freezes, r refreshes, t cycles the theme, q quits', () => {
+    const { press, ui, c } = setup();
+    press('f');
+    expect(ui().frozen).toBeDefined();
+    expect(ui().message?.text).toContain('frozen');
+    press('f');
+    expect(ui().frozen).toBeUndefined();
+    press('r');
+    expect(c.refresh).toHaveBeenCalledOnce();
+    press('t');
+    expect(ui().theme).toBe('light');
+    press('q');
+    expect(c.quit).toHaveBeenCalledOnce();
+  });
+  it('ctrl+c quits even while editing the filter', () => {
+    const { press, c } = setup();
+    press('/');
+    press('ctrl+c', 'c');
+    expect(c.quit).toHaveBeenCalledOnce();
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { createDemoRunner, fillTemplate, mergeDemoScripts } from '../../src/runner/demo.js';
+import type { DemoScript } from '../../fixtures/demo/types.js';
+
+const script: DemoScript = {
+  commands: [{ argv: ['tool', '-x'], stdout: 'value={{a}}\n' }],
+  streams: [{ argv: ['mon'], lines: 'l1 {{a}}\nl2', intervalMs: 1000 }],
+  files: [{ path: '/proc/x', content: 'f {{a}} {{missing}}' }],
+  dirs: [{ path: '/d', entries: ['a', 'b'] }],
+  vars: (t) => ({ a: Math.floor(t) }),
+};
+
+describe('demo runner', () => {
+  it('fills templates from the demo clock', async () => {
+    let now = 1000;
+    const r = createDemoRunner(script, { clock: () => now, speed: 2 });
+    expect((await r.run(['tool', '-x'])).stdout).toBe('value=0\n');
+    now += 5000;
+    expect((await r.run(['tool', '-x'])).stdout).toBe('value=10\n');
+    expect(await r.readFile('/proc/x')).toBe('f 10 {{missing}}');
+    expect(await r.readFile('/nope')).toBeUndefined();
+    expect(await r.listDir('/d')).toEqual(['a', 'b']);
+    expect(r.now()).toBe(1000 + 10_000);
+  });
+  it('answers an unknown command loudly', async () => {
+    const r = createDemoRunner(script);
+    const res = await r.run(['tool', '-y']);
+    expect(res.exitCode).toBe(127);
+    expect(res.stderr).toContain('no recorded output for tool -y');
+  });
+  it('streams lines and stops', async () => {
+    const r = createDemoRunner(script);
+    const lines: string[] = [];
+    const h = r.stream(['mon'], { onLine: (l) => lines.push(l), onExit: () => {} });
+    await new Promise((res) => setTimeout(res, 20));
+    h.stop();
+    expect(lines).toEqual(['l1 0', 'l2']);
+  });
+  it('merges scripts', () => {
+    const m = mergeDemoScripts(script, { ...script, vars: () => ({ b: 1 }) });
+    expect(m.commands).toHaveLength(2);
+    expect(m.vars(3)).toEqual({ a: 3, b: 1 });
+    expect(fillTemplate('{{a}}-{{b}}', { a: 1 })).toBe('1-{{b}}');
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { applySgr, cellAt, gridText, parseFrame, tokenize } from '../../src/terminal/cells.js';
+
+const ESC = '\u001b';
+
+describe('parseFrame', () => {
+  it('pads missing columns and rows with blanks', () => {
+    const g = parseFrame('ab\nc', 4, 3);
+    expect(gridText(g)).toEqual(['ab  ', 'c   ', '    ']);
+    expect(g.cells).toHaveLength(12);
+    expect(cellAt(g, 2, 3)).toEqual({ ch: ' ', width: 1, style: '' });
+  });
+
+  it('clips extra columns and lines', () => {
+    const g = parseFrame('abcdef\n123456\nxyz', 3, 2);
+    expect(gridText(g)).toEqual(['abc', '123']);
+  });
+
+  it('keeps SGR styles per cell, in a canonical form', () => {
+    const g = parseFrame(`${ESC}[31mr${ESC}[39m ${ESC}[1m${ESC}[38;5;196mb${ESC}[22m${ESC}[48;2;1;2;3mx${ESC}[0my`, 6, 1);
+    expect(g.cells.map((c) => c.style)).toEqual(['31', '', '1;38;5;196', '38;5;196;48;2;1;2;3', '', '']);
+    expect(gridText(g)).toEqual(['r bxy ']);
+  });
+
+  it('treats 22 as bold-and-dim off, 39/49 as default colours, and an empty SGR as a reset', () => {
+    const s = { attrs: new Set<number>() } as Parameters<typeof applySgr>[0];
+    applySgr(s, '1;2;4;32;44');
+    applySgr(s, '22;39');
+    expect([...s.attrs]).toEqual([4]);
+    expect(s.fg).toBeUndefined();
+    expect(s.bg).toBe('44');
+    applySgr(s, '');
+    expect(s.attrs.size).toBe(0);
+    expect(s.bg).toBeUndefined();
+  });
+
+  it('gives wide characters two cells (the second a continuation)', () => {
+    const g = parseFrame('中文a', 5, 1);
+    expect(g.cells.map((c) => [c.ch, c.width])).toEqual([
+      ['中', 2],
+      ['', 0],
+      ['文', 2],
+      ['', 0],
+      ['a', 1],
+    ]);
+    const e = parseFrame('👍🏽!', 3, 1);
+    expect(e.cells.map((c) => c.width)).toEqual([2, 0, 1]);
+    expect(e.cells[0]!.ch).toBe('👍🏽');
+  });
+
+  it('draws a blank for a wide character that does not fit in the last column', () => {
+    const g = parseFrame('ab中', 3, 1);
+    expect(g.cells.map((c) => [c.ch, c.width])).toEqual([
+      ['a', 1],
+      ['b', 1],
+      [' ', 1],
+    ]);
+  });
+
+  it('joins zero-width characters to the cell before them', () => {
+    const g = parseFrame('e\u0301x\u200by', 4, 1);
+    expect(g.cells.map((c) => c.ch)).toEqual(['e\u0301', 'x\u200b', 'y', ' ']);
+    expect(parseFrame('\u200bab', 3, 1).cells.map((c) => c.ch)).toEqual(['a', 'b', ' ']);
+  });
+
+  it('drops escape sequences that are not SGR, and control characters', () => {
+    const frame = `${ESC}[2J${ESC}[3J${ESC}[Ha${ESC}]8;;https://x.test${ESC}\\b${ESC}]8;;${ESC}\\${ESC}[5Cc\r\u0007d${ESC}(B${ESC}7e`;
+    expect(gridText(parseFrame(frame, 6, 1))).toEqual(['abcde ']);
+    expect(tokenize(`${ESC}[1mx${ESC}[?25l`)).toEqual([
+      { kind: 'sgr', params: '1' },
+      { kind: 'text', text: 'x' },
+    ]);
+  });
+
+  it('survives truncated escapes at the end of a frame', () => {
+    expect(gridText(parseFrame(`ab${ESC}[3`, 3, 1))).toEqual(['ab ']);
+    expect(gridText(parseFrame(`ab${ESC}`, 3, 1))).toEqual(['ab ']);
+    expect(gridText(parseFrame(`ab${ESC}]8;;x`, 3, 1))).toEqual(['ab ']);
+  });
+});

@@ -1,0 +1,28 @@
+import sliceAnsi from 'slice-ansi';
+import stringWidth from 'string-width';
+import stripAnsi from 'strip-ansi';
+
+/** Removes terminal control sequences and control characters from outside text (tool output, names, hostnames). */
+export function sanitize(text: string): string {
+  return stripAnsi(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\t/g, ' ');
+}
+
+export const width = (s: string): number => stringWidth(s);
+
+/** Cuts or pads an (ANSI-styled) line to exactly `w` columns; a cut line ends with '…'. */
+export function fit(line: string, w: number): string {
+  if (w <= 0) return '';
+  const lw = stringWidth(line);
+  if (lw === w) return line;
+  if (lw < w) return line + ' '.repeat(w - lw);
+  const cut = sliceAnsi(line, 0, w - 1);
+  return cut + ' '.repeat(Math.max(0, w - 1 - stringWidth(cut))) + '…';
+}
+
+export const padLeft = (s: string, w: number): string => ' '.repeat(Math.max(0, w - stringWidth(s))) + s;
+
+/** Places `right` at the right edge of a `w`-wide line that starts with `left`. */
+export function spread(left: string, right: string, w: number): string {
+  const gap = w - stringWidth(left) - stringWidth(right);
+  return gap >= 1 ? left + ' '.repeat(gap) + right : fit(left, w);
+}
