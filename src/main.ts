@@ -1,6 +1,6 @@
 // React must see NODE_ENV=production before it loads: its development build records a performance.measure()
 // per render and never clears them (RSS grows ~1 GB/hour at 1 render/s). The bundle also defines it at build time.
-process.env.NODE_ENV = 'production';
+Object.assign(process.env, { NODE_ENV: 'production' });
 
 import { parseOptions, UsageError, USAGE } from './app/options.js';
 

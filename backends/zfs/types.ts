@@ -63,7 +63,10 @@ export interface Arc {
   maxBytes?: number;
   hits?: number;
   misses?: number;
+  /** since the previous reading when there is one, else since boot */
   hitRatioPct?: number;
+  /** hits / (hits + misses) since boot */
+  hitRatioSinceBootPct?: number;
 }
 
 export interface ZfsData {

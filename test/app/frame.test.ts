@@ -42,10 +42,11 @@ describe('frames from the demo box', () => {
     expect(text).toMatch(/persistence ▲ off/);
   });
 
-  it('the storage screen shows the vdev tree, the resilver and lints', async () => {
-    const { store, now } = await demoStore(120, 40);
+  it('the storage screen shows the vdev tree (special class included), the resilver and lints', async () => {
+    const { store, now } = await demoStore(200, 60);
     store.getState().setScreen('storage');
-    const text = check(composeFrame(store.getState(), now, 1000).lines, 120, 40);
+    const text = check(composeFrame(store.getState(), now, 1000).lines, 200, 60);
+    expect(text).toMatch(/special_small_blocks \(128K\) ≥ recordsize \(64K\)/);
     expect(text).toMatch(/raidz2/);
     expect(text).toMatch(/\[special\]/);
     expect(text).toMatch(/resilver \d+(\.\d)?%/);

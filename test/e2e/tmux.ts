@@ -19,7 +19,7 @@ export class Tmux {
   /** Starts `sh` in a cols×rows pane, so a test can see what is left after sov quits. */
   start(cols: number, rows: number, env: Record<string, string> = {}): this {
     const e = Object.entries({ CI: 'false', TERM: 'xterm-256color', PS1: '$ ', ...env }).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    this.tmux('new-session', '-d', '-s', 'e2e', '-x', String(cols), '-y', String(rows), ...e, 'sh');
+    this.tmux('new-session', '-d', '-s', 'e2e', '-x', String(cols), '-y', String(rows), ...e, '/bin/sh');
     this.tmux('set-option', '-g', 'status', 'off');
     this.started = true;
     return this;

@@ -39,7 +39,7 @@ export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme:
 
 /** Per-core utilisation as a grid of small cells: "  3 ▇▇▇░ 71%" */
 export function coreLines(d: SystemData, w: number, theme: Theme): string[] {
-  const cellW = 14;
+  const cellW = 15;
   const perRow = Math.max(1, Math.floor(w / cellW));
   const cells = d.cpu.cores.map((c) => `${String(c.id).padStart(3)} ${meter(theme, c.utilPct, 5)} ${padLeft(pct(c.utilPct), 4)} `);
   const out: string[] = [];

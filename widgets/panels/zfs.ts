@@ -2,7 +2,7 @@ import type { Pool, Scan, Vdev, ZfsData } from '../../backends/zfs/types.js';
 import { GLYPH, paint, type Level, type Theme } from '../../themes/tokens.js';
 import { meter } from '../primitives/charts.js';
 import { bytes, DASH, duration, num, pct } from '../primitives/format.js';
-import { fit, padLeft, sanitize, spread } from '../primitives/text.js';
+import { fit, padLeft, sanitize, spread, width } from '../primitives/text.js';
 
 export function healthLevel(state: string): Level {
   const s = state.toUpperCase();
@@ -28,10 +28,16 @@ function poolHead(p: Pool, theme: Theme, barW: number): string {
 export function zfsSummaryLines(d: ZfsData, w: number, theme: Theme): string[] {
   if (!d.pools.length) return [paint(theme, 'muted', 'no pools imported')];
   const barW = Math.max(4, Math.min(16, Math.floor(w / 8)));
-  const out = d.pools.map((p) => {
+  const out: string[] = [];
+  for (const p of d.pools) {
     const scan = p.scan.state === 'running' ? paint(theme, 'warn', scanText(p.scan)) : paint(theme, 'muted', scanText(p.scan));
-    return spread(poolHead(p, theme, barW) + (p.fragmentationPct !== undefined ? paint(theme, 'muted', ` frag ${pct(p.fragmentationPct)}`) : ''), scan, w);
-  });
+    const head = poolHead(p, theme, barW);
+    const frag = p.fragmentationPct !== undefined ? paint(theme, 'muted', ` frag ${pct(p.fragmentationPct)}`) : '';
+    // a running scrub/resilver must stay visible: drop the fragmentation first, then give the scan its own line
+    if (width(head) + width(frag) + width(scan) + 1 <= w) out.push(spread(head + frag, scan, w));
+    else if (width(head) + width(scan) + 1 <= w) out.push(spread(head, scan, w));
+    else { out.push(fit(head, w)); if (p.scan.state === 'running') out.push(fit('  ' + scan, w)); }
+  }
   const extra: string[] = [];
   if (d.arc) extra.push(`ARC ${bytes(d.arc.sizeBytes)}/${bytes(d.arc.maxBytes)} hit ${pct(d.arc.hitRatioPct, 1)}`);
   const warn = d.lints.filter((x) => x.severity !== 'info').length;
@@ -74,8 +80,8 @@ function vdevRows(v: Vdev, depth: number, out: Vdev[][], path: Vdev[]): void {
 /** The vdev tree of every pool: name, state and READ/WRITE/CKSUM, classes labelled (special, log, cache, spares). */
 export function vdevLines(d: ZfsData, w: number, theme: Theme, filter = ''): string[] {
   const out: string[] = [];
-  const nameW = Math.max(12, w - 34);
-  out.push(paint(theme, 'muted', fit(`${'NAME'.padEnd(nameW)} ${'STATE'.padEnd(9)} ${padLeft('READ', 6)} ${padLeft('WRITE', 6)} ${padLeft('CKSUM', 6)}`, w)));
+  const nameW = Math.max(10, w - 33);
+  out.push(paint(theme, 'muted', fit(`${'NAME'.padEnd(nameW)} ${'STATE'.padEnd(11)} ${padLeft('READ', 5)} ${padLeft('WRITE', 5)} ${padLeft('CKSUM', 5)}`, w)));
   for (const p of d.pools) {
     const rows: Vdev[][] = [];
     for (const v of p.vdevs) vdevRows(v, 0, rows, []);
@@ -87,10 +93,10 @@ export function vdevLines(d: ZfsData, w: number, theme: Theme, filter = ''): str
       const kind = KIND_LABEL[v.kind] && !v.name.startsWith(KIND_LABEL[v.kind]!) ? `(${KIND_LABEL[v.kind]}) ` : '';
       const name = `${'  '.repeat(path.length - 1)}${cls}${sanitize(v.name)} ${kind}`;
       const l = healthLevel(v.state);
-      const errs = (n: number | undefined) => padLeft(n === undefined ? DASH : String(n), 6);
+      const errs = (n: number | undefined) => padLeft(n === undefined ? DASH : String(n), 5);
       const counters = `${errs(v.read)} ${errs(v.write)} ${errs(v.cksum)}`;
       const bad = (v.read ?? 0) + (v.write ?? 0) + (v.cksum ?? 0) > 0;
-      out.push(fit(`${fit(name, nameW)} ${paint(theme, l, `${glyph(l)} ${v.state}`.padEnd(9))} ${bad ? paint(theme, 'crit', counters) : counters}${v.note ? paint(theme, 'muted', ' ' + sanitize(v.note)) : ''}`, w));
+      out.push(fit(`${fit(name, nameW)} ${paint(theme, l, `${glyph(l)} ${v.state}`.padEnd(11))} ${bad ? paint(theme, 'crit', counters) : counters}${v.note ? paint(theme, 'muted', ' ' + sanitize(v.note)) : ''}`, w));
     }
   }
   return out;
