@@ -49,7 +49,8 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     if (name === 'escape') return s.setFilter('', false);
     if (name === 'backspace') return s.setFilter(ui.filter.slice(0, -1), true);
     if (name === 'ctrl+c') return c.quit();
-    if (input && !name.startsWith('ctrl+') && input.length === 1 && input >= ' ') return s.setFilter(ui.filter + input, true);
+    // typed or pasted text (a paste, or tmux send-keys, arrives as one chunk); control characters never enter
+    if (input && !name.startsWith('ctrl+') && !/[\u0000-\u001f\u007f]/.test(input)) return s.setFilter((ui.filter + input).slice(0, 200), true);
     if (name === 'space') return s.setFilter(ui.filter + ' ', true);
     return;
   }

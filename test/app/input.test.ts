@@ -68,6 +68,13 @@ describe('handleKey', () => {
     press('escape', '');
     expect(ui().filter).toBe('');
   });
+  it('pasted text joins the filter in one piece; control characters never do', () => {
+    const { press, ui } = setup();
+    press('/');
+    press('vllm');
+    press('\u001b[31m');
+    expect(ui()).toMatchObject({ filter: 'vllm', filterEditing: true });
+  });
   it('f freezes, r refreshes, t cycles the theme, q quits', () => {
     const { press, ui, c } = setup();
     press('f');

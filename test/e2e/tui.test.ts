@@ -117,8 +117,9 @@ describe('sov in a real terminal (tmux)', () => {
   });
 
   it('a host without nvidia-smi or zpool says why, and the host and NUMA panels stay live', async () => {
-    t = new Tmux().start(120, 40, { PATH: barePath() });
-    t.typeLine(`node ${SOV}`);
+    t = new Tmux().start(120, 40);
+    // PATH for sov alone (a login shell may reset the session's): only `node`, so nvidia-smi and zpool are missing
+    t.typeLine(`PATH=${barePath()} ${process.execPath} ${SOV}`);
     const s = await t.waitFor((x) => x.includes('nvidia-smi not found') && /cpu\s+\S*\s*\d+%/.test(x), 15_000);
     expect(s).toMatch(/zpool not found/);
     expect(s).toMatch(/node0/);
