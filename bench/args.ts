@@ -53,8 +53,9 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: tsx bench/run.ts [options]   (npm run bench -- [options])
-  --cmd "CMD ARGS"        command under test (default: "node dist/sov.js --demo")
-  --marker TEXT           text that must be on screen for the first frame to count (default: any text)
+  --cmd "CMD ARGS"        command under test (default: "dist/sov.js --demo": the bin, run through its shebang as sov is)
+  --marker TEXT           text that must be on screen for the first frame to count (default: "ember" for the
+                          default command, the overview's last panel; any text for another --cmd)
   --seconds N             how long each run lasts (default 60)
   --warmup N              seconds left out of the steady-state figures (default 5)
   --cols N --rows N       terminal size (default 120×40)
@@ -71,7 +72,7 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
   const { values } = parseArgs({
     args: argv,
     options: {
-      cmd: { type: 'string', default: 'node dist/sov.js --demo' },
+      cmd: { type: 'string', default: 'dist/sov.js --demo' },
       marker: { type: 'string' },
       seconds: { type: 'string', default: '60' },
       warmup: { type: 'string', default: '5' },
@@ -104,7 +105,8 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
   const htopLine = values['htop-cmd'] ?? (htopPath ? `${htopPath} -d 10` : undefined);
   return {
     cmd,
-    marker: values.marker,
+    // the demo's overview is complete once the ember pool is drawn (the last panel); another --cmd: any text
+    marker: values.marker ?? (values.cmd === 'dist/sov.js --demo' ? 'ember' : undefined),
     seconds: num('seconds', values.seconds, 1),
     warmupSeconds: num('warmup', values.warmup, 0),
     cols: num('cols', values.cols, 10),

@@ -2,6 +2,7 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Ink 6.8 memoises every distinct text it measures or wraps in module-level caches that are never evicted
@@ -39,6 +40,16 @@ const noDevtools = {
   },
 };
 
+/** Every `import 'string-width'` (Ink's, wrap-ansi's, ours) goes through src/terminal/fast-width.ts: measuring text
+ * is the hottest code in a render, and nearly all of it is one-column text (see that file). */
+const fastWidth = {
+  name: 'fast-string-width',
+  setup(b) {
+    const shim = fileURLToPath(new URL('../src/terminal/fast-width.ts', import.meta.url));
+    b.onResolve({ filter: /^string-width$/ }, (a) => (a.importer === shim ? undefined : { path: shim }));
+  },
+};
+
 await build({
   entryPoints: ['src/main.ts'],
   outfile: 'dist/sov.js',
@@ -47,8 +58,8 @@ await build({
   target: 'node20',
   format: 'esm',
   jsx: 'automatic',
-  plugins: [boundInkCaches, noDevtools],
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
+  plugins: [boundInkCaches, noDevtools, fastWidth],
+  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=1\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
   define: { 'process.env.NODE_ENV': '"production"' },
   legalComments: 'none',
   logLevel: 'warning',

@@ -24,12 +24,19 @@ export function createDemoRunner(script: DemoScript, opts: DemoRunnerOptions = {
   const clock = opts.clock ?? Date.now;
   const speed = opts.speed ?? 1;
   const started = clock();
-  const tSec = () => ((clock() - started) * speed) / 1000;
+  // demo time in 10 ms steps: every read within a step sees the same values, computed once (vars() builds every
+  // template value of the box, and one sample reads many files)
+  const tSec = () => Math.floor(((clock() - started) * speed) / 10) / 100;
   const commands = new Map(script.commands.map((c) => [key(c.argv), c]));
   const streams = new Map(script.streams.map((s) => [key(s.argv), s]));
   const files = new Map(script.files.map((f) => [f.path, f.content]));
   const dirs = new Map(script.dirs.map((d) => [d.path, d.entries]));
-  const vars = () => script.vars(tSec());
+  let memo: { t: number; v: DemoVars } | undefined;
+  const vars = () => {
+    const t = tSec();
+    if (memo?.t !== t) memo = { t, v: script.vars(t) };
+    return memo.v;
+  };
 
   return {
     host: opts.host ?? 'omni (demo)',

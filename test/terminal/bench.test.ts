@@ -18,9 +18,9 @@ describe('splitCommand', () => {
 describe('parseBenchArgs', () => {
   it('has the documented defaults and derives the soak command', () => {
     const o = parseBenchArgs([], '/usr/bin/htop');
-    expect(o).toMatchObject({ cmd: ['node', 'dist/sov.js', '--demo'], seconds: 60, warmupSeconds: 5, cols: 120, rows: 40, soakSeconds: 120 });
+    expect(o).toMatchObject({ cmd: ['dist/sov.js', '--demo'], marker: 'ember', seconds: 60, warmupSeconds: 5, cols: 120, rows: 40, soakSeconds: 120 });
     expect(o.htop).toEqual(['/usr/bin/htop', '-d', '10']);
-    expect(o.soakCmd).toEqual(['node', 'dist/sov.js', '--demo', '--interval-ms', '5', '--demo-speed', '200']);
+    expect(o.soakCmd).toEqual(['dist/sov.js', '--demo', '--interval-ms', '5', '--demo-speed', '200']);
     expect(parseBenchArgs(['--no-htop', '--seconds', '3'], '/usr/bin/htop')).toMatchObject({ htop: undefined, seconds: 3 });
     expect(parseBenchArgs([], undefined).htop).toBeUndefined();
     expect(() => parseBenchArgs(['--seconds', 'x'], undefined)).toThrow(/--seconds/);
