@@ -3,7 +3,12 @@
  * and never import each other: joins (GPU process → engine) happen in selectors.
  */
 
-export type SourceId = 'nvidia' | 'numa' | 'system' | 'zfs';
+/**
+ * Host sources (nvidia, numa, system, zfs) are sampled through a Runner and listed in BACKENDS; `services` (probes
+ * from the config) and `engines` (the daemon's engine list) are created by the app from the config and the daemon
+ * link, and go through the same scheduler and store (docs/decisions.md, "Sources that need more than a Runner").
+ */
+export type SourceId = 'nvidia' | 'numa' | 'system' | 'zfs' | 'services' | 'engines';
 
 /** One reading of one source. Absent values are `undefined`, never 0. */
 export type Sample<T> =

@@ -1,16 +1,18 @@
 import { gpuDetailLines, shortName } from '../widgets/panels/gpu.js';
 import { hjoin, split } from '../widgets/primitives/panel.js';
+import { gpuProcessEngine } from '../src/store/selectors.js';
 import { fromSample } from './host.js';
 import type { PanelSpec, ScreenDef } from './types.js';
 
 export const gpuScreen: ScreenDef = {
   id: 'gpu',
   title: 'GPU',
-  sources: ['nvidia'],
+  sources: ['nvidia', 'engines'],
   panels(ctx) {
     const s = ctx.samples.nvidia;
     const data = s.state === 'ok' ? s.data : s.state === 'error' ? s.lastGood?.data : undefined;
     if (!data?.gpus.length) return [{ id: 'gpu.none', title: 'GPU', body: fromSample(ctx, s, () => ['no GPUs reported']) }];
+    const engineOf = gpuProcessEngine(ctx.samples);
     const head = `driver ${data.driverVersion ?? '—'} · CUDA ${data.cudaVersion ?? '—'}`;
     return data.gpus.map((g, i): PanelSpec => ({
       id: `gpu.${g.uuid || g.index}`,
@@ -19,7 +21,7 @@ export const gpuScreen: ScreenDef = {
         const cur = d.gpus.find((x) => x.uuid === g.uuid) ?? d.gpus[i];
         const hist = ctx.history.gpus[g.uuid || String(g.index)];
         const series = hist && { util: hist.util.values(), mem: hist.mem.values(), power: hist.power.values(), temp: hist.temp.values() };
-        return cur ? gpuDetailLines(cur, series, w, ctx.theme, ctx.filter) : ['this GPU is no longer reported'];
+        return cur ? gpuDetailLines(cur, series, w, ctx.theme, ctx.filter, engineOf) : ['this GPU is no longer reported'];
       }, () => head),
     }));
   },

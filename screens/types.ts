@@ -1,5 +1,7 @@
 import type { Sample, SourceId } from '../backends/types.js';
-import type { History, Samples, ScreenId } from '../src/store/types.js';
+import type { EngineConfig } from '../src/config/schema.js';
+import type { BenchResult } from '../src/engines/bench.js';
+import type { History, Job, Samples, ScreenId, UiState } from '../src/store/types.js';
 import type { Theme } from '../themes/tokens.js';
 
 export interface ScreenCtx {
@@ -15,6 +17,18 @@ export interface ScreenCtx {
   focusId?: string;
   scroll: Record<string, number>;
   filter: string;
+  /** what the engines screen needs beyond samples (absent in older callers and tests: treated as empty) */
+  engines?: EnginesCtx;
+}
+
+export interface EnginesCtx {
+  selected?: string;
+  logs?: UiState['logs'];
+  jobs: Record<string, Job>;
+  bench: BenchResult[];
+  /** the configured engines (for the command each runs); empty when there is no config */
+  config: EngineConfig[];
+  configError?: string;
 }
 
 export interface PanelBody { lines: string[]; badge?: string }

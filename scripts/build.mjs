@@ -2,7 +2,7 @@
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 
 /**
  * Ink 6.8 memoises every distinct text it measures or wraps in module-level caches that are never evicted

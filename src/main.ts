@@ -2,9 +2,18 @@
 // per render and never clears them (RSS grows ~1 GB/hour at 1 render/s). The bundle also defines it at build time.
 Object.assign(process.env, { NODE_ENV: 'production' });
 
-import { parseOptions, UsageError, USAGE } from './app/options.js';
+import { parseOptions, subcommand, UsageError, USAGE } from './app/options.js';
 
 async function main(): Promise<number> {
+  const sub = subcommand(process.argv.slice(2));
+  if (sub?.command === 'daemon') {
+    const { runDaemonCli } = await import('./cli/daemon.js');
+    return runDaemonCli(sub.rest);
+  }
+  if (sub?.command === 'engines') {
+    const { runEnginesCli } = await import('./cli/engines.js');
+    return runEnginesCli(sub.rest);
+  }
   let o;
   try {
     o = parseOptions(process.argv.slice(2));

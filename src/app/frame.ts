@@ -4,7 +4,8 @@ import type { PanelSpec, ScreenCtx } from '../../screens/types.js';
 import { themeByName } from '../../themes/index.js';
 import { GLYPH, paint } from '../../themes/tokens.js';
 import { age } from '../../widgets/primitives/format.js';
-import { fit, sanitize, spread } from '../../widgets/primitives/text.js';
+import sliceAnsi from 'slice-ansi';
+import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
 import { viewSamples } from '../store/store.js';
 import type { AppState } from '../store/types.js';
 
@@ -31,16 +32,19 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const ctx: ScreenCtx = {
     samples: viewSamples(s), history: host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
     staleMs: Math.max(3 * intervalMs, 5000), scroll: s.ui.scroll, filter: s.ui.filter,
+    engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
   };
   const specs = def.panels(ctx);
   ctx.focusId = specs[Math.min(s.ui.focus, specs.length - 1)]?.id;
   const lines = renderScreen(def, ctx, specs, s.ui.zoomed);
   const panels = specs;
 
+  // narrow terminals get shorter tabs so the clock and flags still fit
+  const narrow = cols < 100;
   const tabs = SCREEN_ORDER.map((id, i) => {
-    const t = `${i + 1} ${SCREENS[id].title}`;
-    return id === s.ui.screen ? paint(theme, 'selected', ` ${t} `) : paint(theme, 'muted', ` ${t} `);
-  }).join('');
+    const t = `${i + 1} ${narrow ? SCREENS[id].title.replace(/\/.*$/, '') : SCREENS[id].title}`;
+    return id === s.ui.screen ? paint(theme, 'selected', ` ${t} `) : paint(theme, 'muted', narrow ? `${t}` : ` ${t} `);
+  }).join(narrow ? ' ' : '');
   const flags = [
     s.ui.frozen ? paint(theme, 'warn', `${GLYPH.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
@@ -49,14 +53,60 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const header = spread(paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ' + tabs, flags, cols);
 
   let status: string;
-  if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
+  if (s.ui.confirm) status = paint(theme, 'warn', 'confirm: ') + paint(theme, 'key', 'enter') + ' ' + paint(theme, 'muted', 'runs it') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
+  else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
-    const hints: [string, string][] = [['?', 'help'], ['tab', 'focus'], ['j/k', 'scroll'], ['enter', s.ui.zoomed ? 'back' : 'open'], ['/', 'filter'], ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], ['q', 'quit']];
+    const hints: [string, string][] = s.ui.screen === 'engines'
+      ? [['j/k', 'select'], ['s', 'start'], ['S', 'stop'], ['r', 'restart'], ['l', 'log'], ['b', 'bench'], ['F', 'follow'], ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
+      : [['?', 'help'], ['tab', 'focus'], ['j/k', 'scroll'], ['enter', s.ui.zoomed ? 'back' : 'open'], ['/', 'filter'], ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], ['q', 'quit']];
     status = hints.map(([k, v]) => paint(theme, 'key', k) + ' ' + paint(theme, 'muted', v)).join('  ');
     if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;
   }
-  const body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
+  let body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
+  if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm.text, cols), cols);
   const focusIdx = Math.min(s.ui.focus, panels.length - 1);
   return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: focusIdx >= 0 ? Math.max(1, Math.floor((rows - 2) / Math.max(1, panels.length)) - 2) : 1 };
+}
+
+/** Words wrapped to `w` columns (long words cut). */
+function wrap(text: string, w: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const word of text.split(/\s+/)) {
+    const piece = width(word) > w ? word.slice(0, w - 1) + '…' : word;
+    if (!cur) cur = piece;
+    else if (width(cur) + 1 + width(piece) <= w) cur += ' ' + piece;
+    else { out.push(cur); cur = piece; }
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/** The confirm overlay: exactly what will run, and how to go on or back. */
+export function confirmBox(theme: ReturnType<typeof themeByName>, text: string, cols: number): string[] {
+  const w = Math.min(cols - 4, Math.max(40, Math.min(100, width(text) + 4)));
+  const inner = w - 4;
+  const body = wrap(sanitize(text), inner);
+  const b = (x: string) => paint(theme, 'borderFocus', x);
+  const title = ' Confirm ';
+  const rows = [b('╭─') + paint(theme, 'warn', title) + b('─'.repeat(Math.max(0, w - 3 - width(title))) + '╮')];
+  const row = (x: string) => rows.push(b('│') + ' ' + fit(x, inner) + ' ' + b('│'));
+  for (const l of body) row(l);
+  row('');
+  row(paint(theme, 'key', 'enter') + ' confirm · ' + paint(theme, 'key', 'esc') + ' cancel');
+  rows.push(b('╰' + '─'.repeat(w - 2) + '╯'));
+  return rows;
+}
+
+/** Draws `box` centred over `lines` (ANSI-aware), keeping what is left and right of it. */
+function overlay(lines: string[], box: string[], cols: number): string[] {
+  const bw = Math.max(...box.map((l) => width(l)));
+  const x = Math.max(0, Math.floor((cols - bw) / 2));
+  const y = Math.max(0, Math.floor((lines.length - box.length) / 2));
+  return lines.map((l, i) => {
+    const bl = box[i - y];
+    if (bl === undefined) return l;
+    return sliceAnsi(l, 0, x) + '\u001b[0m' + bl + sliceAnsi(l, x + bw);
+  });
 }

@@ -1,5 +1,9 @@
+import { actionContext } from '../actions/context.js';
+import { ACTION_BY_ID } from '../actions/index.js';
+import type { Action, ActionCtx } from '../actions/types.js';
 import { allowed, bindingFor } from '../keys/keymap.js';
-import type { Store } from '../store/store.js';
+import { engineList } from '../store/selectors.js';
+import { viewSamples, type Store } from '../store/store.js';
 import { SCREEN_ORDER, SCREENS } from '../../screens/index.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
 import type { ScreenId } from '../store/types.js';
@@ -12,6 +16,8 @@ export interface Controller {
   /** inner height of the focused panel, for page scrolling */
   pageSize(): number;
   now(): number;
+  /** what actions run with (the daemon link, the config, the benchmark runner); absent: no daemon */
+  actionCtx?(engine?: string): ActionCtx;
 }
 
 /** Ink's key object → one name ('tab', 'shift+tab', 'up', 'enter', 'escape', 'ctrl+c', 'q'…). */
@@ -44,6 +50,14 @@ export function keyName(input: string, k: InkKey): string {
 export function handleKey(store: Store, c: Controller, name: string, input = ''): void {
   const s = store.getState();
   const ui = s.ui;
+  // modal: the confirm overlay takes every key; enter runs, esc cancels
+  if (ui.confirm) {
+    const conf = ui.confirm;
+    if (name === 'enter') { s.setConfirm(undefined); return confirmed(store, c, conf.action, conf.engine); }
+    if (name === 'escape' || name === 'n') { s.setConfirm(undefined); return s.say(`cancelled: ${conf.text}`, c.now()); }
+    if (name === 'ctrl+c') return c.quit();
+    return s.say('enter to confirm, esc to cancel', c.now());
+  }
   if (ui.filterEditing) {
     if (name === 'enter') return s.setFilter(ui.filter, false);
     if (name === 'escape') return s.setFilter('', false);
@@ -54,21 +68,29 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     if (name === 'space') return s.setFilter(ui.filter + ' ', true);
     return;
   }
-  const b = bindingFor(name);
+  const b = bindingFor(name, ui.screen);
   if (!b) return;
   const ok = allowed(b, ui.readOnly);
   if (ok !== true) return s.say(ok, c.now());
+  const action = ACTION_BY_ID.get(b.id);
+  if (action) return invoke(store, c, action, c.actionCtx?.() ?? actionContext(store));
   const panels = c.panels();
   const focused = panels[Math.min(ui.focus, panels.length - 1)];
+  const page = Math.max(1, c.pageSize() - 1);
   switch (b.id) {
-    case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help':
+    case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help': case 'screen.engines':
       return s.setScreen(b.id.slice('screen.'.length) as ScreenId);
     case 'focus.next': return s.setFocus(panels.length ? (ui.focus + 1) % panels.length : 0);
     case 'focus.prev': return s.setFocus(panels.length ? (ui.focus - 1 + panels.length) % panels.length : 0);
-    case 'scroll.down': return focused && s.scrollBy(focused.id, 1);
-    case 'scroll.up': return focused && s.scrollBy(focused.id, -1);
-    case 'scroll.pageDown': return focused && s.scrollBy(focused.id, Math.max(1, c.pageSize() - 1));
-    case 'scroll.pageUp': return focused && s.scrollBy(focused.id, -Math.max(1, c.pageSize() - 1));
+    case 'scroll.down': return focused && scroll(store, focused.id, 1);
+    case 'scroll.up': return focused && scroll(store, focused.id, -1);
+    case 'scroll.pageDown': return focused && scroll(store, focused.id, page);
+    case 'scroll.pageUp': return focused && scroll(store, focused.id, -page);
+    case 'log.follow': {
+      if (!ui.logs) return s.say('no log open: l opens the selected engine\'s log', c.now());
+      s.setLogs({ ...ui.logs, follow: !ui.logs.follow });
+      return s.say(ui.logs.follow ? 'log held: j/k scroll, F follows again' : 'log following the end', c.now());
+    }
     case 'drill':
       if (!focused) return;
       if (focused.drillTo) return s.setScreen(focused.drillTo);
@@ -87,3 +109,49 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
 }
 
 export { SCREEN_ORDER, SCREENS };
+
+/** j/k on the engines table move the selection; on the log they scroll it (up holds it, back at the end follows). */
+function scroll(store: Store, panel: string, delta: number): void {
+  const s = store.getState();
+  if (panel === 'eng.table') {
+    const list = engineList(viewSamples(s)) ?? [];
+    if (!list.length) return;
+    const i = Math.max(0, list.findIndex((e) => e.name === s.ui.engine));
+    return s.selectEngine(list[Math.max(0, Math.min(list.length - 1, i + delta))]?.name);
+  }
+  if (panel === 'eng.logs' && s.ui.logs) {
+    // the log counts lines up from the newest
+    const back = Math.max(0, (s.ui.scroll['eng.logs'] ?? 0) - delta);
+    if (back === 0 && delta > 0) { s.setLogs({ ...s.ui.logs, follow: true }); return; }
+    if (s.ui.logs.follow && delta < 0) s.setLogs({ ...s.ui.logs, follow: false });
+    return store.getState().scrollBy('eng.logs', back - (store.getState().ui.scroll['eng.logs'] ?? 0));
+  }
+  s.scrollBy(panel, delta);
+}
+
+/** A bound action: disabled → why; disruptive → the confirm overlay with exactly what it will do; else run it. */
+function invoke(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
+  const s = store.getState();
+  const ok = a.when(ctx);
+  if (ok !== true) return s.say(ok, c.now());
+  if (a.confirm && ctx.engine) return s.setConfirm({ action: a.id, engine: ctx.engine.name, text: a.describe(ctx) });
+  execute(store, c, a, ctx);
+}
+
+function confirmed(store: Store, c: Controller, id: string, engine: string): void {
+  const a = ACTION_BY_ID.get(id);
+  if (!a) return;
+  const ctx = c.actionCtx?.(engine) ?? actionContext(store, {}, engine);
+  const ok = a.when(ctx);
+  if (ok !== true) return store.getState().say(ok, c.now());
+  execute(store, c, a, ctx);
+}
+
+function execute(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
+  const say = (t: string) => store.getState().say(t, c.now());
+  if (a.tier !== 'T0') say(`${a.describe(ctx)} …`);
+  a.run(ctx).then(
+    (r) => { if (r.kind !== 'navigate') say(r.message); else if (r.message) say(r.message); },
+    (e: unknown) => say(`${a.title} failed: ${String((e as Error)?.message ?? e)}`),
+  );
+}

@@ -11,6 +11,8 @@ export interface Options {
   intervalMs: number;
   demoSpeed: number;
   theme?: ThemeName;
+  /** --config PATH: the config the cockpit reads engines and services from (default $XDG_CONFIG_HOME/sov/config.yaml) */
+  config?: string;
 }
 
 export const USAGE = `sov — the sovereign AI box cockpit
@@ -18,6 +20,8 @@ export const USAGE = `sov — the sovereign AI box cockpit
 usage:
   sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color] [--interval-ms N]
   sov status [--json] [--require nvidia,numa,system,zfs] [--demo]
+  sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
+  sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
 
 options:
   --demo            a simulated OMNI-class box (2 GPUs, 4 NUMA nodes, ZFS with a resilver) instead of this machine
@@ -27,10 +31,19 @@ options:
   --interval-ms N   refresh interval (default 1000)
   --theme NAME      start with this theme (NO_COLOR in the environment selects no-color)
   --demo-speed X    run the demo clock X times faster (benchmarks)
+  --config PATH     engines and services from this config (default $XDG_CONFIG_HOME/sov/config.yaml)
 
-exit codes: 0 ok · 2 a required source is not ok, or bad arguments`;
+exit codes: 0 ok · 2 a required source is not ok, or bad arguments
+            engines/daemon: 1 failed · 3 no such engine · 4 failed to start · 5 crash loop · 6 daemon down ·
+            7 the config is invalid`;
 
 export class UsageError extends Error {}
+
+/** `sov daemon …` and `sov engines …` parse the rest of argv themselves (src/cli/daemon.ts, src/cli/engines.ts). */
+export function subcommand(argv: string[]): { command: 'daemon' | 'engines'; rest: string[] } | undefined {
+  const first = argv[0];
+  return first === 'daemon' || first === 'engines' ? { command: first, rest: argv.slice(1) } : undefined;
+}
 
 const SOURCES: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
 const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color'];
@@ -42,7 +55,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv, allowPositionals: true, strict: true,
       options: {
         demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
-        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' },
         help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -72,5 +85,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     intervalMs: num('interval-ms', v['interval-ms'], 1000, 1),
     demoSpeed: num('demo-speed', v['demo-speed'], 1, 0.001),
     theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : undefined),
+    ...(v.config !== undefined ? { config: v.config } : {}),
   };
 }

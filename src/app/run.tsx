@@ -1,7 +1,17 @@
 import { render } from 'ink';
 import { BACKENDS } from '../../backends/index.js';
+import { servicesBackend } from '../../backends/services/index.js';
+import type { Source } from '../../backends/types.js';
 import { SCREENS } from '../../screens/index.js';
+import { benchJobStarter } from '../actions/bench-job.js';
+import { actionContext } from '../actions/context.js';
+import type { Config } from '../config/schema.js';
+import { createDaemonLink, type DaemonLink } from '../daemon/client.js';
+import { resolvePaths } from '../daemon/paths.js';
+import { benchFile, readBenchResults } from '../engines/bench.js';
+import { createEnginesSource } from '../engines/source.js';
 import { runnerFor } from '../hosts/runner.js';
+import { createLocalRunner } from '../runner/local.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createAppStore } from '../store/store.js';
 import { createTerminalSession, installTerminalGuards } from '../terminal/lifecycle.js';
@@ -9,20 +19,55 @@ import { createScreenWriter } from '../terminal/writer.js';
 import { App } from './App.js';
 import type { Options } from './options.js';
 
+/** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
+async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: string; path: string }> {
+  const config = o.config;
+  const path = resolvePaths({ ...(config !== undefined ? { config } : {}) }).configPath;
+  try {
+    const { loadConfig } = await import('../config/load.js');
+    const r = await loadConfig(path);
+    return r.ok ? { config: r.config, path } : { error: r.text, path };
+  } catch (e) {
+    return { error: `${path}: ${(e as Error)?.message ?? String(e)}`, path };
+  }
+}
+
 /**
  * The cockpit: backends → scheduler → store → Ink (rendering into our writer, which sends only changed cells).
+ * Host sources come from BACKENDS with the runner; `services` from the config; `engines` from the daemon link.
  * Resolves with the exit code when the user quits; SIGTERM/SIGHUP/crashes restore the terminal first.
  */
-export function runTui(o: Options): Promise<number> {
+export async function runTui(o: Options): Promise<number> {
   const out = process.stdout;
   const runner = runnerFor(o);
   const store = createAppStore({ host: runner.host, cols: out.columns || 80, rows: out.rows || 24, theme: o.theme, readOnly: o.readOnly });
-  const sources = BACKENDS.map((b) => b.create(runner));
+  const configArg = o.config;
+
+  const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);
+  store.getState().setConfig(cfg.config?.engines ?? [], cfg.error);
+  const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
+  const services = servicesBackend.create(cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
+  // the daemon supervises; the TUI starts it only when the config names engines for it to run
+  let link: DaemonLink | undefined;
+  if (!o.demo) link = createDaemonLink({ autostart: (cfg.config?.engines.length ?? 0) > 0, ...(configArg !== undefined ? { config: configArg } : {}) });
+  const engines = createEnginesSource({
+    link, watched: () => store.getState().ui.logs?.engine,
+    why: { reason: 'the demo box has no daemon', hint: 'run sov without --demo to see the engines of this machine' },
+  });
+
+  const sources: Source<unknown>[] = [...BACKENDS.map((b) => b.create(runner)), services as Source<unknown>, engines as Source<unknown>];
   const scheduler = createScheduler({
     sources, intervalMs: o.intervalMs, now: runner.now,
     ingest: (batch, at) => store.getState().ingest(runner.host, batch, at),
     visible: () => new Set(SCREENS[store.getState().ui.screen].sources),
   });
+  // the daemon came back (or went away): show it now rather than at the next backoff of the engines source
+  let linkState = link?.state;
+  const offLink = link?.onChange((l) => { if (l.state !== linkState) { linkState = l.state; void scheduler.refreshNow(); } });
+
+  const file = o.demo ? undefined : await benchFile().catch(() => undefined);
+  if (file) store.getState().addBench(readBenchResults(file));
+  const startBench = o.demo ? undefined : benchJobStarter(store, { ...(link ? { link } : {}), runner: createLocalRunner(), ...(file ? { file } : {}), now: () => Date.now() });
 
   const writer = createScreenWriter(out);
   const session = createTerminalSession({ out, stdin: process.stdin });
@@ -33,6 +78,8 @@ export function runTui(o: Options): Promise<number> {
     if (restored) return;
     restored = true;
     scheduler.stop();
+    offLink?.();
+    link?.close();
     try { ink.unmount(); } catch {}
     writer.close();
     session.restore();
@@ -42,10 +89,12 @@ export function runTui(o: Options): Promise<number> {
 
   const onResize = () => store.getState().setTerm(out.columns || 80, out.rows || 24);
   out.on('resize', onResize);
+  const deps = { ...(link ? { link } : {}), noLink: o.demo ? 'the demo box has no daemon: engines cannot be changed' : undefined, config: cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}) };
   const controller = {
     refresh: () => { void scheduler.refreshNow(); },
     quit: () => { out.off('resize', onResize); restore(); done(0); },
     now: runner.now,
+    actionCtx: (engine?: string) => actionContext(store, deps, engine),
   };
   const ink = render(<App store={store} controller={controller} intervalMs={o.intervalMs} />, {
     stdout: writer.inkStdout as unknown as NodeJS.WriteStream, stdin: process.stdin, debug: true, exitOnCtrlC: false, patchConsole: false,

@@ -1,8 +1,15 @@
 /**
- * Every key sov answers to, declared once. The input handler, the help screen and docs/keys.md all come from here.
+ * Every key sov answers to, declared once. The input handler, the help screen and docs/keys.md all come from here;
+ * the bindings of actions (src/actions) are derived from their declarations.
  * Tiers (DESIGN.md §5): T0 read-only … T3 destructive; `--read-only` disables T1–T3 everywhere.
+ * A binding with a `screen` works on that screen only and wins there over a global one on the same key
+ * (on the engines screen `r` restarts the engine; elsewhere it refreshes).
  */
-export type Tier = 'T0' | 'T1' | 'T2' | 'T3';
+import { ACTIONS } from '../actions/index.js';
+import type { Tier } from '../actions/types.js';
+import type { ScreenId } from '../store/types.js';
+
+export type { Tier };
 
 export interface KeyBinding {
   id: string;
@@ -11,7 +18,9 @@ export interface KeyBinding {
   title: string;
   description: string;
   tier: Tier;
-  group: 'screens' | 'navigate' | 'view' | 'app';
+  group: 'screens' | 'navigate' | 'view' | 'engines' | 'app';
+  /** works on this screen only; unset: everywhere */
+  screen?: ScreenId;
 }
 
 export const KEYMAP: KeyBinding[] = [
@@ -20,6 +29,7 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'screen.storage', keys: ['3'], title: 'Storage', description: 'ZFS pools, vdev trees, scrub/resilver, ARC, datasets and lints', tier: 'T0', group: 'screens' },
   { id: 'screen.numa', keys: ['4'], title: 'NUMA/Host', description: 'NUMA nodes and distances, CPU cores, disks, network', tier: 'T0', group: 'screens' },
   { id: 'screen.help', keys: ['5', '?'], title: 'Help', description: 'this list of keys', tier: 'T0', group: 'screens' },
+  { id: 'screen.engines', keys: ['6'], title: 'Engines', description: 'inference engines run by the daemon: state, health, tok/s, memory, logs, benchmarks; services', tier: 'T0', group: 'screens' },
   { id: 'focus.next', keys: ['tab'], title: 'Next panel', description: 'move focus to the next panel', tier: 'T0', group: 'navigate' },
   { id: 'focus.prev', keys: ['shift+tab'], title: 'Previous panel', description: 'move focus to the previous panel', tier: 'T0', group: 'navigate' },
   { id: 'scroll.down', keys: ['j', 'down'], title: 'Scroll down', description: 'scroll the focused panel down a line', tier: 'T0', group: 'navigate' },
@@ -30,13 +40,17 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'back', keys: ['escape'], title: 'Back', description: 'leave the full-size panel, clear the filter', tier: 'T0', group: 'navigate' },
   { id: 'filter', keys: ['/'], title: 'Filter', description: 'filter rows (processes, vdevs, datasets, cores) by text; enter keeps it, esc clears', tier: 'T0', group: 'view' },
   { id: 'freeze', keys: ['f'], title: 'Freeze', description: 'hold the picture still; sampling and history go on behind it', tier: 'T0', group: 'view' },
-  { id: 'refresh', keys: ['r'], title: 'Refresh now', description: 'sample every source now', tier: 'T0', group: 'view' },
+  { id: 'refresh', keys: ['r'], title: 'Refresh now', description: 'sample every source now (on the engines screen r restarts the selected engine)', tier: 'T0', group: 'view' },
   { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color', tier: 'T0', group: 'view' },
+  ...ACTIONS.map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.confirm ? '; enter confirms, esc cancels' : ''), tier: a.tier, group: 'engines', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
+  { id: 'log.follow', keys: ['F'], title: 'Follow log', description: 'follow the end of the open log, or hold it still (j/k scroll it)', tier: 'T0', group: 'engines', screen: 'engines' },
   { id: 'quit', keys: ['q', 'ctrl+c'], title: 'Quit', description: 'leave sov (engines and jobs are never stopped by quitting)', tier: 'T0', group: 'app' },
 ];
 
-export function bindingFor(key: string): KeyBinding | undefined {
-  return KEYMAP.find((b) => b.keys.includes(key));
+/** The binding of a key on a screen: the screen's own first, else a global one. */
+export function bindingFor(key: string, screen?: ScreenId): KeyBinding | undefined {
+  return (screen !== undefined ? KEYMAP.find((b) => b.screen === screen && b.keys.includes(key)) : undefined)
+    ?? KEYMAP.find((b) => b.screen === undefined && b.keys.includes(key));
 }
 
 /** Whether a binding may run now; otherwise the reason the status line shows. */
@@ -46,10 +60,12 @@ export function allowed(b: KeyBinding, readOnly: boolean): true | string {
 
 /** docs/keys.md, generated from KEYMAP (`npm run docs:keys`); a test checks it is fresh. */
 export function keysMarkdown(): string {
-  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'app'];
+  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'engines', 'app'];
   const lines = ['# sov keys', '', 'Generated from `src/keys/keymap.ts` by `npm run docs:keys`. Do not edit by hand.', ''];
   for (const g of groups) {
-    lines.push(`## ${g[0]!.toUpperCase()}${g.slice(1)}`, '', '| keys | action | what it does | tier |', '|---|---|---|---|');
+    lines.push(`## ${g[0]!.toUpperCase()}${g.slice(1)}`, '');
+    if (g === 'engines') lines.push('On the engines screen (`6`). T1 actions are disabled under `--read-only`, with the reason in the status line.', '');
+    lines.push('| keys | action | what it does | tier |', '|---|---|---|---|');
     for (const b of KEYMAP.filter((x) => x.group === g)) lines.push(`| ${b.keys.map((k) => `\`${k}\``).join(' ')} | ${b.title} | ${b.description} | ${b.tier} |`);
     lines.push('');
   }

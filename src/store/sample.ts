@@ -5,7 +5,10 @@ import type { History, Samples } from './types.js';
 export const HISTORY_POINTS = 240;
 
 export function emptySamples(): Samples {
-  return { nvidia: { state: 'pending' }, numa: { state: 'pending' }, system: { state: 'pending' }, zfs: { state: 'pending' } };
+  return {
+    nvidia: { state: 'pending' }, numa: { state: 'pending' }, system: { state: 'pending' }, zfs: { state: 'pending' },
+    services: { state: 'pending' }, engines: { state: 'pending' },
+  };
 }
 
 export function emptyHistory(): History {

@@ -3,13 +3,15 @@ import type { Attempt, Sample, SourceId } from '../../backends/types.js';
 import { emptyHistory, emptySamples, nextSample, recordHistory } from './sample.js';
 
 export { emptySamples, nextSample, recordHistory };
-import type { AppState, AttemptBatch, HostState, Samples, ScreenId, ThemeName, UiState } from './types.js';
+import type { BenchResult } from '../engines/bench.js';
+import type { EngineConfig } from '../config/schema.js';
+import type { AppState, AttemptBatch, HostState, Job, Samples, ScreenId, ThemeName, UiState } from './types.js';
 
 export function newHost(host: string): HostState {
   return { host, samples: emptySamples(), history: emptyHistory(), ticks: 0 };
 }
 
-export const SOURCE_IDS: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
+export const SOURCE_IDS: SourceId[] = ['nvidia', 'numa', 'system', 'zfs', 'services', 'engines'];
 
 export interface Actions {
   /** one batch per data tick → one render */
@@ -23,6 +25,13 @@ export interface Actions {
   toggleFreeze(at: number): void;
   setTheme(theme: ThemeName): void;
   say(text: string, at: number): void;
+  selectEngine(name: string | undefined): void;
+  /** opens the log view for an engine (following), or closes it */
+  setLogs(logs: UiState['logs']): void;
+  setConfirm(confirm: UiState['confirm']): void;
+  setJob(job: Job): void;
+  addBench(results: BenchResult[]): void;
+  setConfig(engines: EngineConfig[], error?: string): void;
 }
 
 export type Store = StoreApi<AppState & Actions>;
@@ -34,6 +43,9 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     hosts: { [init.host]: newHost(init.host) },
     ui,
     term: { cols: init.cols ?? 80, rows: init.rows ?? 24 },
+    jobs: {},
+    bench: [],
+    engineConfig: [],
     ingest(host, batch, at) {
       const prev = get().hosts[host] ?? newHost(host);
       const samples = { ...prev.samples };
@@ -60,6 +72,12 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     },
     setTheme: (theme) => set({ ui: { ...get().ui, theme } }),
     say: (text, at) => set({ ui: { ...get().ui, message: { text, at } } }),
+    selectEngine: (engine) => set({ ui: { ...get().ui, engine } }),
+    setLogs: (logs) => set({ ui: { ...get().ui, logs, scroll: { ...get().ui.scroll, 'eng.logs': 0 } } }),
+    setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
+    setJob: (job) => set({ jobs: { ...get().jobs, [job.id]: job } }),
+    setConfig: (engineConfig, configError) => set({ engineConfig, configError }),
+    addBench: (results) => set({ bench: [...get().bench, ...results].slice(-500) }),
   }));
 }
 

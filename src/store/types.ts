@@ -3,9 +3,13 @@ import type { NvidiaData } from '../../backends/nvidia/types.js';
 import type { NumaData } from '../../backends/numa/types.js';
 import type { SystemData } from '../../backends/system/types.js';
 import type { ZfsData } from '../../backends/zfs/types.js';
+import type { ServicesData } from '../../backends/services/types.js';
+import type { EnginesData } from '../engines/source.js';
+import type { BenchResult } from '../engines/bench.js';
+import type { EngineConfig } from '../config/schema.js';
 import type { Ring } from './ring.js';
 
-export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData }
+export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData; services: ServicesData; engines: EnginesData }
 export type Samples = { [K in SourceId]: Sample<SourceData[K]> };
 export type AttemptBatch = Partial<{ [K in SourceId]: Attempt<SourceData[K]> & { tookMs?: number } }>;
 
@@ -24,7 +28,7 @@ export interface HostState {
   ticks: number;
 }
 
-export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help';
+export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help' | 'engines';
 export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'no-color';
 
 export interface UiState {
@@ -44,6 +48,24 @@ export interface UiState {
   /** the status line: a key that is disabled says why here */
   message?: { text: string; at: number };
   readOnly: boolean;
+  /** the engine selected on the engines screen, by name */
+  engine?: string;
+  /** the log view: open for one engine, following the end or held (kept across screen switches) */
+  logs?: { engine: string; follow: boolean };
+  /** a disruptive action waiting for enter (the confirm overlay) */
+  confirm?: { action: string; engine: string; text: string };
+}
+
+/** A long action running in the background (a benchmark): shown in the engine detail and the status line. */
+export interface Job {
+  id: string;
+  title: string;
+  engine: string;
+  state: 'running' | 'done' | 'failed';
+  /** "3/5 prompts" */
+  progress?: string;
+  message?: string;
+  at: number;
 }
 
 export interface AppState {
@@ -51,4 +73,11 @@ export interface AppState {
   hosts: Record<string, HostState>;
   ui: UiState;
   term: { cols: number; rows: number };
+  jobs: Record<string, Job>;
+  /** benchmark results read from bench.jsonl (and appended by `b`) */
+  bench: BenchResult[];
+  /** the configured engines (what each runs: shown in the detail and in actions' confirmations) */
+  engineConfig: EngineConfig[];
+  /** the config could not be loaded: why (the cockpit runs on without it) */
+  configError?: string;
 }

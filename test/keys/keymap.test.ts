@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KEYMAP, keysMarkdown } from '../../src/keys/keymap.js';
+import { ACTIONS } from '../../src/actions/index.js';
+import { bindingFor, KEYMAP, keysMarkdown } from '../../src/keys/keymap.js';
 import { fixturePath } from '../helpers/samples.js';
 
 describe('key map', () => {
@@ -8,12 +9,32 @@ describe('key map', () => {
     const doc = readFileSync(fixturePath('..', 'docs', 'keys.md'), 'utf8');
     expect(doc).toBe(keysMarkdown());
   });
-  it('no key is bound twice', () => {
-    const keys = KEYMAP.flatMap((b) => b.keys);
-    expect(new Set(keys).size).toBe(keys.length);
+  it('no key is bound twice within a scope (global, or one screen)', () => {
+    for (const scope of [undefined, ...new Set(KEYMAP.map((b) => b.screen).filter(Boolean))]) {
+      const keys = KEYMAP.filter((b) => b.screen === scope).flatMap((b) => b.keys);
+      expect(new Set(keys).size, String(scope)).toBe(keys.length);
+    }
+  });
+  it('screen-scoped keys win on their screen only: r restarts on the engines screen, refreshes elsewhere', () => {
+    expect(bindingFor('r', 'engines')?.id).toBe('engine.restart');
+    expect(bindingFor('r', 'overview')?.id).toBe('refresh');
+    expect(bindingFor('r')?.id).toBe('refresh');
+    expect(bindingFor('s', 'gpu')).toBeUndefined();
+    expect(bindingFor('s', 'engines')?.id).toBe('engine.start');
+    expect(bindingFor('6', 'engines')?.id).toBe('screen.engines');
+    expect(bindingFor('q', 'engines')?.id).toBe('quit');
+  });
+  it('every action is bound from its one declaration, with its tier', () => {
+    for (const a of ACTIONS) {
+      const b = KEYMAP.find((x) => x.id === a.id);
+      expect(b, a.id).toBeDefined();
+      expect(b!.keys).toEqual(a.keys);
+      expect(b!.tier).toBe(a.tier);
+    }
+    expect(ACTIONS.map((a) => a.id).sort()).toEqual(['engine.bench', 'engine.logs', 'engine.restart', 'engine.start', 'engine.stop']);
   });
   it('every binding named in the issue exists', () => {
     const all = new Set(KEYMAP.flatMap((b) => b.keys));
-    for (const k of ['1', '2', '3', '4', '5', '?', 'tab', 'j', 'k', 'up', 'down', 'enter', '/', 'f', 'r', 't', 'q']) expect(all.has(k), k).toBe(true);
+    for (const k of ['1', '2', '3', '4', '5', '6', '?', 'tab', 'j', 'k', 'up', 'down', 'enter', '/', 'f', 'r', 't', 'q', 's', 'S', 'l', 'b']) expect(all.has(k), k).toBe(true);
   });
 });

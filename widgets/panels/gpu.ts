@@ -50,7 +50,7 @@ function row(theme: Theme, label: string, value: string, spark: number[] | undef
 }
 
 /** GPU screen: everything about one GPU, sparklines fill the spare width. */
-export function gpuDetailLines(g: Gpu, series: GpuSeries | undefined, w: number, theme: Theme, filter = ''): string[] {
+export function gpuDetailLines(g: Gpu, series: GpuSeries | undefined, w: number, theme: Theme, filter = '', engineOf?: (pid: number) => string | undefined): string[] {
   if (g.fault) return [paint(theme, 'crit', `${GLYPH.crit} ${sanitize(g.fault)}`), paint(theme, 'muted', 'hint: check `dmesg` for Xid errors; the GPU may need a reset or a reboot')];
   const barW = Math.max(6, Math.min(24, Math.floor(w / 5)));
   const mp = memPct(g);
@@ -82,11 +82,17 @@ export function gpuDetailLines(g: Gpu, series: GpuSeries | undefined, w: number,
     if (f.message.toLowerCase().includes('persistence') || f.message.toLowerCase().includes('pcie')) continue;
     out.push(fit(paint(theme, f.severity === 'crit' ? 'crit' : f.severity === 'warn' ? 'warn' : 'muted', `${f.severity === 'info' ? GLYPH.info : GLYPH.warn} ${f.message}`), w));
   }
-  const procs = g.processes.filter((p) => !filter || `${p.pid} ${p.name}`.toLowerCase().includes(filter.toLowerCase()));
+  const procs = g.processes.filter((p) => !filter || `${p.pid} ${p.name} ${engineOf?.(p.pid) ?? ''}`.toLowerCase().includes(filter.toLowerCase()));
   out.push(paint(theme, 'title', fit(`processes (${procs.length}${filter ? ` matching "${filter}"` : ''})`, w)));
   if (!procs.length) out.push(paint(theme, 'muted', '  none'));
-  const nameW = Math.max(8, w - 22);
-  out.push(paint(theme, 'muted', fit(`  ${'PID'.padStart(7)}  ${'NAME'.padEnd(nameW)} ${'MEMORY'.padStart(9)}`, w)));
-  for (const p of procs) out.push(fit(`  ${String(p.pid).padStart(7)}  ${fit(sanitize(p.name) || '(no name)', nameW)} ${padLeft(bytes(p.usedMemBytes), 9)}`, w));
+  // the engine behind each GPU process (joined in a selector from the daemon's engine process trees)
+  const engW = engineOf ? Math.min(14, Math.max(6, Math.floor((w - 22) / 3))) : 0;
+  const nameW = Math.max(8, w - 22 - (engW ? engW + 1 : 0));
+  const engHead = engW ? `${'ENGINE'.padEnd(engW)} ` : '';
+  out.push(paint(theme, 'muted', fit(`  ${'PID'.padStart(7)}  ${engHead}${'NAME'.padEnd(nameW)} ${'MEMORY'.padStart(9)}`, w)));
+  for (const p of procs) {
+    const eng = engW ? (engineOf?.(p.pid) ? paint(theme, 'accent', fit(sanitize(engineOf(p.pid)!), engW)) : paint(theme, 'muted', fit(DASH, engW))) + ' ' : '';
+    out.push(fit(`  ${String(p.pid).padStart(7)}  ${eng}${fit(sanitize(p.name) || '(no name)', nameW)} ${padLeft(bytes(p.usedMemBytes), 9)}`, w));
+  }
   return out;
 }

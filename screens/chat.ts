@@ -1,0 +1,185 @@
+/**
+ * The chat screen (id 'chat', key 7): a provider/model line (blackout, cooldowns), a status line, the transcript
+ * (windowed from the bottom, scrollable, one figure line per reply) and the multi-line prompt.
+ *
+ * Keys (a text-input layer: the root input handler calls handleChatKey first while this screen is shown):
+ *   typing · paste       edit the prompt (pasted line breaks are kept)
+ *   enter                send
+ *   alt+enter · ctrl+j   a new line in the prompt
+ *   esc                  cancel the streaming reply; otherwise not consumed (the root handler leaves the screen)
+ *   ctrl+p               cycle the provider asked first (auto = the configured chain)
+ *   ctrl+n               cycle the model (listed from the provider's /v1/models)
+ *   ctrl+o               blackout on/off (only loopback providers)
+ *   ctrl+r               regenerate the last reply
+ *   ctrl+y               copy the last reply as plain text (OSC 52 + a file)
+ *   ctrl+u               clear the prompt
+ *   up/down              move in a multi-line prompt, else scroll the transcript a line
+ *   pageup/pagedown      scroll the transcript a page; end/ctrl+e with an empty prompt: back to the bottom
+ *   /system TEXT · /model NAME · /provider NAME|auto · /offline · /online · /new · /help   typed and sent
+ */
+import type { ScreenId } from '../src/store/types.js';
+import type { ChatSession } from '../src/chat/session.js';
+import { defaultChain, type Provider } from '../src/chat/providers.js';
+import { frame } from '../widgets/primitives/panel.js';
+import { paint } from '../themes/tokens.js';
+import { chatStatusLine, layoutDraft, promptLines, providerLine, renderKit } from '../widgets/panels/chat.js';
+import type { PanelSpec, ScreenDef } from './types.js';
+
+export const CHAT_SCREEN_ID = 'chat' as string as ScreenId;
+
+export interface ChatScreenOptions {
+  /** the providers and configured chain, for the provider line */
+  providers?: Provider[];
+  chain?: string[];
+  /** the clock used for streaming durations and cooldowns; default Date.now */
+  now?: () => number;
+}
+
+/** The chat ScreenDef over one session. */
+export function createChatScreen(session: ChatSession, opts: ChatScreenOptions = {}): ScreenDef {
+  const chainNames = () => defaultChain(opts.providers ?? [], opts.chain ?? []).map((p) => p.name);
+  const clock = opts.now ?? Date.now;
+  return {
+    id: CHAT_SCREEN_ID,
+    title: 'Chat',
+    sources: [],
+    panels(ctx) {
+      const s = session.getState();
+      const transcript: PanelSpec = {
+        id: 'chat.transcript',
+        title: `Chat ${s.conversationId}`,
+        body: (w, h) => {
+          const win = session.window(w, h, renderKit(ctx.theme), clock());
+          const badge = [
+            s.streaming ? paint(ctx.theme, 'info', 'streaming') : '',
+            win.below > 0 ? paint(ctx.theme, 'muted', `↓${win.below} lines`) : win.above ? paint(ctx.theme, 'muted', '↑ more') : '',
+          ].filter(Boolean).join(' ');
+          return { lines: win.lines, ...(badge ? { badge } : {}) };
+        },
+      };
+      const prompt: PanelSpec = {
+        id: 'chat.prompt',
+        title: s.systemPrompt ? 'Prompt (system prompt set)' : 'Prompt',
+        body: (w, h) => ({ lines: promptLines(s.draft, s.cursor, w, h, ctx.theme) }),
+      };
+      return [transcript, prompt];
+    },
+    layout(ctx, panels, draw) {
+      const s = session.getState();
+      const [transcript, prompt] = panels;
+      const now = clock();
+      const head = [providerLine(s, chainNames(), ctx.theme, now, ctx.cols), chatStatusLine(s, ctx.theme, now, ctx.cols)];
+      const rowsLeft = Math.max(4, ctx.rows - head.length);
+      const draftRows = s.draft === '' ? 1 : layoutDraft(s.draft, s.cursor, Math.max(1, ctx.cols - 4)).rows.length;
+      const promptH = Math.max(3, Math.min(draftRows + 2, Math.max(3, Math.floor(rowsLeft / 3))));
+      const transcriptH = Math.max(2, rowsLeft - promptH);
+      const t = transcript ? draw(transcript, ctx.cols, transcriptH) : frame({ title: 'Chat', lines: [], width: ctx.cols, height: transcriptH, theme: ctx.theme });
+      const p = prompt ? draw(prompt, ctx.cols, promptH) : [];
+      return [...head, ...t, ...p].slice(0, ctx.rows);
+    },
+  };
+}
+
+let active: { session: ChatSession; def: ScreenDef } | undefined;
+
+/** Sets the session the static `chatScreen` shows (run.tsx calls it once the session exists). */
+export function setChatSession(session: ChatSession | undefined, opts: ChatScreenOptions = {}): void {
+  active = session ? { session, def: createChatScreen(session, opts) } : undefined;
+}
+
+/** The session `chatScreen` shows, for the input layer. */
+export function chatSession(): ChatSession | undefined {
+  return active?.session;
+}
+
+/**
+ * A static ScreenDef for SCREENS (`chat: chatScreen`): draws the session given to setChatSession, or says that
+ * the chat is not available (no session: demo mode, or the config could not be read).
+ */
+export const chatScreen: ScreenDef = {
+  id: CHAT_SCREEN_ID,
+  title: 'Chat',
+  sources: [],
+  panels(ctx) {
+    if (active) return active.def.panels(ctx);
+    return [{ id: 'chat.none', title: 'Chat', body: () => ({ lines: [paint(ctx.theme, 'muted', 'the chat is not available in this session (no chat session was started)')] }) }];
+  },
+  layout(ctx, panels, draw) {
+    if (active) return active.def.layout(ctx, panels, draw);
+    const [p] = panels;
+    return p ? draw(p, ctx.cols, ctx.rows) : [];
+  },
+};
+
+/** Ink's key flags, as far as the chat needs them. */
+export interface ChatInkKey {
+  return?: boolean; meta?: boolean; ctrl?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean;
+  upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean;
+  home?: boolean; end?: boolean; tab?: boolean; shift?: boolean;
+}
+
+/**
+ * The key name the chat layer understands from Ink's (input, key): like src/app/input.ts keyName, plus
+ * 'alt+enter' (ESC CR: meta+return), 'ctrl+j' (a bare LF), 'home', 'end' and 'delete'.
+ */
+export function chatKeyName(input: string, k: ChatInkKey): string {
+  if (k.return) return k.meta ? 'alt+enter' : 'enter';
+  if (input === '\n') return 'ctrl+j';
+  if (k.tab) return k.shift ? 'shift+tab' : 'tab';
+  if (k.upArrow) return 'up';
+  if (k.downArrow) return 'down';
+  if (k.leftArrow) return 'left';
+  if (k.rightArrow) return 'right';
+  if (k.pageUp) return 'pageup';
+  if (k.pageDown) return 'pagedown';
+  if (k.home) return 'home';
+  if (k.end) return 'end';
+  if (k.escape) return 'escape';
+  if (k.delete) return 'delete';
+  if (k.backspace) return 'backspace';
+  if (k.ctrl && input) return `ctrl+${input}`;
+  if (input === ' ') return 'space';
+  return input;
+}
+
+/** Lines a page scroll moves. */
+const PAGE = 10;
+
+/**
+ * The chat's text-input layer. Returns true when the key was consumed; false lets the root handler have it
+ * (esc when nothing streams leaves the screen; tab, ctrl+c and unknown chords go on to the key map).
+ */
+export function handleChatKey(session: ChatSession, name: string, input = ''): boolean {
+  const s = session.getState();
+  switch (name) {
+    case 'enter': session.send(); return true;
+    case 'alt+enter': case 'meta+enter': case 'ctrl+j': case '\n': session.newline(); return true;
+    case 'escape':
+      if (session.cancel()) return true;
+      return false;
+    case 'ctrl+o': session.toggleOffline(); return true;
+    case 'ctrl+p': session.cycleProvider(); return true;
+    case 'ctrl+n': void session.cycleModel(); return true;
+    case 'ctrl+r': session.regenerate(); return true;
+    case 'ctrl+y': session.copyLastReply(); return true;
+    case 'ctrl+u': session.clearDraft(); return true;
+    case 'ctrl+a': case 'home': session.cursorHome(); return true;
+    case 'ctrl+e': case 'end':
+      if (s.draft === '') session.scrollToBottom(); else session.cursorEnd();
+      return true;
+    case 'backspace': session.backspace(); return true;
+    case 'delete': session.deleteForward(); return true;
+    case 'left': session.moveCursor(-1); return true;
+    case 'right': session.moveCursor(1); return true;
+    case 'up': if (!session.cursorLine(-1)) session.scrollBy(1); return true;
+    case 'down': if (!session.cursorLine(1)) session.scrollBy(-1); return true;
+    case 'pageup': session.scrollBy(PAGE); return true;
+    case 'pagedown': session.scrollBy(-PAGE); return true;
+    case 'space': session.insert(' '); return true;
+    case 'tab': case 'shift+tab': case 'ctrl+c': return false;
+    default:
+      if (name.startsWith('ctrl+')) return false;
+      if (input !== '' && !/^[\u0000-\u0008\u000b-\u001f\u007f]+$/.test(input)) { session.insert(input); return true; }
+      return false;
+  }
+}

@@ -1,0 +1,41 @@
+/** Builds an action's context from the store (the selected engine, the log view) and what the app provides. */
+import type { EngineConfig } from '../config/schema.js';
+import type { DaemonLink } from '../daemon/client.js';
+import type { EngineStatus } from '../daemon/types.js';
+import { engineList } from '../store/selectors.js';
+import type { Store } from '../store/store.js';
+import { viewSamples } from '../store/store.js';
+import type { ActionCtx, ActionResult } from './types.js';
+
+export interface ActionDeps {
+  link?: DaemonLink;
+  noLink?: string;
+  config?: EngineConfig[];
+  startBench?: (engine: EngineStatus) => ActionResult;
+}
+
+/** The engine the engines screen has selected: by name, else the first listed. */
+export function selectedEngineOf(store: Store): EngineStatus | undefined {
+  const s = store.getState();
+  const list = engineList(s.hosts[s.current]?.samples ?? viewSamples(s)) ?? [];
+  return list.find((e) => e.name === s.ui.engine) ?? list[0];
+}
+
+export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: string): ActionCtx {
+  const s = store.getState();
+  const list = engineList(s.hosts[s.current]?.samples ?? viewSamples(s)) ?? [];
+  const engine = engineName !== undefined ? list.find((e) => e.name === engineName) : selectedEngineOf(store);
+  const ctx: ActionCtx = {
+    readOnly: s.ui.readOnly,
+    setLogs: (l) => store.getState().setLogs(l),
+    benchRunning: (name) => Object.values(store.getState().jobs).some((j) => j.engine === name && j.state === 'running'),
+  };
+  if (engine) ctx.engine = engine;
+  const cfg = engine ? deps.config?.find((c) => c.name === engine.name) : undefined;
+  if (cfg) ctx.engineConfig = cfg;
+  if (deps.link) ctx.link = deps.link;
+  ctx.noLink = deps.noLink ?? 'no daemon: engines are not available here';
+  if (s.ui.logs) ctx.logs = s.ui.logs;
+  if (deps.startBench) ctx.startBench = deps.startBench;
+  return ctx;
+}

@@ -1,0 +1,9 @@
+/** Every declared action, by id. */
+import { ENGINE_ACTIONS } from './engines.js';
+import type { Action } from './types.js';
+
+export const ACTIONS: Action[] = [...ENGINE_ACTIONS];
+export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
+
+export type { Action, ActionCtx, ActionResult, Tier } from './types.js';
+export { engineBaseUrl, startCommand, stopEffect } from './engines.js';

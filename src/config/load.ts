@@ -1,0 +1,154 @@
+/**
+ * Loads ~/.config/sov/config.yaml (or --config): YAML → zod. A bad file is refused whole, and every problem comes
+ * back with its line (and column), the key as a path (`engines[1].argv`) and what was expected — never guessed at.
+ */
+import { readFile } from 'node:fs/promises';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import type { ZodIssue } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+export interface ConfigError {
+  /** 1-based; absent only when the error is not tied to a place in the file (unreadable file) */
+  line?: number;
+  column?: number;
+  /** where in the document: `engines[1].argv`, `chat.chain[0]`, '' for the whole file */
+  key: string;
+  message: string;
+}
+
+export type LoadResult =
+  | { ok: true; config: Config; path: string; /** no file at `path`: an empty config */ missing: boolean; note?: string }
+  | { ok: false; path: string; errors: ConfigError[]; /** one human message naming the file, each line and key */ text: string };
+
+export async function loadConfig(path: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOENT') {
+      return { ok: true, config: configSchema.parse({}), path, missing: true, note: `no config at ${path}: no engines, services or providers` };
+    }
+    const errors = [{ key: '', message: `cannot read: ${err.message}` }];
+    return { ok: false, path, errors, text: describe(path, errors) };
+  }
+  return parseConfigText(text, path);
+}
+
+/** Parses and validates config text; `path` only names the file in messages. */
+export function parseConfigText(text: string, path = 'config.yaml'): LoadResult {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return {};
+    const p = lc.linePos(offset);
+    return { line: p.line, column: p.col };
+  };
+  if (doc.errors.length) {
+    const errors = doc.errors.map((e): ConfigError => ({ ...at(e.pos[0]), key: '', message: `YAML: ${firstLine(e.message)}` }));
+    return { ok: false, path, errors, text: describe(path, errors) };
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    const errors = [{ ...at(doc.contents?.range?.[0]), key: '', message: `expected a mapping (engines:, services:, providers:, chat:), got ${Array.isArray(raw) ? 'a list' : typeof raw}` }];
+    return { ok: false, path, errors, text: describe(path, errors) };
+  }
+  const r = configSchema.safeParse(raw);
+  if (r.success) return { ok: true, config: r.data, path, missing: false };
+  const errors = r.error.issues.flatMap((i) => issueErrors(i, doc, at));
+  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  return { ok: false, path, errors, text: describe(path, errors) };
+}
+
+function describe(path: string, errors: ConfigError[]): string {
+  const lines = errors.map((e) => {
+    const where = e.line !== undefined ? `${path}:${e.line}${e.column !== undefined ? `:${e.column}` : ''}` : path;
+    return `  ${where}: ${e.key ? `${e.key}: ` : ''}${e.message}`;
+  });
+  return `config ${path} is invalid (${errors.length} problem${errors.length === 1 ? '' : 's'}); sov will not start engines from it:\n${lines.join('\n')}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]?.trim() ?? s;
+}
+
+/** `['engines', 1, 'argv']` → `engines[1].argv` */
+export function keyPath(path: (string | number)[]): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  return out;
+}
+
+type At = (offset: number | undefined) => { line?: number; column?: number };
+
+/** The YAML node at `path`, or the deepest ancestor found (exact: false), so a missing key points at its parent. */
+function nodeAt(doc: Document, path: (string | number)[]): { node: unknown; keyNode?: unknown; exact: boolean } {
+  let node: unknown = doc.contents;
+  let keyNode: unknown;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      if (!pair) return { node, keyNode, exact: false };
+      keyNode = pair.key;
+      // `key:` with no value: point at the key
+      node = pair.value ?? pair.key;
+    } else if (isSeq(node) && typeof seg === 'number' && node.items[seg] !== undefined) {
+      keyNode = undefined;
+      node = node.items[seg];
+    } else {
+      return { node, keyNode, exact: false };
+    }
+  }
+  return { node, keyNode, exact: true };
+}
+
+function rangeStart(n: unknown): number | undefined {
+  const r = (n as { range?: [number, number, number] | null } | null | undefined)?.range;
+  return r ? r[0] : undefined;
+}
+
+function scalarValue(n: unknown): unknown {
+  return isScalar(n) ? n.value : n === undefined ? undefined : String(n);
+}
+
+function typeName(t: string): string {
+  return t === 'undefined' ? 'nothing' : t === 'null' ? 'null (an empty value)' : t;
+}
+
+/** zod says which of a union's branches failed how; the one with the fewest problems is what the author meant */
+function bestUnionBranch(i: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIssue[] | undefined {
+  let best: ZodIssue[] | undefined;
+  for (const e of i.unionErrors) if (!best || e.issues.length < best.length) best = e.issues;
+  return best;
+}
+
+function issueErrors(i: ZodIssue, doc: Document, at: At): ConfigError[] {
+  if (i.code === 'invalid_union') {
+    const best = bestUnionBranch(i);
+    if (best && best.length) return best.flatMap((x) => issueErrors(x, doc, at));
+  }
+  const found = nodeAt(doc, i.path);
+  const place = at(rangeStart(found.exact && found.keyNode ? found.keyNode : found.node));
+  const key = keyPath(i.path);
+  switch (i.code) {
+    case 'unrecognized_keys':
+      return i.keys.map((k) => {
+        const kn = nodeAt(doc, [...i.path, k]);
+        return { ...at(rangeStart(kn.keyNode ?? kn.node)), key: keyPath([...i.path, k]), message: `unknown key "${k}"` };
+      });
+    case 'invalid_type':
+      if (i.received === 'undefined') return [{ ...place, key, message: `required: expected ${i.expected}, got nothing` }];
+      return [{ ...at(rangeStart(found.node)), key, message: `expected ${i.expected}, got ${typeName(i.received)}` }];
+    case 'invalid_union_discriminator':
+      return [{ ...place, key, message: `expected one of ${i.options.map((o) => JSON.stringify(o)).join(' | ')}${found.exact ? `, got ${JSON.stringify(scalarValue(found.node))}` : ', got nothing'}` }];
+    case 'invalid_string':
+      if (i.validation === 'url') return [{ ...at(rangeStart(found.node)), key, message: `expected a URL (http://host:port/…), got ${JSON.stringify(scalarValue(found.node))}` }];
+      return [{ ...at(rangeStart(found.node)), key, message: i.message }];
+    case 'invalid_enum_value':
+      return [{ ...at(rangeStart(found.node)), key, message: `expected one of ${i.options.map((o) => JSON.stringify(o)).join(' | ')}, got ${JSON.stringify(i.received)}` }];
+    case 'invalid_literal':
+      return [{ ...at(rangeStart(found.node)), key, message: `expected ${JSON.stringify(i.expected)}, got ${JSON.stringify(i.received)}` }];
+    default:
+      return [{ ...(found.exact ? at(rangeStart(found.node)) : place), key, message: i.message }];
+  }
+}

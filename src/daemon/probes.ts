@@ -1,0 +1,77 @@
+/**
+ * HTTP probes of an engine (node's fetch with AbortSignal.timeout): health, models, Prometheus metrics.
+ * None of them throws: a refused connection is health `down`, anything unreadable is `undefined`.
+ */
+import { engineMetrics, parseHealth, parseModels, parsePrometheus } from '../../backends/engines/parse.js';
+import type { EngineMetrics } from '../../backends/engines/types.js';
+import type { EngineHealth } from './types.js';
+
+export type HealthKind = 'llamacpp' | 'vllm' | 'ollama' | 'http';
+
+export interface HttpAnswer { status: number; body: string; contentType?: string }
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+export async function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer | { error: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, timeoutMs)), redirect: 'manual', headers: { Accept: 'application/json, text/plain;q=0.9, */*;q=0.5' } });
+    let body = await res.text();
+    if (body.length > MAX_BODY) body = body.slice(0, MAX_BODY);
+    const ct = res.headers.get('content-type');
+    return ct === null ? { status: res.status, body } : { status: res.status, body, contentType: ct };
+  } catch (e) {
+    return { error: describeFetchError(e, timeoutMs) };
+  }
+}
+
+function describeFetchError(e: unknown, timeoutMs: number): string {
+  if (e instanceof Error) {
+    if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 100) / 10} s`;
+    const cause = (e as { cause?: unknown }).cause;
+    if (cause instanceof Error) {
+      const code = (cause as { code?: unknown }).code;
+      return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
+    }
+    return e.message;
+  }
+  return String(e);
+}
+
+export async function probeHealth(url: string, kind: HealthKind, timeoutMs: number, now = Date.now): Promise<EngineHealth> {
+  const r = await httpGet(url, timeoutMs);
+  if ('error' in r) return { state: 'down', message: r.error, at: now() };
+  if (kind === 'http') {
+    return r.status >= 200 && r.status < 300
+      ? { state: 'ready', at: now() }
+      : { state: 'error', message: `HTTP ${r.status}`, at: now() };
+  }
+  const h = parseHealth(r.status, r.body, r.contentType);
+  const out: EngineHealth = { state: h.state, at: now() };
+  if (h.message !== undefined) out.message = h.message;
+  return out;
+}
+
+export async function probeModels(url: string, timeoutMs: number): Promise<string[] | undefined> {
+  const r = await httpGet(url, timeoutMs);
+  if ('error' in r || r.status < 200 || r.status >= 300) return undefined;
+  const m = parseModels(r.body);
+  return m.ids.length > 0 || m.warnings.length === 0 ? m.ids : undefined;
+}
+
+export async function probeMetrics(url: string, timeoutMs: number): Promise<EngineMetrics | undefined> {
+  const r = await httpGet(url, timeoutMs);
+  if ('error' in r || r.status < 200 || r.status >= 300) return undefined;
+  return engineMetrics(parsePrometheus(r.body));
+}
+
+/** Where an engine lists its models: <openai>/models, else from the health URL's origin (ollama: /api/tags). */
+export function modelsUrl(e: { openai?: string; health?: { url: string; kind: HealthKind } }): string | undefined {
+  if (e.openai) return `${e.openai.replace(/\/+$/, '')}/models`;
+  if (!e.health) return undefined;
+  try {
+    const u = new URL(e.health.url);
+    if (e.health.kind === 'ollama') return `${u.origin}/api/tags`;
+    if (e.health.kind === 'llamacpp' || e.health.kind === 'vllm') return `${u.origin}/v1/models`;
+  } catch {}
+  return undefined;
+}

@@ -1,0 +1,725 @@
+/**
+ * The supervisor: one state machine per engine, inside `sov daemon`.
+ *
+ *   stopped ──start──▶ starting ──probe ready──▶ healthy ◀──▶ degraded (probe failing, process alive)
+ *                        │  probe failures inside startupGraceSec do not count; after it: degraded
+ *                        ▼ process exits (any state)
+ *                      crashed ──restart policy──▶ backoff ──nextRestartAt──▶ starting …
+ *                        └── N failures within M minutes ──▶ crashloop (no retries until start/restart)
+ *
+ * `process` engines run in their own session/process group with stdout+stderr on an O_APPEND log file, so they
+ * outlive the daemon. `<stateDir>/engines.json` records {pid, pgid, startTime, cmdline, …} per running process
+ * engine (written atomically, by this supervisor only); a new supervisor adopts a recorded engine when the pid is
+ * alive, not a zombie, and has the same start time and command line, and otherwise forgets it without signalling
+ * it (the pid may belong to another program now). Containers and units are driven through adapters and polled.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { tokensPerSecond } from '../../backends/engines/parse.js';
+import type { ContainerEngineConfig, EngineConfig, ProcessEngineConfig, SystemdEngineConfig } from '../config/schema.js';
+import { readJson, writeFileAtomic } from './atomic.js';
+import { containerAdapter } from './adapters/container.js';
+import { killGroup, pauseGroup, resumeGroup, spawnEngine, stopGroup } from './adapters/process.js';
+import { systemdAdapter } from './adapters/systemd.js';
+import type { EngineAdapter } from './adapters/types.js';
+import { appendLine, logFiles, rotateIfNeeded, searchLines, tailLines } from './logs.js';
+import { modelsUrl, probeHealth, probeMetrics, probeModels } from './probes.js';
+import {
+  allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, treeNuma, treeRss, type ProcIdentity,
+} from './procfs.js';
+import { RPC_ERRORS, type EngineExit, type EngineHealth, type EngineStatus, type LogsResult, type Supervisor, type SupervisorOptions } from './types.js';
+
+export const STATE_FILE = 'engines.json';
+
+/** One running process engine in engines.json. */
+export interface StateEntry {
+  pid: number;
+  pgid: number;
+  /** field 22 of /proc/<pid>/stat */
+  startTime: string;
+  /** /proc/<pid>/cmdline, NUL-split */
+  cmdline: string[];
+  startedAt: number;
+  restarts: number;
+  logFile: string;
+}
+export type StateFile = Record<string, StateEntry>;
+
+/** A refused operation; `code` is one of RPC_ERRORS' keys (notFound, failedToStart, …). */
+export class SupervisorError extends Error {
+  constructor(readonly code: keyof typeof RPC_ERRORS, message: string) {
+    super(message);
+    this.name = 'SupervisorError';
+  }
+  get rpcCode(): number {
+    return RPC_ERRORS[this.code];
+  }
+}
+
+interface Rt {
+  cfg: EngineConfig;
+  st: EngineStatus;
+  adapter?: EngineAdapter;
+  child?: ChildProcess;
+  pgid?: number;
+  identity?: ProcIdentity;
+  /** not our child (adopted from the state file): its exit is seen by polling /proc */
+  adopted: boolean;
+  /** bumped on every launch and stop: events of an older run are ignored */
+  run: number;
+  stopping: boolean;
+  /** epoch ms of recent failures (crashloop window) */
+  failures: number[];
+  backoffN: number;
+  healthySince?: number;
+  graceUntil: number;
+  probing: boolean;
+  probeTimer?: NodeJS.Timeout;
+  aliveTimer?: NodeJS.Timeout;
+  oneShot?: NodeJS.Timeout;
+  restartTimer?: NodeJS.Timeout;
+  prevTokens?: { total: number; at: number };
+  modelsAt?: number;
+  lock: Promise<unknown>;
+}
+
+const RUNNING = new Set(['starting', 'healthy', 'degraded']);
+const ADOPTED_POLL_MS = 500;
+const MODELS_EVERY_MS = 60_000;
+
+function isProcess(c: EngineConfig): c is ProcessEngineConfig { return c.kind === 'process'; }
+
+function validEntry(e: unknown): e is StateEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  return Number.isInteger(x.pid) && (x.pid as number) > 1 && Number.isInteger(x.pgid) && (x.pgid as number) > 1
+    && typeof x.startTime === 'string' && Array.isArray(x.cmdline) && x.cmdline.every((a) => typeof a === 'string')
+    && typeof x.startedAt === 'number' && typeof x.restarts === 'number' && typeof x.logFile === 'string';
+}
+
+function exitWords(e: EngineExit | undefined): string {
+  if (!e) return 'exit unknown';
+  if (e.signal) return `killed by ${e.signal}`;
+  if (e.code === null) return 'exit code unknown';
+  return `exit ${e.code}`;
+}
+
+function fmtSec(ms: number): string {
+  const s = ms / 1000;
+  return s < 10 ? `${Math.round(s * 10) / 10} s` : `${Math.round(s)} s`;
+}
+
+export async function createSupervisor(opts: SupervisorOptions): Promise<Supervisor> {
+  const now = opts.now ?? Date.now;
+  const statePath = join(opts.stateDir, STATE_FILE);
+  const engines = new Map<string, Rt>();
+  /** recorded engines that are not in the config (kept in the file, never signalled: a config may come back) */
+  const orphans = new Map<string, StateEntry>();
+  let detached = false;
+  let writing: Promise<void> = Promise.resolve();
+
+  const logFileOf = (name: string) => join(opts.logDir, `${name}.log`);
+
+  /** Rotation settings of a process engine; its group is frozen for the rotation's last instant while it runs. */
+  const rotateOpts = (rt: Rt, cfg: ProcessEngineConfig) => {
+    const pgid = rt.pgid;
+    const live = pgid !== undefined && rt.st.pid !== undefined && RUNNING.has(rt.st.state);
+    return live ? { ...cfg.logs, pause: () => pauseGroup(pgid) } : cfg.logs;
+  };
+
+  const emit = (rt: Rt) => {
+    if (!opts.onChange || detached) return;
+    try { opts.onChange(snapshot(rt)); } catch {}
+  };
+
+  const snapshot = (rt: Rt): EngineStatus => {
+    const s = rt.st;
+    const out: EngineStatus = { ...s, pids: [...s.pids], warnings: [...s.warnings] };
+    if (s.listen) out.listen = s.listen.map((l) => ({ ...l }));
+    if (s.models) out.models = [...s.models];
+    if (s.numaBytes) out.numaBytes = { ...s.numaBytes };
+    if (s.health) out.health = { ...s.health };
+    if (s.lastExit) out.lastExit = { ...s.lastExit };
+    return out;
+  };
+
+  const newRt = (cfg: EngineConfig): Rt => {
+    const st: EngineStatus = { name: cfg.name, kind: cfg.kind, state: 'stopped', pids: [], restarts: 0, warnings: [] };
+    if (cfg.port !== undefined) st.port = cfg.port;
+    st.host = cfg.host;
+    if (cfg.openai) st.openai = cfg.openai;
+    if (isProcess(cfg)) st.logFile = logFileOf(cfg.name);
+    const rt: Rt = { cfg, st, adopted: false, run: 0, stopping: false, failures: [], backoffN: 0, graceUntil: 0, probing: false, lock: Promise.resolve() };
+    if (cfg.kind === 'container') rt.adapter = containerAdapter(cfg as ContainerEngineConfig, opts.env);
+    else if (cfg.kind === 'systemd') rt.adapter = systemdAdapter(cfg as SystemdEngineConfig, opts.env);
+    return rt;
+  };
+
+  const withLock = <T>(rt: Rt, fn: () => Promise<T>): Promise<T> => {
+    const p = rt.lock.then(fn, fn);
+    rt.lock = p.catch(() => undefined);
+    return p;
+  };
+
+  // ---- state file ----------------------------------------------------------------------------------------------
+
+  const saveState = (): Promise<void> => {
+    const data: StateFile = {};
+    for (const [n, e] of orphans) data[n] = e;
+    for (const rt of engines.values()) {
+      const s = rt.st;
+      if (!isProcess(rt.cfg) || s.pid === undefined || rt.pgid === undefined || !rt.identity || !RUNNING.has(s.state)) continue;
+      data[rt.cfg.name] = {
+        pid: s.pid, pgid: rt.pgid, startTime: rt.identity.startTime, cmdline: rt.identity.cmdline,
+        startedAt: s.startedAt ?? now(), restarts: s.restarts, logFile: s.logFile ?? logFileOf(rt.cfg.name),
+      };
+    }
+    const text = `${JSON.stringify(data, null, 2)}\n`;
+    writing = writing.then(() => writeFileAtomic(statePath, text, 0o600)).catch(() => undefined);
+    return writing;
+  };
+
+  // ---- timers --------------------------------------------------------------------------------------------------
+
+  const clearRunTimers = (rt: Rt) => {
+    for (const k of ['probeTimer', 'aliveTimer', 'oneShot'] as const) {
+      const t = rt[k];
+      if (t) { clearInterval(t); clearTimeout(t); rt[k] = undefined; }
+    }
+  };
+  const clearRestartTimer = (rt: Rt) => {
+    if (rt.restartTimer) { clearTimeout(rt.restartTimer); rt.restartTimer = undefined; }
+  };
+
+  const probeIntervalMs = (rt: Rt) => Math.max(100, opts.probeIntervalMs ?? (rt.cfg.health ? rt.cfg.health.intervalSec * 1000 : 5000));
+
+  const scheduleRunTimers = (rt: Rt) => {
+    clearRunTimers(rt);
+    if (detached) return;
+    rt.probeTimer = setInterval(() => void tick(rt), probeIntervalMs(rt));
+    rt.probeTimer.unref();
+    if (isProcess(rt.cfg) && rt.adopted) {
+      const run = rt.run;
+      rt.aliveTimer = setInterval(() => {
+        const s = rt.st;
+        if (rt.run === run && s.pid !== undefined && rt.identity && !sameProcess(s.pid, rt.identity)) {
+          onExit(rt, run, { code: null, at: now() }, 'exited (not a child of this daemon: exit code unknown)');
+        }
+      }, ADOPTED_POLL_MS);
+      rt.aliveTimer.unref();
+    }
+    if (!rt.cfg.health) {
+      // no readiness probe: healthy once alive for 1 s
+      const elapsed = now() - (rt.st.startedAt ?? now());
+      rt.oneShot = setTimeout(() => void tick(rt), Math.max(0, 1000 - elapsed) + 20);
+      rt.oneShot.unref();
+    }
+  };
+
+  // ---- transitions ---------------------------------------------------------------------------------------------
+
+  const setState = (rt: Rt, state: EngineStatus['state'], message?: string) => {
+    rt.st.state = state;
+    if (message === undefined) delete rt.st.message;
+    else rt.st.message = message;
+    if (state !== 'backoff') delete rt.st.nextRestartAt;
+  };
+
+  const clearRunFields = (rt: Rt) => {
+    const s = rt.st;
+    delete s.pid;
+    s.pids = [];
+    delete s.rssBytes;
+    delete s.numaBytes;
+    delete s.listen;
+    delete s.health;
+    delete s.tokPerSec;
+    delete s.requestsRunning;
+    delete s.requestsWaiting;
+    delete s.kvCachePct;
+    s.warnings = [];
+    rt.child = undefined;
+    rt.healthySince = undefined;
+    rt.prevTokens = undefined;
+  };
+
+  /** The engine failed (exited, or could not be launched): crashloop, backoff or crashed, by policy. */
+  const failed = (rt: Rt, exit: EngineExit, why: string) => {
+    const cfg = rt.cfg;
+    const t = now();
+    rt.st.lastExit = exit;
+    const clean = exit.code === 0 && !exit.signal;
+    if (clean && cfg.restart !== 'always') {
+      setState(rt, 'stopped', `${why}: exit 0`);
+      return;
+    }
+    rt.failures.push(t);
+    const windowMs = cfg.crashloop.withinMin * 60_000;
+    rt.failures = rt.failures.filter((x) => t - x <= windowMs);
+    setState(rt, 'crashed', `${why} (${exitWords(exit)})`);
+    emit(rt);
+    if (rt.failures.length >= cfg.crashloop.failures) {
+      setState(rt, 'crashloop', `${rt.failures.length} failures within ${cfg.crashloop.withinMin} min; last ${exitWords(exit)}`);
+      return;
+    }
+    if (cfg.restart === 'never' || (cfg.restart === 'on-failure' && clean)) return;
+    const b = cfg.backoff;
+    const delayMs = Math.min(b.maxSec, b.initialSec * Math.pow(b.factor, rt.backoffN)) * 1000;
+    rt.backoffN++;
+    setState(rt, 'backoff', `restart in ${fmtSec(delayMs)} (${exitWords(exit)})`);
+    rt.st.nextRestartAt = t + delayMs;
+    if (detached) return;
+    const run = rt.run;
+    rt.restartTimer = setTimeout(() => {
+      rt.restartTimer = undefined;
+      void withLock(rt, async () => {
+        if (detached || rt.run !== run || rt.st.state !== 'backoff') return;
+        try {
+          await launch(rt, true);
+        } catch (e) {
+          rt.run++;
+          clearRunFields(rt);
+          failed(rt, { code: null, at: now() }, e instanceof Error ? e.message : String(e));
+          void saveState();
+          emit(rt);
+        }
+      });
+    }, delayMs);
+    rt.restartTimer.unref();
+  };
+
+  function onExit(rt: Rt, run: number, exit: EngineExit, why = 'exited'): void {
+    if (run !== rt.run) return;
+    clearRunTimers(rt);
+    const pgid = rt.pgid;
+    rt.st.lastExit = exit;
+    if (rt.stopping) return; // stop() finishes the transition
+    rt.run++;
+    if (isProcess(rt.cfg)) {
+      if (pgid !== undefined) killGroup(pgid); // helpers left behind would hold the port and the GPU
+      appendLine(logFileOf(rt.cfg.name), `--- sov: ${rt.cfg.name} ${why} (${exitWords(exit)}) at ${new Date(exit.at).toISOString()} ---`);
+    }
+    clearRunFields(rt);
+    failed(rt, exit, why);
+    void saveState();
+    emit(rt);
+  }
+
+  /** Spawn / start it; state `starting`. Throws when it cannot be launched. Call under the engine's lock. */
+  const launch = async (rt: Rt, auto: boolean): Promise<void> => {
+    const cfg = rt.cfg;
+    clearRunTimers(rt);
+    clearRestartTimer(rt);
+    rt.run++;
+    const run = rt.run;
+    rt.stopping = false;
+    rt.adopted = false;
+    clearRunFields(rt);
+    if (isProcess(cfg)) {
+      const logFile = logFileOf(cfg.name);
+      await rotateIfNeeded(logFile, cfg.logs).catch(() => false);
+      appendLine(logFile, `--- sov: starting ${cfg.name} at ${new Date(now()).toISOString()}${auto ? ` (restart ${rt.st.restarts + 1})` : ''} ---`);
+      const sp = await spawnEngine(cfg, logFile, opts.env, (code, signal) => {
+        const e: EngineExit = { code, at: now() };
+        if (signal) e.signal = signal;
+        onExit(rt, run, e);
+      });
+      rt.child = sp.child;
+      rt.pgid = sp.pid;
+      rt.st.pid = sp.pid;
+      rt.st.pids = [sp.pid];
+      rt.st.logFile = logFile;
+      rt.identity = { startTime: readStat(sp.pid)?.startTime ?? '', cmdline: readCmdline(sp.pid) ?? sp.argv };
+    } else {
+      await rt.adapter!.start();
+      const s = await rt.adapter!.state();
+      if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
+    }
+    if (rt.run !== run) return; // it already exited (onExit ran)
+    if (auto) rt.st.restarts++;
+    rt.st.startedAt = now();
+    rt.graceUntil = rt.st.startedAt + cfg.startupGraceSec * 1000;
+    setState(rt, 'starting', cfg.health ? 'waiting for the readiness probe' : undefined);
+    scheduleRunTimers(rt);
+    void saveState();
+    emit(rt);
+  };
+
+  // ---- probes --------------------------------------------------------------------------------------------------
+
+  const sample = (rt: Rt) => {
+    const s = rt.st;
+    if (s.pid === undefined) return;
+    const pids = processTree(s.pid, allStats());
+    if (pids.length === 0) return;
+    s.pids = pids;
+    const rss = treeRss(pids);
+    if (rss !== undefined) s.rssBytes = rss;
+    const numa = treeNuma(pids);
+    if (numa !== undefined) s.numaBytes = numa;
+    const listen = listenSockets(pids).map((l) => ({ address: l.address, port: l.port, loopback: l.loopback }));
+    s.listen = listen;
+    s.warnings = listen.filter((l) => !l.loopback).map((l) => `listens on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}: inference APIs should bind 127.0.0.1`);
+  };
+
+  const applyHealth = (rt: Rt, h: EngineHealth | undefined) => {
+    const s = rt.st;
+    const t = now();
+    if (h) s.health = h;
+    const ready = h === undefined || h.state === 'ready';
+    if (ready) {
+      if (s.state !== 'healthy') {
+        setState(rt, 'healthy');
+        rt.healthySince = t;
+        rt.modelsAt = undefined;
+      }
+      if (rt.healthySince !== undefined && t - rt.healthySince >= rt.cfg.backoff.resetAfterSec * 1000) rt.backoffN = 0;
+      return;
+    }
+    const said = h.message ?? h.state;
+    rt.healthySince = undefined;
+    if (s.state === 'starting') {
+      if (t < rt.graceUntil) setState(rt, 'starting', h.state === 'loading' ? `loading: ${said}` : `not ready yet: ${said}`);
+      else setState(rt, 'degraded', `not ready ${rt.cfg.startupGraceSec} s after start: ${said}`);
+    } else {
+      setState(rt, 'degraded', `readiness probe failing: ${said}`);
+    }
+  };
+
+  async function tick(rt: Rt): Promise<void> {
+    if (rt.probing || detached || !RUNNING.has(rt.st.state) || rt.stopping) return;
+    rt.probing = true;
+    const run = rt.run;
+    const cfg = rt.cfg;
+    try {
+      if (isProcess(cfg)) {
+        if (rt.adopted && rt.st.pid !== undefined && rt.identity && !sameProcess(rt.st.pid, rt.identity)) {
+          onExit(rt, run, { code: null, at: now() }, 'exited (not a child of this daemon: exit code unknown)');
+          return;
+        }
+      } else {
+        const s = await rt.adapter!.state();
+        if (rt.run !== run || rt.stopping) return;
+        if (!s.running) {
+          onExit(rt, run, { code: s.exitCode ?? null, at: now() }, s.error ? `stopped running: ${s.error}` : `stopped running (${s.status})`);
+          return;
+        }
+        if (s.pid !== undefined) rt.st.pid = s.pid;
+        else delete rt.st.pid;
+        rt.st.pids = s.pid !== undefined ? [s.pid] : [];
+        if (s.startedAt !== undefined) rt.st.startedAt = s.startedAt;
+      }
+      sample(rt);
+      if (cfg.health) {
+        const h = await probeHealth(cfg.health.url, cfg.health.kind, cfg.health.timeoutSec * 1000, now);
+        if (rt.run !== run || rt.stopping) return;
+        applyHealth(rt, h);
+      } else if (now() - (rt.st.startedAt ?? now()) >= 1000) {
+        applyHealth(rt, undefined);
+      }
+      if (rt.st.state === 'healthy' || rt.st.state === 'degraded') {
+        const mu = modelsUrl(cfg);
+        const timeoutMs = (cfg.health?.timeoutSec ?? 3) * 1000;
+        if (mu && rt.st.state === 'healthy' && (rt.modelsAt === undefined || now() - rt.modelsAt >= MODELS_EVERY_MS)) {
+          const ids = await probeModels(mu, timeoutMs);
+          if (rt.run !== run) return;
+          rt.modelsAt = now();
+          if (ids) rt.st.models = ids;
+        }
+        if (cfg.metrics) {
+          const m = await probeMetrics(cfg.metrics, timeoutMs);
+          if (rt.run !== run) return;
+          if (m) {
+            const t = now();
+            const total = m.tokensGeneratedTotal;
+            if (total !== undefined) {
+              const tps = rt.prevTokens ? tokensPerSecond(rt.prevTokens.total, total, t - rt.prevTokens.at) : undefined;
+              if (tps !== undefined) rt.st.tokPerSec = tps;
+              rt.prevTokens = { total, at: t };
+            }
+            if (m.requestsRunning !== undefined) rt.st.requestsRunning = m.requestsRunning;
+            if (m.requestsWaiting !== undefined) rt.st.requestsWaiting = m.requestsWaiting;
+            if (m.kvCacheUsagePct !== undefined) rt.st.kvCachePct = m.kvCacheUsagePct;
+          }
+        }
+      }
+    } catch {
+      // probes never throw; an adapter hiccup waits for the next tick
+    } finally {
+      rt.probing = false;
+    }
+    if (rt.run === run) emit(rt);
+  }
+
+  // ---- adoption ------------------------------------------------------------------------------------------------
+
+  const adoptProcess = (rt: Rt, e: StateEntry): boolean => {
+    if (!validEntry(e) || !sameProcess(e.pid, e)) return false;
+    rt.run++;
+    rt.adopted = true;
+    rt.pgid = e.pgid;
+    rt.identity = { startTime: e.startTime, cmdline: [...e.cmdline] };
+    const s = rt.st;
+    s.pid = e.pid;
+    s.pids = [e.pid];
+    s.startedAt = e.startedAt;
+    s.restarts = e.restarts;
+    s.logFile = logFileOf(rt.cfg.name);
+    rt.graceUntil = e.startedAt + rt.cfg.startupGraceSec * 1000;
+    resumeGroup(e.pgid); // a daemon killed inside a log rotation's pause would have left it frozen
+    setState(rt, 'starting', 'adopted; waiting for the readiness probe');
+    scheduleRunTimers(rt);
+    return true;
+  };
+
+  const adoptExternal = async (rt: Rt): Promise<boolean> => {
+    const s = await rt.adapter!.state();
+    if (!s.running) return false;
+    rt.run++;
+    if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
+    rt.st.startedAt = s.startedAt ?? now();
+    rt.graceUntil = rt.st.startedAt + rt.cfg.startupGraceSec * 1000;
+    setState(rt, 'starting', 'already running; waiting for the readiness probe');
+    scheduleRunTimers(rt);
+    return true;
+  };
+
+  /** Adopt what is running (file entry or container/unit), else autostart. */
+  const bringUp = async (rt: Rt, saved: StateFile): Promise<void> => {
+    let adopted = false;
+    if (isProcess(rt.cfg)) {
+      const e = saved[rt.cfg.name];
+      if (e) adopted = adoptProcess(rt, e);
+    } else {
+      adopted = await adoptExternal(rt).catch(() => false);
+    }
+    if (adopted) {
+      await tick(rt);
+      return;
+    }
+    if (rt.cfg.autostart) {
+      await withLock(rt, () => launch(rt, false)).catch((e: unknown) => {
+        setState(rt, 'crashed', `failed to start: ${e instanceof Error ? e.message : String(e)}`);
+        emit(rt);
+      });
+    }
+  };
+
+  // ---- create --------------------------------------------------------------------------------------------------
+
+  const raw = await readJson<Record<string, unknown>>(statePath);
+  const saved: StateFile = {};
+  if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) if (validEntry(v)) saved[k] = v;
+  for (const cfg of opts.engines) engines.set(cfg.name, newRt(cfg));
+  for (const [n, e] of Object.entries(saved)) {
+    // not configured now: keep the record (never signal it); alive and still ours, a later config may adopt it
+    if (!engines.has(n) && sameProcess(e.pid, e)) orphans.set(n, e);
+  }
+  await Promise.all([...engines.values()].map((rt) => bringUp(rt, saved)));
+  await saveState();
+
+  const rotateTimer = setInterval(() => {
+    for (const rt of engines.values()) {
+      if (isProcess(rt.cfg)) void rotateIfNeeded(logFileOf(rt.cfg.name), rotateOpts(rt, rt.cfg)).catch(() => false);
+    }
+  }, 1000);
+  rotateTimer.unref();
+
+  // ---- operations ----------------------------------------------------------------------------------------------
+
+  const get = (name: string): Rt => {
+    const rt = engines.get(name);
+    if (!rt) throw new SupervisorError('notFound', `no engine named "${name}"`);
+    return rt;
+  };
+
+  const doStop = async (rt: Rt): Promise<void> => {
+    clearRestartTimer(rt);
+    rt.failures = [];
+    rt.backoffN = 0;
+    const s = rt.st;
+    const cfg = rt.cfg;
+    if (!RUNNING.has(s.state) || (isProcess(cfg) && s.pid === undefined)) {
+      rt.run++;
+      clearRunTimers(rt);
+      clearRunFields(rt);
+      setState(rt, 'stopped');
+      void saveState();
+      emit(rt);
+      return;
+    }
+    rt.stopping = true;
+    clearRunTimers(rt);
+    let message: string | undefined;
+    try {
+      if (isProcess(cfg)) {
+        const child = rt.child;
+        const pid = s.pid!;
+        const identity = rt.identity;
+        const gone = child
+          ? () => child.exitCode !== null || child.signalCode !== null
+          : () => !identity || !sameProcess(pid, identity);
+        const r = await stopGroup(rt.pgid ?? pid, cfg.stop.signal, cfg.stop.timeoutSec * 1000, gone);
+        if (r.killed) message = `did not stop within ${cfg.stop.timeoutSec} s of ${cfg.stop.signal}: killed (SIGKILL to the process group)`;
+        if (!child) {
+          const e: EngineExit = { code: null, at: now() };
+          if (r.killed) e.signal = 'SIGKILL';
+          rt.st.lastExit = e;
+        }
+        appendLine(logFileOf(cfg.name), `--- sov: stopped ${cfg.name} at ${new Date(now()).toISOString()}${r.killed ? ' (SIGKILL after the timeout)' : ''} ---`);
+      } else {
+        await rt.adapter!.stop(cfg.stop.timeoutSec);
+      }
+    } finally {
+      rt.stopping = false;
+      rt.run++;
+      rt.adopted = false;
+      clearRunFields(rt);
+      setState(rt, 'stopped', message);
+      void saveState();
+      emit(rt);
+    }
+  };
+
+  const doStart = async (rt: Rt): Promise<void> => {
+    if (RUNNING.has(rt.st.state)) return;
+    // the operator acts: a crashloop or a pending backoff is cleared
+    rt.failures = [];
+    rt.backoffN = 0;
+    clearRestartTimer(rt);
+    try {
+      await launch(rt, false);
+    } catch (e) {
+      rt.run++;
+      clearRunFields(rt);
+      const msg = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
+      setState(rt, 'crashed', msg);
+      void saveState();
+      emit(rt);
+      throw new SupervisorError('failedToStart', msg);
+    }
+  };
+
+  const sup: Supervisor = {
+    list() {
+      return [...engines.values()].map(snapshot);
+    },
+
+    async start(name) {
+      const rt = get(name);
+      await withLock(rt, () => doStart(rt));
+      return snapshot(rt);
+    },
+
+    async stop(name) {
+      const rt = get(name);
+      await withLock(rt, () => doStop(rt));
+      return snapshot(rt);
+    },
+
+    async restart(name) {
+      const rt = get(name);
+      await withLock(rt, async () => {
+        if (!isProcess(rt.cfg) && RUNNING.has(rt.st.state)) {
+          rt.failures = [];
+          rt.backoffN = 0;
+          clearRestartTimer(rt);
+          clearRunTimers(rt);
+          rt.run++;
+          const run = rt.run;
+          await rt.adapter!.restart(rt.cfg.stop.timeoutSec);
+          if (rt.run !== run) return;
+          clearRunFields(rt);
+          const s = await rt.adapter!.state();
+          if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
+          rt.st.startedAt = now();
+          rt.graceUntil = rt.st.startedAt + rt.cfg.startupGraceSec * 1000;
+          setState(rt, 'starting', rt.cfg.health ? 'waiting for the readiness probe' : undefined);
+          scheduleRunTimers(rt);
+          emit(rt);
+          return;
+        }
+        await doStop(rt);
+        await doStart(rt);
+      });
+      return snapshot(rt);
+    },
+
+    async logs(name, o = {}) {
+      const rt = get(name);
+      const n = Math.max(1, Math.min(o.lines ?? 200, 100_000));
+      const cfg = rt.cfg;
+      if (isProcess(cfg)) {
+        const file = logFileOf(cfg.name);
+        await rotateIfNeeded(file, rotateOpts(rt, cfg)).catch(() => false);
+        const files = logFiles(file, cfg.logs.keep);
+        if (o.search !== undefined && o.search !== '') {
+          const r = await searchLines(files, o.search, n);
+          return { name, file, lines: r.lines, matched: r.matched };
+        }
+        return { name, file, lines: await tailLines(files, n) };
+      }
+      if (o.search !== undefined && o.search !== '') {
+        const all = await rt.adapter!.logs(Math.max(n, 10_000));
+        const want = o.search.toLowerCase();
+        const hits = all.filter((l) => l.toLowerCase().includes(want));
+        return { name, lines: hits.slice(-n), matched: hits.length };
+      }
+      const out: LogsResult = { name, lines: await rt.adapter!.logs(n) };
+      return out;
+    },
+
+    async setEngines(list) {
+      const next = new Map(list.map((c) => [c.name, c] as const));
+      for (const [name, rt] of [...engines]) {
+        const c = next.get(name);
+        if (c && c.kind === rt.cfg.kind) continue;
+        await withLock(rt, () => doStop(rt));
+        clearRestartTimer(rt);
+        clearRunTimers(rt);
+        engines.delete(name);
+      }
+      const added: Rt[] = [];
+      for (const c of list) {
+        const rt = engines.get(c.name);
+        if (rt) {
+          // same engine, new settings: they apply from the next start; probes pick up the new cadence now
+          rt.cfg = c;
+          if (c.kind === 'container') rt.adapter = containerAdapter(c, opts.env);
+          else if (c.kind === 'systemd') rt.adapter = systemdAdapter(c, opts.env);
+          rt.st.host = c.host;
+          if (c.port !== undefined) rt.st.port = c.port;
+          else delete rt.st.port;
+          if (c.openai) rt.st.openai = c.openai;
+          else delete rt.st.openai;
+          if (RUNNING.has(rt.st.state)) scheduleRunTimers(rt);
+          continue;
+        }
+        const nrt = newRt(c);
+        engines.set(c.name, nrt);
+        added.push(nrt);
+      }
+      const saved: StateFile = {};
+      for (const rt of added) {
+        const e = orphans.get(rt.cfg.name);
+        if (e) { saved[rt.cfg.name] = e; orphans.delete(rt.cfg.name); }
+      }
+      await Promise.all(added.map((rt) => bringUp(rt, saved)));
+      for (const rt of added) emit(rt);
+      await saveState();
+    },
+
+    async detach() {
+      clearInterval(rotateTimer);
+      for (const rt of engines.values()) {
+        clearRunTimers(rt);
+        clearRestartTimer(rt);
+        rt.child?.removeAllListeners('exit');
+      }
+      await saveState();
+      detached = true;
+      await writing;
+    },
+  };
+  return sup;
+}

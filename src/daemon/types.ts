@@ -1,0 +1,161 @@
+/**
+ * The contract between the supervision daemon (`sov daemon`), its supervisor, and its clients (TUI, headless CLI).
+ * Transport: JSON-RPC 2.0 (json-rpc-2.0) over a unix socket, one JSON message per line.
+ */
+
+export type EngineState = 'stopped' | 'starting' | 'healthy' | 'degraded' | 'crashed' | 'backoff' | 'crashloop';
+
+export interface EngineExit {
+  /** null when ended by a signal */
+  code: number | null;
+  signal?: string;
+  at: number;
+}
+
+export interface EngineHealth {
+  state: 'ready' | 'loading' | 'error' | 'down';
+  message?: string;
+  at: number;
+}
+
+export interface ListenSocket {
+  address: string;
+  port: number;
+  loopback: boolean;
+}
+
+export interface EngineStatus {
+  name: string;
+  kind: 'process' | 'container' | 'systemd';
+  state: EngineState;
+  /** a line saying why (crashloop: "5 failures within 10 min; last exit 1"; backoff: "restart in 4 s") */
+  message?: string;
+  /** the main pid (process kind; MainPID of a unit; the container's init pid when known) */
+  pid?: number;
+  /** every pid of the engine's process tree: the TUI maps GPU processes to engines with it */
+  pids: number[];
+  /** epoch ms the current run started */
+  startedAt?: number;
+  restarts: number;
+  lastExit?: EngineExit;
+  /** when state is backoff: epoch ms of the next attempt */
+  nextRestartAt?: number;
+  health?: EngineHealth;
+  /** from /v1/models */
+  models?: string[];
+  /** generated tokens per second from /metrics, over the last probe interval */
+  tokPerSec?: number;
+  requestsRunning?: number;
+  requestsWaiting?: number;
+  kvCachePct?: number;
+  /** RSS of the whole process tree */
+  rssBytes?: number;
+  /** resident pages per NUMA node (from /proc/<pid>/numa_maps), bytes */
+  numaBytes?: Record<string, number>;
+  /** listening sockets of the process tree; a non-loopback inference API is a finding */
+  listen?: ListenSocket[];
+  /** findings: "listens on 0.0.0.0:8080: inference APIs should bind 127.0.0.1" */
+  warnings: string[];
+  /** process kind: the current log file (the source of truth for logs) */
+  logFile?: string;
+  port?: number;
+  host?: string;
+  openai?: string;
+}
+
+export interface DaemonInfo {
+  pid: number;
+  startedAt: number;
+  version: string;
+  socket: string;
+  stateDir: string;
+  configPath: string;
+  /** the config could not be used: the daemon keeps running, starts nothing new, and says why */
+  configError?: string;
+  engines: number;
+}
+
+export interface LogsResult {
+  name: string;
+  file?: string;
+  lines: string[];
+  /** lines that matched `search` out of how many looked at */
+  matched?: number;
+}
+
+/** JSON-RPC methods: name → [params, result]. Errors use the codes below. */
+export interface RpcMethods {
+  'daemon.info': [Record<string, never>, DaemonInfo];
+  'daemon.stop': [Record<string, never>, { stopping: true }];
+  'config.reload': [Record<string, never>, DaemonInfo];
+  'engines.list': [Record<string, never>, EngineStatus[]];
+  'engines.start': [{ name: string }, EngineStatus];
+  'engines.stop': [{ name: string }, EngineStatus];
+  'engines.restart': [{ name: string }, EngineStatus];
+  'engines.logs': [{ name: string; lines?: number; search?: string }, LogsResult];
+}
+
+export const RPC_ERRORS = {
+  notFound: 404,
+  badConfig: 422,
+  failedToStart: 500,
+  crashloop: 409,
+} as const;
+
+/** Exit codes of `sov engines …` and `sov daemon …` */
+export const EXIT = {
+  ok: 0,
+  failed: 1,
+  usage: 2,
+  notFound: 3,
+  failedToStart: 4,
+  crashloop: 5,
+  daemonDown: 6,
+  badConfig: 7,
+} as const;
+
+/**
+ * The supervisor (src/daemon/supervisor.ts): owns the engines of one config, inside the daemon process.
+ * Engines run in their own process groups with stdout/stderr appended to log files (O_APPEND, rotated by size
+ * by the supervisor), so they outlive the daemon; a new daemon re-adopts them from the state file.
+ */
+export interface Supervisor {
+  list(): EngineStatus[];
+  /** spawns (or starts the unit/container); resolves once launched (state `starting`), not once healthy */
+  start(name: string): Promise<EngineStatus>;
+  /** stop signal, then SIGKILL to the whole process group after the timeout; resolves when gone */
+  stop(name: string): Promise<EngineStatus>;
+  restart(name: string): Promise<EngineStatus>;
+  logs(name: string, opts?: { lines?: number; search?: string }): Promise<LogsResult>;
+  /** reconcile with a new config: new engines appear stopped (or start when autostart), removed ones are stopped */
+  setEngines(engines: import('../config/schema.js').EngineConfig[]): Promise<void>;
+  /** stop timers and probes, leave every engine running (the daemon is exiting or being replaced) */
+  detach(): Promise<void>;
+}
+
+export interface SupervisorOptions {
+  engines: import('../config/schema.js').EngineConfig[];
+  /** engines.json (pid, start time, cmdline per engine: adoption) lives here; written atomically */
+  stateDir: string;
+  /** <logDir>/<engine>.log, .log.1 … */
+  logDir: string;
+  now?: () => number;
+  /** environment the adapters run docker/podman/systemctl/journalctl with (PATH shims in tests) */
+  env?: NodeJS.ProcessEnv;
+  /** probe cadence override (tests) */
+  probeIntervalMs?: number;
+  onChange?: (s: EngineStatus) => void;
+}
+
+/**
+ * The TUI's long-lived connection (src/daemon/client.ts `connectDaemonLink`): reconnects by itself with backoff
+ * (and may autostart the daemon); `state` says whether it is connected right now.
+ */
+export interface DaemonLink {
+  readonly state: 'up' | 'down' | 'connecting';
+  readonly lastError?: string;
+  call<M extends keyof RpcMethods>(method: M, params: RpcMethods[M][0], timeoutMs?: number): Promise<RpcMethods[M][1]>;
+  /** called on every state change; returns an unsubscribe function */
+  onChange(cb: () => void): () => void;
+  close(): void;
+}

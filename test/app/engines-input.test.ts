@@ -1,0 +1,118 @@
+import { describe, expect, it, vi } from 'vitest';
+import { actionContext } from '../../src/actions/context.js';
+import { handleKey, type Controller } from '../../src/app/input.js';
+import { createAppStore } from '../../src/store/store.js';
+import { engine, fakeLink, T0 } from '../helpers/engines.js';
+
+const flush = () => new Promise((r) => setTimeout(r, 0));
+
+function setup(readOnly = false, linkState: 'up' | 'down' = 'up') {
+  const store = createAppStore({ host: 'h', readOnly });
+  const link = fakeLink({
+    'engines.start': ({ name }) => engine(name, 'starting', { pid: 777 }),
+    'engines.stop': ({ name }) => engine(name, 'stopped'),
+    'engines.restart': ({ name }) => engine(name, 'starting', { pid: 778 }),
+  }, linkState);
+  store.getState().ingest('h', { engines: { state: 'ok', data: { engines: [engine('llama', 'healthy'), engine('vllm', 'stopped')] } } }, T0);
+  const c: Controller = {
+    refresh: vi.fn(), quit: vi.fn(), now: () => T0, pageSize: () => 10,
+    panels: () => store.getState().ui.screen === 'engines'
+      ? [{ id: 'eng.table' }, ...(store.getState().ui.logs ? [{ id: 'eng.logs' }] : []), { id: 'eng.detail' }]
+      : [{ id: 'ov.gpu', drillTo: 'gpu' }],
+    actionCtx: (name) => actionContext(store, { link, config: [] }, name),
+  };
+  const press = (name: string) => handleKey(store, c, name, name);
+  return { store, c, link, press, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
+}
+
+describe('keys on the engines screen', () => {
+  it('6 opens it; r restarts there and refreshes elsewhere', () => {
+    const { press, ui, c } = setup();
+    press('r');
+    expect(c.refresh).toHaveBeenCalledTimes(1);
+    press('6');
+    expect(ui().screen).toBe('engines');
+    press('r');
+    expect(c.refresh).toHaveBeenCalledTimes(1);
+    expect(ui().confirm).toEqual({ action: 'engine.restart', engine: 'llama', text: 'restart llama: SIGTERM pid 4242, then start its configured command' });
+  });
+
+  it('stop asks first: esc cancels, nothing runs; enter runs it through the daemon', async () => {
+    const { press, ui, link, msg } = setup();
+    press('6');
+    press('S');
+    expect(ui().confirm?.text).toMatch(/^stop llama: SIGTERM pid 4242/);
+    press('j'); // keys other than enter/esc do nothing while asking
+    expect(ui().confirm).toBeDefined();
+    press('escape');
+    expect(ui().confirm).toBeUndefined();
+    expect(msg()).toMatch(/^cancelled: stop llama/);
+    expect(link.calls).toHaveLength(0);
+    press('S');
+    press('enter');
+    expect(ui().confirm).toBeUndefined();
+    await flush();
+    expect(link.calls).toEqual([{ method: 'engines.stop', params: { name: 'llama' } }]);
+    expect(msg()).toBe('llama: stop → stopped');
+  });
+
+  it('j/k select engines; s starts the selected one without asking', async () => {
+    const { press, ui, link, msg } = setup();
+    press('6');
+    press('j');
+    expect(ui().engine).toBe('vllm');
+    press('s');
+    expect(ui().confirm).toBeUndefined();
+    await flush();
+    expect(link.calls).toEqual([{ method: 'engines.start', params: { name: 'vllm' } }]);
+    expect(msg()).toBe('vllm: start → starting (pid 777)');
+    press('k');
+    expect(ui().engine).toBe('llama');
+    press('s');
+    expect(msg()).toMatch(/llama is already running/);
+  });
+
+  it('--read-only: s says it is disabled and nothing is sent', () => {
+    const { press, link, msg, ui } = setup(true);
+    press('6');
+    press('j');
+    press('s');
+    expect(msg()).toBe('Start is disabled: sov runs --read-only');
+    press('S');
+    expect(ui().confirm).toBeUndefined();
+    expect(msg()).toBe('Stop is disabled: sov runs --read-only');
+    expect(link.calls).toHaveLength(0);
+  });
+
+  it('daemon down: actions say so', () => {
+    const { press, msg } = setup(false, 'down');
+    press('6');
+    press('j');
+    press('s');
+    expect(msg()).toMatch(/daemon down, reconnecting/);
+  });
+
+  it('l opens the log (kept across screens); F holds and follows; k on the log holds it', async () => {
+    const { press, ui, store } = setup();
+    press('6');
+    press('l');
+    await flush();
+    expect(ui().logs).toEqual({ engine: 'llama', follow: true });
+    press('1');
+    press('6');
+    expect(ui().logs).toEqual({ engine: 'llama', follow: true });
+    press('F');
+    expect(ui().logs?.follow).toBe(false);
+    press('F');
+    expect(ui().logs?.follow).toBe(true);
+    press('tab'); // focus the log
+    press('k'); press('k');
+    expect(ui().logs?.follow).toBe(false);
+    expect(store.getState().ui.scroll['eng.logs']).toBe(2);
+    press('j'); press('j');
+    expect(ui().logs?.follow).toBe(true);
+    press('l');
+    await flush();
+    expect(ui().logs).toBeUndefined();
+  });
+});
