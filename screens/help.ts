@@ -12,7 +12,7 @@ export const helpScreen: ScreenDef = {
       id: 'help.keys', title: 'Keys',
       body: (w) => ({
         lines: [
-          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + b.description, w)),
+          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + (b.screen ? paint(ctx.theme, 'muted', `[${b.screen}] `) : '') + b.description, w)),
           '',
           paint(ctx.theme, 'muted', fit('Glyphs: ✓ ok  ▲ warning  ✖ critical/error  ? unavailable  … waiting  ❄ frozen. Unknown values show as —.', w)),
           paint(ctx.theme, 'muted', fit('Headless: sov status [--json] [--require nvidia,zfs] [--demo]. Docs: docs/keys.md.', w)),

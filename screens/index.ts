@@ -1,4 +1,5 @@
 import type { ScreenId } from '../src/store/types.js';
+import { chatScreen } from './chat.js';
 import { enginesScreen } from './engines.js';
 import { gpuScreen } from './gpu.js';
 import { helpScreen } from './help.js';
@@ -8,7 +9,7 @@ import { storageScreen } from './storage.js';
 import type { ScreenDef } from './types.js';
 
 export const SCREENS: Record<ScreenId, ScreenDef> = {
-  overview, gpu: gpuScreen, storage: storageScreen, numa: numaScreen, help: helpScreen, engines: enginesScreen,
+  overview, gpu: gpuScreen, storage: storageScreen, numa: numaScreen, help: helpScreen, engines: enginesScreen, chat: chatScreen,
 };
 /** tab order: the tab number is the screen's key (1–6) */
-export const SCREEN_ORDER: ScreenId[] = ['overview', 'gpu', 'storage', 'numa', 'help', 'engines'];
+export const SCREEN_ORDER: ScreenId[] = ['overview', 'gpu', 'storage', 'numa', 'help', 'engines', 'chat'];

@@ -10,6 +10,10 @@ async function main(): Promise<number> {
     const { runDaemonCli } = await import('./cli/daemon.js');
     return runDaemonCli(sub.rest);
   }
+  if (process.argv[2] === 'chat') {
+    const { runChatCli } = await import('./cli/chat.js');
+    return runChatCli(process.argv.slice(3));
+  }
   if (sub?.command === 'engines') {
     const { runEnginesCli } = await import('./cli/engines.js');
     return runEnginesCli(sub.rest);

@@ -3,6 +3,10 @@ import { useRef, useSyncExternalStore } from 'react';
 import type { Store } from '../store/store.js';
 import { composeFrame } from './frame.js';
 import { handleKey, keyName, type Controller } from './input.js';
+import { chatKeyName, chatSession } from '../../screens/chat.js';
+import type { ChatSession } from '../chat/session.js';
+
+const noSession = { subscribe: () => () => {}, getState: () => undefined };
 
 export interface AppProps {
   store: Store;
@@ -16,12 +20,14 @@ export interface AppProps {
  */
 export function App({ store, controller, intervalMs }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
+  const chat: ChatSession | typeof noSession = chatSession() ?? noSession;
+  useSyncExternalStore(chat.subscribe, chat.getState);
   const frame = composeFrame(state, controller.now(), intervalMs);
   const last = useRef(frame);
   last.current = frame;
   useInput((input, key) => {
     const latest = last.current;
-    handleKey(store, { ...controller, panels: () => latest.panels, pageSize: () => latest.focusInnerH }, keyName(input, key), input);
+    handleKey(store, { ...controller, panels: () => latest.panels, pageSize: () => latest.focusInnerH }, state.ui.screen === 'chat' ? chatKeyName(input, key) : keyName(input, key), input);
   });
   return (
     <Box flexDirection="column" width={state.term.cols} height={state.term.rows}>

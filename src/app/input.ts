@@ -1,3 +1,4 @@
+import { chatSession, handleChatKey } from '../../screens/chat.js';
 import { actionContext } from '../actions/context.js';
 import { ACTION_BY_ID } from '../actions/index.js';
 import type { Action, ActionCtx } from '../actions/types.js';
@@ -58,6 +59,11 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     if (name === 'ctrl+c') return c.quit();
     return s.say('enter to confirm, esc to cancel', c.now());
   }
+  // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
+  if (ui.screen === 'chat') {
+    const chat = chatSession();
+    if (chat && handleChatKey(chat, name, input)) return;
+  }
   if (ui.filterEditing) {
     if (name === 'enter') return s.setFilter(ui.filter, false);
     if (name === 'escape') return s.setFilter('', false);
@@ -78,7 +84,7 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   const focused = panels[Math.min(ui.focus, panels.length - 1)];
   const page = Math.max(1, c.pageSize() - 1);
   switch (b.id) {
-    case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help': case 'screen.engines':
+    case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help': case 'screen.engines': case 'screen.chat':
       return s.setScreen(b.id.slice('screen.'.length) as ScreenId);
     case 'focus.next': return s.setFocus(panels.length ? (ui.focus + 1) % panels.length : 0);
     case 'focus.prev': return s.setFocus(panels.length ? (ui.focus - 1 + panels.length) % panels.length : 0);

@@ -13,6 +13,8 @@ export interface Options {
   theme?: ThemeName;
   /** --config PATH: the config the cockpit reads engines and services from (default $XDG_CONFIG_HOME/sov/config.yaml) */
   config?: string;
+  /** --offline: the chat starts in blackout (only loopback providers are tried) */
+  offline: boolean;
 }
 
 export const USAGE = `sov — the sovereign AI box cockpit
@@ -22,6 +24,7 @@ usage:
   sov status [--json] [--require nvidia,numa,system,zfs] [--demo]
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
+  sov chat [--provider X] [--model M] [--offline] [--json] "prompt"   chat headless (sov chat --help)
 
 options:
   --demo            a simulated OMNI-class box (2 GPUs, 4 NUMA nodes, ZFS with a resilver) instead of this machine
@@ -32,6 +35,7 @@ options:
   --theme NAME      start with this theme (NO_COLOR in the environment selects no-color)
   --demo-speed X    run the demo clock X times faster (benchmarks)
   --config PATH     engines and services from this config (default $XDG_CONFIG_HOME/sov/config.yaml)
+  --offline         blackout: the chat tries only loopback providers
 
 exit codes: 0 ok · 2 a required source is not ok, or bad arguments
             engines/daemon: 1 failed · 3 no such engine · 4 failed to start · 5 crash loop · 6 daemon down ·
@@ -55,7 +59,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv, allowPositionals: true, strict: true,
       options: {
         demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
-        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -86,5 +90,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     demoSpeed: num('demo-speed', v['demo-speed'], 1, 0.001),
     theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : undefined),
     ...(v.config !== undefined ? { config: v.config } : {}),
+    offline: v.offline ?? false,
   };
 }

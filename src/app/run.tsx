@@ -17,6 +17,10 @@ import { createAppStore } from '../store/store.js';
 import { createTerminalSession, installTerminalGuards } from '../terminal/lifecycle.js';
 import { createScreenWriter } from '../terminal/writer.js';
 import { App } from './App.js';
+import { createChatSession } from '../chat/session.js';
+import { resolveProviders } from '../chat/providers.js';
+import { chatsDir } from '../chat/transcript.js';
+import { setChatSession } from '../../screens/chat.js';
 import type { Options } from './options.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
@@ -45,6 +49,14 @@ export async function runTui(o: Options): Promise<number> {
 
   const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);
   store.getState().setConfig(cfg.config?.engines ?? [], cfg.error);
+  // the chat screen's session: providers from the config; --offline starts it in blackout
+  let chat: ReturnType<typeof createChatSession> | undefined;
+  if (!o.demo) {
+    const providers = cfg.config ? resolveProviders(cfg.config, { env: process.env }) : [];
+    const settings = o.offline ? { ...cfg.config?.chat, offline: true } : cfg.config?.chat;
+    chat = createChatSession({ providers, settings, dir: chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
+    setChatSession(chat, { providers, chain: cfg.config?.chat.chain ?? [] });
+  }
   const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
   const services = servicesBackend.create(cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
   // the daemon supervises; the TUI starts it only when the config names engines for it to run
@@ -80,6 +92,7 @@ export async function runTui(o: Options): Promise<number> {
     scheduler.stop();
     offLink?.();
     link?.close();
+    try { chat?.dispose(); } catch {}
     try { ink.unmount(); } catch {}
     writer.close();
     session.restore();

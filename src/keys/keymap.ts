@@ -18,7 +18,7 @@ export interface KeyBinding {
   title: string;
   description: string;
   tier: Tier;
-  group: 'screens' | 'navigate' | 'view' | 'engines' | 'app';
+  group: 'screens' | 'navigate' | 'view' | 'engines' | 'chat' | 'app';
   /** works on this screen only; unset: everywhere */
   screen?: ScreenId;
 }
@@ -30,6 +30,7 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'screen.numa', keys: ['4'], title: 'NUMA/Host', description: 'NUMA nodes and distances, CPU cores, disks, network', tier: 'T0', group: 'screens' },
   { id: 'screen.help', keys: ['5', '?'], title: 'Help', description: 'this list of keys', tier: 'T0', group: 'screens' },
   { id: 'screen.engines', keys: ['6'], title: 'Engines', description: 'inference engines run by the daemon: state, health, tok/s, memory, logs, benchmarks; services', tier: 'T0', group: 'screens' },
+  { id: 'screen.chat', keys: ['7'], title: 'Chat', description: 'chat with the local engines and remote providers (fallback chain, blackout)', tier: 'T0', group: 'screens' },
   { id: 'focus.next', keys: ['tab'], title: 'Next panel', description: 'move focus to the next panel', tier: 'T0', group: 'navigate' },
   { id: 'focus.prev', keys: ['shift+tab'], title: 'Previous panel', description: 'move focus to the previous panel', tier: 'T0', group: 'navigate' },
   { id: 'scroll.down', keys: ['j', 'down'], title: 'Scroll down', description: 'scroll the focused panel down a line', tier: 'T0', group: 'navigate' },
@@ -44,6 +45,15 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color', tier: 'T0', group: 'view' },
   ...ACTIONS.map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.confirm ? '; enter confirms, esc cancels' : ''), tier: a.tier, group: 'engines', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
   { id: 'log.follow', keys: ['F'], title: 'Follow log', description: 'follow the end of the open log, or hold it still (j/k scroll it)', tier: 'T0', group: 'engines', screen: 'engines' },
+  // the chat screen's prompt owns the keyboard (screens/chat.ts handleChatKey consumes these before the key map)
+  { id: 'chat.send', keys: ['enter'], title: 'Send', description: 'send the prompt; esc cancels a streaming reply (the partial is kept, marked partial)', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.newline', keys: ['alt+enter', 'ctrl+j'], title: 'New line', description: 'a new line in the prompt', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.provider', keys: ['ctrl+p'], title: 'Provider', description: 'cycle the provider asked first (auto: the configured chain)', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.model', keys: ['ctrl+n'], title: 'Model', description: "cycle the model, listed from the provider's /v1/models", tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.offline', keys: ['ctrl+o'], title: 'Blackout', description: 'only loopback providers are tried (also --offline and chat.offline in the config)', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.regenerate', keys: ['ctrl+r'], title: 'Regenerate', description: 'ask again for the last reply', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.copy', keys: ['ctrl+y'], title: 'Copy reply', description: 'copy the last reply as plain text (OSC 52, and a 0600 file in the state dir)', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'chat.clear', keys: ['ctrl+u'], title: 'Clear prompt', description: 'empty the prompt; /system, /model, /provider, /offline, /new, /help are typed commands', tier: 'T0', group: 'chat', screen: 'chat' },
   { id: 'quit', keys: ['q', 'ctrl+c'], title: 'Quit', description: 'leave sov (engines and jobs are never stopped by quitting)', tier: 'T0', group: 'app' },
 ];
 
@@ -60,11 +70,12 @@ export function allowed(b: KeyBinding, readOnly: boolean): true | string {
 
 /** docs/keys.md, generated from KEYMAP (`npm run docs:keys`); a test checks it is fresh. */
 export function keysMarkdown(): string {
-  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'engines', 'app'];
+  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'engines', 'chat', 'app'];
   const lines = ['# sov keys', '', 'Generated from `src/keys/keymap.ts` by `npm run docs:keys`. Do not edit by hand.', ''];
   for (const g of groups) {
     lines.push(`## ${g[0]!.toUpperCase()}${g.slice(1)}`, '');
     if (g === 'engines') lines.push('On the engines screen (`6`). T1 actions are disabled under `--read-only`, with the reason in the status line.', '');
+    if (g === 'chat') lines.push('On the chat screen (`7`) the prompt takes typing, so `q` and digits are text there; ctrl+c still quits, tab and esc (when nothing streams) work as elsewhere.', '');
     lines.push('| keys | action | what it does | tier |', '|---|---|---|---|');
     for (const b of KEYMAP.filter((x) => x.group === g)) lines.push(`| ${b.keys.map((k) => `\`${k}\``).join(' ')} | ${b.title} | ${b.description} | ${b.tier} |`);
     lines.push('');

@@ -20,7 +20,6 @@ export const NARROW_RANGES: [number, number][] = [
 ];
 
 const NARROW = new RegExp(`^[${NARROW_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]*$`, 'u');
-// eslint-disable-next-line no-control-regex
 const SGR = /\u001b\[[0-9;:]*m/g;
 
 export interface Options { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }

@@ -1,17 +1,13 @@
 // The chat screen in the built sov, in tmux, against a simulated engine on 127.0.0.1: type, watch it stream,
 // cancel with esc, switch provider, kill -9 sov mid-stream, and `sov chat --resume` shows the conversation.
-// Needs the lead's wiring (ScreenId 'chat', key 7, the chat input layer, the session in run.tsx, `sov chat` in
-// main.ts): until screens/index.ts names the chat screen this file is skipped.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readTranscript } from '../../src/chat/transcript.js';
-import { repoRoot } from '../helpers/samples.js';
 import { cleanup, sim, tempDir } from '../chat/helpers.js';
 import { SOV, Tmux } from './tmux.js';
 
-const wired = readFileSync(join(repoRoot, 'screens/index.ts'), 'utf8').includes('chat') && existsSync(SOV);
 
 let t: Tmux | undefined;
 afterEach(async () => { t?.kill(); t = undefined; await cleanup(); });
@@ -21,7 +17,7 @@ function childPid(parent: number): number {
   return Number(out.split('\n')[0]);
 }
 
-describe.skipIf(!wired)('chat in the real terminal (tmux)', () => {
+describe('chat in the real terminal (tmux)', () => {
   it('streams, cancels, switches provider, survives kill -9 and resumes', async () => {
     const slow = await sim({ tokensPerSec: 15, replyTokens: 3000, model: 'slow-model' });
     const other = await sim({ tokensPerSec: 15, replyTokens: 3000, model: 'other-model' });

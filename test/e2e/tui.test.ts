@@ -66,6 +66,7 @@ describe('sov in a real terminal (tmux)', () => {
     tm.keys('Enter');
     await tm.waitFor('processes');
     tm.keys('/');
+    await tm.waitFor('esc clear'); // the filter line is open: keys sent together arrive as one chunk
     tm.text('vllm');
     await tm.waitFor('/vllm');
     tm.keys('Enter');

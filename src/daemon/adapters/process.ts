@@ -112,7 +112,7 @@ export function killGroup(pgid: number): void {
  * every member is stopped, so no write(2) is in flight. Returns the resume (SIGCONT). A thread stuck in the kernel
  * (D state) past maxWaitMs is not waited for any longer: rotation goes on with the plain copytruncate window.
  */
-export async function pauseGroup(pgid: number, maxWaitMs = 200): Promise<(() => void) | undefined> {
+export async function pauseGroup(pgid: number, maxWaitMs = 1000): Promise<(() => void) | undefined> {
   if (groupMembers(pgid).length === 0) return undefined;
   signalGroup(pgid, 'SIGSTOP');
   const resume = () => signalGroup(pgid, 'SIGCONT');
