@@ -41,7 +41,9 @@ export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs =
 /** `sov status`: one JSON document (--json) or a short summary; exit 2 when a --require'd source is not ok. */
 export async function runStatus(o: Options, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   const r = await collect(o);
-  if (o.json) out(JSON.stringify({ schema: SCHEMA, host: r.host, at: r.at, samples: r.samples }, null, 2) + '\n');
+  // the public contract: the host sources only (engines and services come from the daemon and `sov engines`)
+  const host = Object.fromEntries(BACKENDS.map((b) => [b.id, r.samples[b.id]]));
+  if (o.json) out(JSON.stringify({ schema: SCHEMA, host: r.host, at: r.at, samples: host }, null, 2) + '\n');
   else out(summarize(r.host, r.at, r.samples) + '\n');
   const missing = o.require.filter((id) => r.samples[id].state !== 'ok');
   if (missing.length && !o.json) process.stderr.write(`sov: required source not ok: ${missing.join(', ')}\n`);
