@@ -1,5 +1,5 @@
-import { Box, Text, useInput } from 'ink';
-import { useRef, useSyncExternalStore } from 'react';
+import { useInput } from 'ink';
+import { useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { Store } from '../store/store.js';
 import { composeFrame } from './frame.js';
 import { handleKey, keyName, type Controller } from './input.js';
@@ -12,13 +12,16 @@ export interface AppProps {
   store: Store;
   controller: Omit<Controller, 'panels' | 'pageSize'>;
   intervalMs: number;
+  /** hands each composed frame to the terminal writer (src/terminal/writer.ts), which sends only changed cells */
+  present(frame: string): void;
 }
 
 /**
- * The Ink root. The frame is composed as plain styled lines (one <Text>), so Ink's per-node layout cost stays
- * tiny; it renders once per store change, and the store changes once per data tick or key press.
+ * The React root, run by Ink (input, raw mode, the render loop, resize). It re-renders once per store change (one
+ * per data tick or key press) and composes the frame as styled lines, which it hands straight to our terminal
+ * writer: Ink's own output path would tokenise and rebuild every character of every frame (docs/decisions.md).
  */
-export function App({ store, controller, intervalMs }: AppProps) {
+export function App({ store, controller, intervalMs, present }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const chat: ChatSession | typeof noSession = chatSession() ?? noSession;
   useSyncExternalStore(chat.subscribe, chat.getState);
@@ -29,9 +32,7 @@ export function App({ store, controller, intervalMs }: AppProps) {
     const latest = last.current;
     handleKey(store, { ...controller, panels: () => latest.panels, pageSize: () => latest.focusInnerH }, state.ui.screen === 'chat' ? chatKeyName(input, key) : keyName(input, key), input);
   });
-  return (
-    <Box flexDirection="column" width={state.term.cols} height={state.term.rows}>
-      <Text wrap="truncate-end">{frame.lines.join('\n')}</Text>
-    </Box>
-  );
+  const text = frame.lines.join('\n');
+  useLayoutEffect(() => { present(text); }, [present, text]);
+  return null;
 }

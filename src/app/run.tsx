@@ -109,7 +109,7 @@ export async function runTui(o: Options): Promise<number> {
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
   };
-  const ink = render(<App store={store} controller={controller} intervalMs={o.intervalMs} />, {
+  const ink = render(<App store={store} controller={controller} intervalMs={o.intervalMs} present={writer.present} />, {
     stdout: writer.inkStdout as unknown as NodeJS.WriteStream, stdin: process.stdin, debug: true, exitOnCtrlC: false, patchConsole: false,
   });
   scheduler.start();

@@ -62,6 +62,9 @@ export interface ScreenWriter {
   inkStdout: InkStdout;
   /** Spread into Ink's render options: debug mode (whole frames, unthrottled) into inkStdout, console unpatched. */
   inkOptions: { debug: true; stdout: NodeJS.WriteStream; patchConsole: false };
+  /** A whole frame composed by the app itself (lines joined by \n, SGR styling): the same path as Ink's writes,
+   * without Ink's output stage, which tokenises and rebuilds every character of every frame. */
+  present(frame: string): void;
   /** Writes the pending frame now (if any changed). */
   flush(): void;
   /** The terminal is now cols×rows: tell Ink (a 'resize' on inkStdout) and repaint fully on the next frame. */
@@ -91,12 +94,13 @@ export function createScreenWriter(out: TerminalOut, opts: ScreenWriterOptions =
   let paused = false;
   let closed = false;
 
-  const inkStdout = new InkStdout(out.columns || opts.fallbackCols || 80, out.rows || opts.fallbackRows || 24, (frame) => {
+  const onFrame = (frame: string) => {
     stats.renders++;
     latest = frame;
     dirty = true;
     schedule();
-  });
+  };
+  const inkStdout = new InkStdout(out.columns || opts.fallbackCols || 80, out.rows || opts.fallbackRows || 24, onFrame);
 
   function schedule(): void {
     if (cancelTimer || closed || paused || blocked || !dirty) return;
@@ -165,6 +169,7 @@ export function createScreenWriter(out: TerminalOut, opts: ScreenWriterOptions =
   return {
     inkStdout,
     inkOptions: { debug: true, stdout: inkStdout as unknown as NodeJS.WriteStream, patchConsole: false },
+    present: onFrame,
     flush,
     resize,
     repaint,
