@@ -50,6 +50,12 @@ export interface BenchOptions {
   soakIntervalMs: number;
   out: string;
   strict: boolean;
+  /** the daemon's supervision overhead and restart latency (bench/supervision.ts) */
+  supervision: boolean;
+  supervisionSeconds: number;
+  restartTrials: number;
+  /** chat rendering at 2000 tok/s (bench/chat.ts) */
+  chat: boolean;
 }
 
 export const USAGE = `usage: tsx bench/run.ts [options]   (npm run bench -- [options])
@@ -62,9 +68,11 @@ export const USAGE = `usage: tsx bench/run.ts [options]   (npm run bench -- [opt
   --repeat N              runs per command; figures are medians (default 1)
   --htop-cmd "CMD ARGS"   the reference (default: "htop -d 10" when htop is on PATH)
   --htop-marker TEXT      (default: "Load average")
-  --no-htop --no-app --no-soak   skip a part
+  --no-htop --no-app --no-soak --no-supervision --no-chat   skip a part
   --soak-cmd "CMD ARGS"   (default: the command + " --interval-ms I --demo-speed 1000/I")
   --soak-seconds N        (default 120) --soak-warmup N (default 15) --soak-interval-ms N (default 5)
+  --supervision-seconds N how long the daemon is measured with 5 healthy sim engines (default 60)
+  --restart-trials N      kill -9 restarts timed, on different engines; 0 = none (default 5)
   --out FILE              JSON results (default .bench/results.json)
   --strict                exit 1 when a budget fails`;
 
@@ -84,6 +92,10 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
       'no-htop': { type: 'boolean', default: false },
       'no-app': { type: 'boolean', default: false },
       'no-soak': { type: 'boolean', default: false },
+      'no-supervision': { type: 'boolean', default: false },
+      'no-chat': { type: 'boolean', default: false },
+      'supervision-seconds': { type: 'string', default: '60' },
+      'restart-trials': { type: 'string', default: '5' },
       'soak-cmd': { type: 'string' },
       'soak-seconds': { type: 'string', default: '120' },
       'soak-warmup': { type: 'string', default: '15' },
@@ -122,6 +134,10 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
     soakIntervalMs,
     out: values.out,
     strict: values.strict,
+    supervision: !values['no-supervision'],
+    supervisionSeconds: num('supervision-seconds', values['supervision-seconds'], 1),
+    restartTrials: Math.floor(num('restart-trials', values['restart-trials'], 0)),
+    chat: !values['no-chat'],
   };
 }
 

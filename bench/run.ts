@@ -1,11 +1,14 @@
 // npm run bench: the app (default `node dist/sov.js --demo`) and htop side by side in a 120×40 pseudo-terminal,
-// then a soak that ages the app a simulated day fast. Usage: docs/bench.md, or `tsx bench/run.ts --help`.
+// then a soak that ages the app a simulated day fast, then the daemon's supervision overhead and restart latency
+// with 5 simulated engines, and chat rendering at 2000 tok/s. Usage: docs/bench.md, or `tsx bench/run.ts --help`.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseBenchArgs, UsageError, type BenchOptions } from './args.js';
 import { median, recordRun, soakSummary, summarize, type Measurement, type RunSpec, type SoakResult } from './measure.js';
+import { formatChatBench, measureChatRendering, type ChatBenchResult } from './chat.js';
 import { buildRows, formatTable } from './report.js';
+import { formatSupervision, measureSupervision, type SupervisionResult } from './supervision.js';
 
 function which(name: string): string | undefined {
   try {
@@ -70,6 +73,27 @@ async function main(): Promise<number> {
   const htop = opts.htop ? await measure(opts, opts.htop, opts.htopMarker) : undefined;
   if (!opts.htop) log('htop not found (or --no-htop): ratios are N/A');
   const soakResult = opts.soak ? await soak(opts) : undefined;
+  let supervision: SupervisionResult | { error: string } | undefined;
+  if (opts.supervision) {
+    try {
+      supervision = await measureSupervision({ seconds: opts.supervisionSeconds, restartTrials: opts.restartTrials, log });
+    } catch (err) {
+      supervision = { error: err instanceof Error ? err.message : String(err) };
+      log(`supervision: failed: ${supervision.error}`);
+    }
+  }
+  let chat: (ChatBenchResult & { keepsUp: boolean }) | { error: string } | undefined;
+  if (opts.chat) {
+    log('chat: a simulated engine streaming at 2000 tok/s into a chat session, the 120×40 chat screen composed per update');
+    try {
+      const r = await measureChatRendering({ tokensPerSec: 2000 });
+      // "keeps up": every token shown by the end, and the screen never more than 1 s behind the wire
+      chat = { ...r, keepsUp: r.keptUp && r.maxLagMs < 1000 };
+    } catch (err) {
+      chat = { error: err instanceof Error ? err.message : String(err) };
+      log(`chat: failed: ${chat.error}`);
+    }
+  }
 
   const rows = buildRows(app, htop, soakResult);
   process.stdout.write(`\n${formatTable(rows)}\n`);
@@ -78,6 +102,12 @@ async function main(): Promise<number> {
     process.stdout.write(
       `\nsoak: ${soakResult.seconds} s, ≈${soakResult.ticksSimulated} ticks (${(soakResult.ticksSimulated / 3600).toFixed(1)} simulated hours at 1 Hz); ` +
         `RSS start ${mb(soakResult.startRssBytes)}, end ${mb(soakResult.endRssBytes)}, peak ${mb(soakResult.peakRssBytes)}\n`,
+    );
+  }
+  if (supervision) process.stdout.write(`\n${'error' in supervision ? `supervision: FAILED: ${supervision.error}` : formatSupervision(supervision)}\n`);
+  if (chat) {
+    process.stdout.write(
+      `\n${'error' in chat ? `chat: FAILED: ${chat.error}` : `${formatChatBench(chat)}\n  keeps up (every token on screen, trailing the wire by < 1 s): ${chat.keepsUp ? 'PASS' : 'FAIL'}`}\n`,
     );
   }
   const out = resolve(opts.out);
@@ -89,11 +119,13 @@ async function main(): Promise<number> {
     app,
     htop,
     soak: soakResult,
+    supervision,
+    chat,
     rows,
   };
   writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(`\nresults: ${out}\n`);
-  const failed = rows.some((r) => r.verdict === 'FAIL' || r.verdict === 'INVALID');
+  const failed = rows.some((r) => r.verdict === 'FAIL' || r.verdict === 'INVALID') || (chat !== undefined && !('keepsUp' in chat && chat.keepsUp));
   return opts.strict && failed ? 1 : 0;
 }
 

@@ -4,9 +4,9 @@
  * ends only the processes it started, by pid; loopback only.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineStatus } from '../../src/daemon/types.js';
 import { repoRoot } from '../helpers/samples.js';
@@ -53,7 +53,7 @@ function tuiPid(shellPid: number): number | undefined {
   return undefined;
 }
 
-function simEngine(name: string, port: number, extra: string[]): string {
+function simEngine(name: string, port: number, extra: string[], yaml = ''): string {
   const argv = [process.execPath, '--import', 'tsx', SIM, '--port', String(port), ...extra];
   return `  - name: ${name}
     kind: process
@@ -64,8 +64,10 @@ function simEngine(name: string, port: number, extra: string[]): string {
     health: { url: "http://127.0.0.1:${port}/health", kind: llamacpp, intervalSec: 0.5, timeoutSec: 1 }
     startupGraceSec: 60
     stop: { timeoutSec: 5 }
-`;
+${yaml}`;
 }
+
+const FLOOD_LOG = { maxBytes: 256 * 1024, keep: 2 };
 
 if (!existsSync(SOV)) throw new Error(`${SOV} is missing: run npm run build`);
 
@@ -109,7 +111,7 @@ describe('the engines screen (built sov in tmux, real daemon, simulated engine, 
     }
     writeFileSync(join(dir, 'config', 'sov', 'config.yaml'), `engines:
 ${simEngine('sim', port, ['--tokens-per-sec', '2000', '--reply-tokens', '24'])}
-${simEngine('flood', floodPort, ['--log-flood', '10000'])}
+${simEngine('flood', floodPort, ['--log-flood', '10000'], `    logs: { maxBytes: ${FLOOD_LOG.maxBytes}, keep: ${FLOOD_LOG.keep} }\n`)}
 services:
   - { name: redis, probe: { kind: redis, host: 127.0.0.1, port: ${redisPort} }, timeoutSec: 2 }
   - { name: nothing-here, probe: { kind: tcp, host: 127.0.0.1, port: ${await freePort()} }, timeoutSec: 1 }
@@ -222,5 +224,12 @@ services:
     expect(Math.max(...b)).toBeGreaterThan(Number(a));
     // the log view was kept across the screen switches
     expect(tm.screen()).toContain('Log flood');
+    // the log files stay within their cap: at most keep rotated files beside the live one, each at most the cap
+    // plus what the flood writes between two rotation checks (~1 s at ~1 MB/s)
+    const logDir = dirname((await ls()).find((e) => e.name === 'flood')!.logFile!);
+    const files = readdirSync(logDir).filter((f) => f.startsWith('flood.log'));
+    expect(files.length).toBeLessThanOrEqual(FLOOD_LOG.keep + 1);
+    expect(files).toContain('flood.log.1'); // it did rotate
+    for (const f of files) expect(statSync(join(logDir, f)).size, f).toBeLessThan(FLOOD_LOG.maxBytes + 3 * 1024 * 1024);
   });
 });
