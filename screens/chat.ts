@@ -112,35 +112,8 @@ export const chatScreen: ScreenDef = {
 };
 
 /** Ink's key flags, as far as the chat needs them. */
-export interface ChatInkKey {
-  return?: boolean; meta?: boolean; ctrl?: boolean; escape?: boolean; backspace?: boolean; delete?: boolean;
-  upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean;
-  home?: boolean; end?: boolean; tab?: boolean; shift?: boolean;
-}
-
-/**
- * The key name the chat layer understands from Ink's (input, key): like src/app/input.ts keyName, plus
- * 'alt+enter' (ESC CR: meta+return), 'ctrl+j' (a bare LF), 'home', 'end' and 'delete'.
- */
-export function chatKeyName(input: string, k: ChatInkKey): string {
-  if (k.return) return k.meta ? 'alt+enter' : 'enter';
-  if (input === '\n') return 'ctrl+j';
-  if (k.tab) return k.shift ? 'shift+tab' : 'tab';
-  if (k.upArrow) return 'up';
-  if (k.downArrow) return 'down';
-  if (k.leftArrow) return 'left';
-  if (k.rightArrow) return 'right';
-  if (k.pageUp) return 'pageup';
-  if (k.pageDown) return 'pagedown';
-  if (k.home) return 'home';
-  if (k.end) return 'end';
-  if (k.escape) return 'escape';
-  if (k.delete) return 'delete';
-  if (k.backspace) return 'backspace';
-  if (k.ctrl && input) return `ctrl+${input}`;
-  if (input === ' ') return 'space';
-  return input;
-}
+/** The chat prompt reads the same key names as the key map (src/keys/names.ts). */
+export { keyName as chatKeyName } from '../src/keys/names.js';
 
 /** Lines a page scroll moves. */
 const PAGE = 10;
@@ -168,7 +141,6 @@ export function handleChatKey(session: ChatSession, name: string, input = ''): b
       if (s.draft === '') session.scrollToBottom(); else session.cursorEnd();
       return true;
     case 'backspace': session.backspace(); return true;
-    case 'delete': session.deleteForward(); return true;
     case 'left': session.moveCursor(-1); return true;
     case 'right': session.moveCursor(1); return true;
     case 'up': if (!session.cursorLine(-1)) session.scrollBy(1); return true;

@@ -3,7 +3,7 @@ import { useLayoutEffect, useRef, useSyncExternalStore } from 'react';
 import type { Store } from '../store/store.js';
 import { composeFrame } from './frame.js';
 import { handleKey, keyName, type Controller } from './input.js';
-import { chatKeyName, chatSession } from '../../screens/chat.js';
+import { chatSession } from '../../screens/chat.js';
 import type { ChatSession } from '../chat/session.js';
 
 const noSession = { subscribe: () => () => {}, getState: () => undefined };
@@ -30,7 +30,7 @@ export function App({ store, controller, intervalMs, present }: AppProps) {
   last.current = frame;
   useInput((input, key) => {
     const latest = last.current;
-    handleKey(store, { ...controller, panels: () => latest.panels, pageSize: () => latest.focusInnerH }, state.ui.screen === 'chat' ? chatKeyName(input, key) : keyName(input, key), input);
+    handleKey(store, { ...controller, panels: () => latest.panels, pageSize: () => latest.focusInnerH }, keyName(input, key), input);
   });
   const text = frame.lines.join('\n');
   useLayoutEffect(() => { present(text); }, [present, text]);

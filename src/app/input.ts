@@ -21,28 +21,7 @@ export interface Controller {
   actionCtx?(engine?: string): ActionCtx;
 }
 
-/** Ink's key object → one name ('tab', 'shift+tab', 'up', 'enter', 'escape', 'ctrl+c', 'q'…). */
-export interface InkKey {
-  upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean;
-  return?: boolean; escape?: boolean; ctrl?: boolean; shift?: boolean; tab?: boolean; backspace?: boolean; delete?: boolean;
-  home?: boolean; end?: boolean;
-}
-
-export function keyName(input: string, k: InkKey): string {
-  if (k.tab) return k.shift ? 'shift+tab' : 'tab';
-  if (k.upArrow) return 'up';
-  if (k.downArrow) return 'down';
-  if (k.leftArrow) return 'left';
-  if (k.rightArrow) return 'right';
-  if (k.pageUp) return 'pageup';
-  if (k.pageDown) return 'pagedown';
-  if (k.return) return 'enter';
-  if (k.escape) return 'escape';
-  if (k.backspace || k.delete) return 'backspace';
-  if (k.ctrl && input) return `ctrl+${input}`;
-  if (input === ' ') return 'space';
-  return input;
-}
+export { keyName, type InkKey } from '../keys/names.js';
 
 /**
  * The root input handler, in layers: the filter line takes text while it is edited; then the key map.

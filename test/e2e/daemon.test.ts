@@ -2,41 +2,21 @@
  * The built `sov` (dist/sov.js) with the real daemon and supervisor, a simulated llama.cpp engine, in a private
  * XDG tree under /tmp. Ends only the processes it started (by pid), talks only to loopback.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonInfo, EngineStatus } from '../../src/daemon/types.js';
 import { EXIT } from '../../src/daemon/types.js';
 import { repoRoot } from '../helpers/samples.js';
+import { freePort, runSov as sov } from '../helpers/proc.js';
 
 const SOV = join(repoRoot, 'dist', 'sov.js');
 const SIM = join(repoRoot, 'fixtures', 'engine', 'sim-engine.ts');
 
-interface Run { code: number; stdout: string; stderr: string }
 
-function sov(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [SOV, ...args], { env, cwd: repoRoot, timeout: timeoutMs }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function httpStatus(url: string): Promise<number> {
   return new Promise((resolve) => {

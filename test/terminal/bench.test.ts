@@ -25,6 +25,17 @@ describe('parseBenchArgs', () => {
     expect(parseBenchArgs([], undefined).htop).toBeUndefined();
     expect(() => parseBenchArgs(['--seconds', 'x'], undefined)).toThrow(/--seconds/);
   });
+
+  it('runs supervision (60 s, 5 restarts) and chat by default; flags skip or size them', () => {
+    expect(parseBenchArgs([], undefined)).toMatchObject({ supervision: true, supervisionSeconds: 60, restartTrials: 5, chat: true });
+    expect(parseBenchArgs(['--no-supervision', '--no-chat'], undefined)).toMatchObject({ supervision: false, chat: false });
+    expect(parseBenchArgs(['--supervision-seconds', '15', '--restart-trials', '3'], undefined)).toMatchObject({ supervisionSeconds: 15, restartTrials: 3 });
+    expect(parseBenchArgs(['--restart-trials', '0'], undefined).restartTrials).toBe(0);
+    expect(parseBenchArgs(['--restart-trials', '2.7'], undefined).restartTrials).toBe(2);
+    expect(() => parseBenchArgs(['--supervision-seconds', '0'], undefined)).toThrow(/--supervision-seconds/);
+    expect(() => parseBenchArgs(['--restart-trials', '-1'], undefined)).toThrow(/--restart-trials/);
+    expect(() => parseBenchArgs(['--help'], undefined)).toThrow(/--no-supervision[\s\S]*--supervision-seconds N[\s\S]*--restart-trials N/);
+  });
 });
 
 describe('/proc parsing', () => {

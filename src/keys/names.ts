@@ -1,0 +1,30 @@
+/** Ink's key object (the fields sov reads). */
+export interface InkKey {
+  upArrow?: boolean; downArrow?: boolean; leftArrow?: boolean; rightArrow?: boolean; pageUp?: boolean; pageDown?: boolean;
+  return?: boolean; escape?: boolean; ctrl?: boolean; shift?: boolean; meta?: boolean; tab?: boolean;
+  backspace?: boolean; delete?: boolean; home?: boolean; end?: boolean;
+}
+
+/**
+ * Ink's (input, key) → one key name, as the key map and the chat prompt know them: 'tab', 'shift+tab', 'up',
+ * 'enter', 'alt+enter' (ESC CR), 'ctrl+j' (a bare LF), 'escape', 'backspace', 'home', 'end', 'ctrl+c', 'q'…
+ * Ink reports the Backspace key (DEL, 0x7f) as `delete`, and the Delete key the same way, so both are 'backspace'.
+ */
+export function keyName(input: string, k: InkKey): string {
+  if (k.return) return k.meta ? 'alt+enter' : 'enter';
+  if (input === '\n') return 'ctrl+j';
+  if (k.tab) return k.shift ? 'shift+tab' : 'tab';
+  if (k.upArrow) return 'up';
+  if (k.downArrow) return 'down';
+  if (k.leftArrow) return 'left';
+  if (k.rightArrow) return 'right';
+  if (k.pageUp) return 'pageup';
+  if (k.pageDown) return 'pagedown';
+  if (k.home) return 'home';
+  if (k.end) return 'end';
+  if (k.escape) return 'escape';
+  if (k.backspace || k.delete) return 'backspace';
+  if (k.ctrl && input) return `ctrl+${input}`;
+  if (input === ' ') return 'space';
+  return input;
+}
