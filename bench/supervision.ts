@@ -439,7 +439,7 @@ export function formatSupervision(r: SupervisionResult): string {
       `restart after kill -9 (${rs.trials.length} trials on different engines; bench config backoff {initialSec: ${cfg.backoffInitialSec}, factor: ${cfg.backoffFactor}}, the default is 1 s ×2${cfg.crashloopFailures > 5 ? `; crashloop.failures ${cfg.crashloopFailures}` : ''}): ` +
         `until \`engines ls\` says healthy with a new pid: median ${sec(rs.medianMs)}, max ${sec(rs.maxMs)}${rs.failed ? ` · ${rs.failed} FAILED` : ''}`,
       `  that is: ${cfg.backoffInitialSec} s backoff + spawn → new pid listed at ${sec(rs.medianNewPidMs)} (median) · + node/tsx start-up + --load-ms ${cfg.loadMs} → the engine's /health 200 at ${sec(rs.medianEngineReadyMs)} · ` +
-        `+ the wait for the daemon's next readiness probe (every ${cfg.probeIntervalSec} s from spawn) → healthy; with the default backoff add ${(1 - cfg.backoffInitialSec).toFixed(1)} s`,
+        `+ the wait for the daemon's next readiness probe (every 0.5 s while starting, ${cfg.probeIntervalSec} s once healthy) → healthy; with the default backoff add ${(1 - cfg.backoffInitialSec).toFixed(1)} s`,
     );
   }
   return lines.join('\n');

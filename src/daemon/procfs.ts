@@ -305,6 +305,21 @@ export function socketInodes(pids: number[]): Set<number> {
  * The TCP sockets the tree listens on. Read from /proc/<root>/net/ so that an engine in its own network namespace
  * (a container) is seen from its side.
  */
+// /proc/<pid>/net/tcp lists every socket of the namespace (TIME_WAIT ones included) and is the costly read of a
+// probe; engines in one namespace share the table, so a reading is reused for a second, keyed by namespace.
+const netCache = new Map<string, { at: number; text: string | undefined }>();
+function netTable(path: string): string | undefined {
+  let ns: string | undefined;
+  try { ns = readlinkSync(path.replace(/\/net\/tcp6?$/, '/ns/net')) + path.slice(path.lastIndexOf('/')); } catch { ns = undefined; }
+  const key = ns ?? path;
+  const hit = netCache.get(key);
+  if (hit && Date.now() - hit.at < 1000) return hit.text;
+  const text = readText(path);
+  if (netCache.size > 64) netCache.clear();
+  netCache.set(key, { at: Date.now(), text });
+  return text;
+}
+
 export function listenSockets(pids: number[]): NetListen[] {
   const root = pids[0];
   if (root === undefined) return [];
@@ -313,7 +328,7 @@ export function listenSockets(pids: number[]): NetListen[] {
   const out: NetListen[] = [];
   const seen = new Set<string>();
   for (const f of ['tcp', 'tcp6']) {
-    const t = readText(`${PROC}/${root}/net/${f}`) ?? readText(`${PROC}/net/${f}`);
+    const t = netTable(`${PROC}/${root}/net/${f}`) ?? netTable(`${PROC}/net/${f}`);
     for (const l of parseNetTcp(t ?? '')) {
       const k = `${l.address}|${l.port}`;
       if (inodes.has(l.inode) && !seen.has(k)) { seen.add(k); out.push(l); }

@@ -80,12 +80,18 @@ interface Rt {
   restartTimer?: NodeJS.Timeout;
   prevTokens?: { total: number; at: number };
   modelsAt?: number;
+  /** when the process tree, NUMA placement and sockets were last read (the slow part of a probe) */
+  treeAt?: number;
   lock: Promise<unknown>;
 }
 
 const RUNNING = new Set(['starting', 'healthy', 'degraded']);
 const ADOPTED_POLL_MS = 500;
 const MODELS_EVERY_MS = 60_000;
+/** the process tree (a scan of /proc), numa_maps and listening sockets are read this often, RSS on every probe */
+const TREE_EVERY_MS = 10_000;
+/** while an engine is starting, its readiness is probed at least this often, so "healthy" shows soon after it is */
+const STARTING_PROBE_MS = 500;
 
 function isProcess(c: EngineConfig): c is ProcessEngineConfig { return c.kind === 'process'; }
 
@@ -196,8 +202,16 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const scheduleRunTimers = (rt: Rt) => {
     clearRunTimers(rt);
     if (detached) return;
-    rt.probeTimer = setInterval(() => void tick(rt), probeIntervalMs(rt));
-    rt.probeTimer.unref();
+    // one probe at a time, the next one scheduled when it is done: fast while starting, the configured cadence after
+    const next = () => {
+      const ms = rt.st.state === 'starting' ? Math.min(STARTING_PROBE_MS, probeIntervalMs(rt)) : probeIntervalMs(rt);
+      const timer: NodeJS.Timeout = setTimeout(() => {
+        void tick(rt).finally(() => { if (rt.probeTimer === timer && !detached) next(); });
+      }, ms);
+      timer.unref();
+      rt.probeTimer = timer;
+    };
+    next();
     if (isProcess(rt.cfg) && rt.adopted) {
       const run = rt.run;
       rt.aliveTimer = setInterval(() => {
@@ -226,6 +240,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   };
 
   const clearRunFields = (rt: Rt) => {
+    rt.treeAt = undefined;
     const s = rt.st;
     delete s.pid;
     s.pids = [];
@@ -350,16 +365,21 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const sample = (rt: Rt) => {
     const s = rt.st;
     if (s.pid === undefined) return;
-    const pids = processTree(s.pid, allStats());
-    if (pids.length === 0) return;
-    s.pids = pids;
-    const rss = treeRss(pids);
+    const t = now();
+    const slow = rt.treeAt === undefined || t - rt.treeAt >= TREE_EVERY_MS || !s.pids.includes(s.pid);
+    if (slow) {
+      const pids = processTree(s.pid, allStats());
+      if (pids.length === 0) return;
+      rt.treeAt = t;
+      s.pids = pids;
+      const numa = treeNuma(pids);
+      if (numa !== undefined) s.numaBytes = numa;
+      const listen = listenSockets(pids).map((l) => ({ address: l.address, port: l.port, loopback: l.loopback }));
+      s.listen = listen;
+      s.warnings = listen.filter((l) => !l.loopback).map((l) => `listens on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}: inference APIs should bind 127.0.0.1`);
+    }
+    const rss = treeRss(s.pids);
     if (rss !== undefined) s.rssBytes = rss;
-    const numa = treeNuma(pids);
-    if (numa !== undefined) s.numaBytes = numa;
-    const listen = listenSockets(pids).map((l) => ({ address: l.address, port: l.port, loopback: l.loopback }));
-    s.listen = listen;
-    s.warnings = listen.filter((l) => !l.loopback).map((l) => `listens on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}: inference APIs should bind 127.0.0.1`);
   };
 
   const applyHealth = (rt: Rt, h: EngineHealth | undefined) => {
