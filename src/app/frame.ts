@@ -59,6 +59,9 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   else {
     const hints: [string, string][] = s.ui.screen === 'engines'
       ? [['j/k', 'select'], ['s', 'start'], ['S', 'stop'], ['r', 'restart'], ['l', 'log'], ['b', 'bench'], ['F', 'follow'], ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
+      : s.ui.screen === 'chat'
+      // the prompt takes every printable key here: q, digits and ? are text
+      ? [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']]
       : [['?', 'help'], ['tab', 'focus'], ['j/k', 'scroll'], ['enter', s.ui.zoomed ? 'back' : 'open'], ['/', 'filter'], ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], ['q', 'quit']];
     status = hints.map(([k, v]) => paint(theme, 'key', k) + ' ' + paint(theme, 'muted', v)).join('  ');
     if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;

@@ -121,7 +121,7 @@ export function engineDetailLines(e: EngineRow, w: number, theme: Theme, now: nu
   out.push(fit(`${label(theme, 'health')}${h ? paint(theme, h.state === 'ready' ? 'ok' : h.state === 'loading' ? 'info' : 'crit', h.state) + (h.message ? ` ${sanitize(h.message)}` : '') + paint(theme, 'muted', ` (${age(now - h.at)} ago)`) : DASH}`, w));
   out.push(fit(`${label(theme, 'model')}${e.models?.length ? e.models.map(sanitize).join(', ') : DASH}`, w));
   out.push(fit(`${label(theme, 'load')}${num(e.tokPerSec, ' tok/s', 1)} · running ${num(e.requestsRunning)} · waiting ${num(e.requestsWaiting)} · kv ${num(e.kvCachePct, '%')}`, w));
-  const numa = e.numaBytes && Object.keys(e.numaBytes).length ? ' · ' + Object.entries(e.numaBytes).map(([n, b]) => `${n} ${bytes(b)}`).join(' ') : '';
+  const numa = e.numaBytes && Object.keys(e.numaBytes).length ? ' · ' + Object.entries(e.numaBytes).map(([n, b]) => `node${n} ${bytes(b)}`).join(' ') : '';
   out.push(fit(`${label(theme, 'memory')}RSS ${bytes(e.rssBytes)} · VRAM ${bytes(e.vramBytes)}${numa}`, w));
   const listen = e.listen?.length ? e.listen.map((l) => `${l.address}:${l.port}${l.loopback ? '' : ' ' + GLYPH.warn}`).join(' ') : `${bind(e)}${e.openai ? ` · ${sanitize(e.openai)}` : ''}`;
   out.push(fit(`${label(theme, 'listen')}${listen}`, w));
