@@ -10,7 +10,16 @@ import { SOV, Tmux } from './tmux.js';
 
 
 let t: Tmux | undefined;
-afterEach(async () => { t?.kill(); t = undefined; await cleanup(); });
+let daemonEnv: Record<string, string> | undefined;
+afterEach(async () => {
+  t?.kill(); t = undefined;
+  // the cockpit started the daemon (the config names engines): stop it before its directory goes
+  if (daemonEnv) {
+    try { execFileSync(process.execPath, [SOV, 'daemon', 'stop'], { env: { ...process.env, ...daemonEnv }, stdio: 'ignore', timeout: 20_000 }); } catch { /* reported by the next line */ }
+    daemonEnv = undefined;
+  }
+  await cleanup();
+});
 
 function childPid(parent: number): number {
   const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(parent)], { encoding: 'utf8' }).trim();
@@ -35,6 +44,7 @@ describe('chat in the real terminal (tmux)', () => {
       '',
     ].join('\n'));
     const env = { HOME: home, XDG_CONFIG_HOME: join(home, 'config'), XDG_STATE_HOME: join(home, 'state'), XDG_RUNTIME_DIR: join(home, 'run') };
+    daemonEnv = env;
     const tm = (t = new Tmux().start(120, 40, env));
     tm.typeLine(`node ${SOV}`);
     await tm.waitFor('Overview', 15_000);
