@@ -229,9 +229,10 @@ async function ls(ctx: Ctx): Promise<number> {
   try {
     const info = await c.call('daemon.info', {});
     const engines = await c.call('engines.list', {});
-    if (ctx.json) out(JSON.stringify(engines, null, 2)); else out(formatTable(engines));
     // the daemon refused its config (and started nothing from it), or the file is bad now
     const refused = info.configError ?? (!ctx.local.ok ? ctx.local.text : undefined);
+    // engines still running from an earlier good config are listed; an empty table beside the error is not
+    if (ctx.json) out(JSON.stringify(engines, null, 2)); else if (engines.length || !refused) out(formatTable(engines));
     if (refused) { err(refused); return EXIT.badConfig; }
     return EXIT.ok;
   } catch (e) {
