@@ -18,6 +18,10 @@ async function main(): Promise<number> {
     const { runEnginesCli } = await import('./cli/engines.js');
     return runEnginesCli(sub.rest);
   }
+  if (sub?.command === 'do') {
+    const { runDoCli } = await import('./cli/do.js');
+    return runDoCli(sub.rest);
+  }
   let o;
   try {
     o = parseOptions(process.argv.slice(2));

@@ -2,7 +2,10 @@
 import type { EngineConfig } from '../config/schema.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { BENCH_MAX_TOKENS, BENCH_PROMPTS } from '../engines/bench.js';
-import type { Action, ActionCtx, ActionResult } from './types.js';
+import { readOnlyReason, type Action, type ActionCtx, type ActionResult } from './types.js';
+
+/** the engine an action is about: the selected one in the TUI, `--arg name=X` for `sov do` */
+const ENGINE_ARG = { name: 'the engine, as `sov engines ls` names it' };
 
 const RUNNING = new Set(['starting', 'healthy', 'degraded']);
 
@@ -43,8 +46,6 @@ function needDaemon(ctx: ActionCtx): true | string {
   return true;
 }
 
-const readOnlyReason = (title: string) => `${title} is disabled: sov runs --read-only`;
-
 function t1(title: string, ctx: ActionCtx): true | string {
   if (ctx.readOnly) return readOnlyReason(title);
   const e = needEngine(ctx);
@@ -64,7 +65,7 @@ async function rpc(ctx: ActionCtx, method: 'engines.start' | 'engines.stop' | 'e
 
 export const engineStart: Action = {
   id: 'engine.start', title: 'Start', description: 'start the selected engine (through the daemon; it keeps running when sov quits)',
-  keys: ['s'], scope: 'engines', tier: 'T1', confirm: false,
+  keys: ['s'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: false,
   when(ctx) {
     const ok = t1('Start', ctx);
     if (ok !== true) return ok;
@@ -81,7 +82,7 @@ export const engineStart: Action = {
 
 export const engineStop: Action = {
   id: 'engine.stop', title: 'Stop', description: 'stop the selected engine (asks first)',
-  keys: ['S'], scope: 'engines', tier: 'T1', confirm: true,
+  keys: ['S'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: true,
   when(ctx) {
     const ok = t1('Stop', ctx);
     if (ok !== true) return ok;
@@ -97,7 +98,7 @@ export const engineStop: Action = {
 
 export const engineRestart: Action = {
   id: 'engine.restart', title: 'Restart', description: 'stop the selected engine, then start it again (asks first)',
-  keys: ['r'], scope: 'engines', tier: 'T1', confirm: true,
+  keys: ['r'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: true,
   when(ctx) {
     const ok = t1('Restart', ctx);
     if (ok !== true) return ok;
@@ -116,7 +117,7 @@ export const engineRestart: Action = {
 
 export const engineLogs: Action = {
   id: 'engine.logs', title: 'Logs', description: 'show or hide the selected engine\'s log (follows the end; / searches; kept across screens)',
-  keys: ['l'], scope: 'engines', tier: 'T0', confirm: false,
+  keys: ['l'], args: ENGINE_ARG, scope: 'engines', tier: 'T0', confirm: false,
   when: (ctx) => needEngine(ctx),
   describe(ctx) {
     const e = ctx.engine;
@@ -132,7 +133,7 @@ export const engineLogs: Action = {
 
 export const engineBench: Action = {
   id: 'engine.bench', title: 'Benchmark', description: `run ${BENCH_PROMPTS.length} fixed prompts through the engine's OpenAI API: tok/s, TTFT p50/p95, peak RSS and VRAM`,
-  keys: ['b'], scope: 'engines', tier: 'T1', confirm: false,
+  keys: ['b'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: false,
   when(ctx) {
     const ok = t1('Benchmark', ctx);
     if (ok !== true) return ok;

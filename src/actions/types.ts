@@ -10,6 +10,9 @@ import type { ScreenId } from '../store/types.js';
 /** T0 read-only … T3 destructive; `--read-only` disables T1–T3 everywhere. */
 export type Tier = 'T0' | 'T1' | 'T2' | 'T3';
 
+/** why an action above T0 does not run under --read-only: the same words from a key, the palette and `sov do` */
+export const readOnlyReason = (title: string): string => `${title} is disabled: sov runs --read-only`;
+
 export type ActionResult =
   | { kind: 'done'; message: string }
   /** runs on in the background; progress shows in the screen it belongs to */
@@ -47,6 +50,8 @@ export interface Action {
   tier: Tier;
   /** shows describe() in a confirm overlay and runs only on enter */
   confirm: boolean;
+  /** what `sov do` needs as `--arg k=v` (name → what it is), all required; the TUI fills them from the selection */
+  args?: Record<string, string>;
   /** true, or the reason it cannot run now (shown in the status line) */
   when(ctx: ActionCtx): true | string;
   /** the exact command or effect, shown before it runs */

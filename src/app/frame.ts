@@ -8,6 +8,7 @@ import sliceAnsi from 'slice-ansi';
 import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
 import { viewSamples } from '../store/store.js';
 import type { AppState } from '../store/types.js';
+import { paletteView } from './palette.js';
 
 export const MIN_COLS = 60;
 export const MIN_ROWS = 16;
@@ -53,7 +54,8 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const header = spread(paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ' + tabs, flags, cols);
 
   let status: string;
-  if (s.ui.confirm) status = paint(theme, 'warn', 'confirm: ') + paint(theme, 'key', 'enter') + ' ' + paint(theme, 'muted', 'runs it') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
+  if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], ['↑/↓', 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
+  else if (s.ui.confirm) status = paint(theme, 'warn', 'confirm: ') + paint(theme, 'key', 'enter') + ' ' + paint(theme, 'muted', 'runs it') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
   else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
@@ -68,6 +70,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   }
   let body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
   if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm.text, cols), cols);
+  else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
   const focusIdx = Math.min(s.ui.focus, panels.length - 1);
   return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: focusIdx >= 0 ? Math.max(1, Math.floor((rows - 2) / Math.max(1, panels.length)) - 2) : 1 };
 }
@@ -99,6 +102,38 @@ export function confirmBox(theme: ReturnType<typeof themeByName>, text: string, 
   row('');
   row(paint(theme, 'key', 'enter') + ' confirm · ' + paint(theme, 'key', 'esc') + ' cancel');
   rows.push(b('╰' + '─'.repeat(w - 2) + '╯'));
+  return rows;
+}
+
+/**
+ * The command palette: what is typed, then the matching entries (screens, this screen's actions) with their keys,
+ * the highlighted one kept in view. Never taller than `height` (the body between the header and the status line).
+ */
+export function paletteBox(theme: ReturnType<typeof themeByName>, s: AppState, cols: number, height: number): string[] {
+  const view = paletteView(s) ?? { entries: [], index: 0 };
+  const w = Math.min(cols - 4, 84);
+  const inner = w - 4;
+  const b = (x: string) => paint(theme, 'borderFocus', x);
+  const title = ' Palette ';
+  const count = ` ${view.entries.length ? view.index + 1 : 0}/${view.entries.length} `;
+  // borders, the query, a rule: 4 rows; a blank row above and below when there is room
+  const listRows = Math.max(1, Math.min(Math.max(1, view.entries.length), height - 6));
+  const top = Math.min(Math.max(0, view.index - listRows + 1), Math.max(0, view.entries.length - listRows));
+  const rows = [b('╭─') + paint(theme, 'title', title) + b('─'.repeat(Math.max(0, w - 3 - width(title))) + '╮')];
+  const row = (x: string) => rows.push(b('│') + ' ' + fit(x, inner) + ' ' + b('│'));
+  row(paint(theme, 'key', ':') + sanitize(s.ui.palette?.query ?? '') + paint(theme, 'selected', ' '));
+  rows.push(b('├' + '─'.repeat(w - 2) + '┤'));
+  const titleW = Math.min(18, Math.max(...view.entries.map((e) => width(e.title)), 4) + 1);
+  const keyW = 8;
+  for (let i = top; i < top + listRows; i++) {
+    const e = view.entries[i];
+    if (!e) { row(i === 0 ? paint(theme, 'muted', 'nothing matches: backspace edits, esc closes') : ''); continue; }
+    const off = s.ui.readOnly && e.tier !== 'T0';
+    const what = e.kind === 'screen' ? `screen · ${e.description}` : `${e.description}${off ? ' (read-only: disabled)' : ''}`;
+    const text = fit(e.title, titleW) + ' ' + fit(e.keys.join(' '), keyW) + ' ' + what;
+    row(i === view.index ? paint(theme, 'selected', fit('› ' + text, inner)) : (off ? paint(theme, 'muted', '  ' + text) : '  ' + text));
+  }
+  rows.push(b('╰' + '─'.repeat(Math.max(0, w - 3 - width(count)))) + paint(theme, 'muted', count) + b('─╯'));
   return rows;
 }
 

@@ -2,12 +2,13 @@ import { chatSession, handleChatKey } from '../../screens/chat.js';
 import { actionContext } from '../actions/context.js';
 import { ACTION_BY_ID } from '../actions/index.js';
 import type { Action, ActionCtx } from '../actions/types.js';
-import { allowed, bindingFor } from '../keys/keymap.js';
+import { allowed, bindingFor, KEYMAP, type KeyBinding } from '../keys/keymap.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
 import { SCREEN_ORDER, SCREENS } from '../../screens/index.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
 import type { ScreenId } from '../store/types.js';
+import { paletteView } from './palette.js';
 
 export interface Controller {
   refresh(): void;
@@ -24,7 +25,8 @@ export interface Controller {
 export { keyName, type InkKey } from '../keys/names.js';
 
 /**
- * The root input handler, in layers: the filter line takes text while it is edited; then the key map.
+ * The root input handler, in layers: the modal overlays (confirm, then the palette) take every key; the chat
+ * prompt and the filter line take text while they are edited; then the key map.
  * A key the map does not know does nothing; a disabled binding says why in the status line.
  */
 export function handleKey(store: Store, c: Controller, name: string, input = ''): void {
@@ -38,6 +40,8 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     if (name === 'ctrl+c') return c.quit();
     return s.say('enter to confirm, esc to cancel', c.now());
   }
+  // modal: the palette takes every key while open
+  if (ui.palette) return paletteKey(store, c, name, input);
   // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
   if (ui.screen === 'chat') {
     const chat = chatSession();
@@ -54,7 +58,39 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     return;
   }
   const b = bindingFor(name, ui.screen);
-  if (!b) return;
+  if (b) dispatch(store, c, b);
+}
+
+/** The palette's keys: typing filters; up/down (ctrl+n/ctrl+p, ctrl+j/ctrl+k) move; enter runs; esc closes. */
+function paletteKey(store: Store, c: Controller, name: string, input: string): void {
+  const s = store.getState();
+  const p = s.ui.palette!;
+  const view = paletteView(s)!;
+  const move = (d: number) => s.setPalette({ ...p, index: view.entries.length ? (view.index + d + view.entries.length) % view.entries.length : 0 });
+  switch (name) {
+    case 'escape': return s.setPalette(undefined);
+    case 'ctrl+c': return c.quit();
+    case 'up': case 'ctrl+p': case 'ctrl+k': case 'shift+tab': return move(-1);
+    case 'down': case 'ctrl+n': case 'ctrl+j': case 'tab': return move(1);
+    case 'backspace': return s.setPalette({ query: p.query.slice(0, -1), index: 0 });
+    case 'space': return s.setPalette({ query: p.query + ' ', index: 0 });
+    case 'enter': {
+      const e = view.entries[view.index];
+      if (!e) return s.say(`nothing matches "${p.query}": backspace edits, esc closes`, c.now());
+      s.setPalette(undefined);
+      const b = KEYMAP.find((x) => x.id === e.id);
+      // the same path as its key: read-only refusal, when(), the confirm overlay
+      return b && dispatch(store, c, b);
+    }
+  }
+  // typed or pasted text; control characters never enter
+  if (input && !name.startsWith('ctrl+') && !/[\u0000-\u001f\u007f]/.test(input)) s.setPalette({ query: (p.query + input).slice(0, 100), index: 0 });
+}
+
+/** Runs a binding (from its key or the palette): disabled → why in the status line. */
+function dispatch(store: Store, c: Controller, b: KeyBinding): void {
+  const s = store.getState();
+  const ui = s.ui;
   const ok = allowed(b, ui.readOnly);
   if (ok !== true) return s.say(ok, c.now());
   const action = ACTION_BY_ID.get(b.id);
@@ -89,6 +125,10 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     case 'freeze': s.toggleFreeze(c.now()); return s.say(store.getState().ui.frozen ? 'frozen: the view holds still, sampling goes on (f to resume)' : 'live again', c.now());
     case 'refresh': c.refresh(); return s.say('refreshing every source now', c.now());
     case 'theme': { const t = nextTheme(themeByName(ui.theme)); s.setTheme(t.name); return s.say(`theme: ${t.name}`, c.now()); }
+    case 'palette':
+      // reached here on the chat screen only without a prompt (the prompt takes : and ctrl+p)
+      if (ui.screen === 'chat') return s.say('the chat prompt takes : and ctrl+p: esc leaves the chat, then : opens the palette', c.now());
+      return s.setPalette({ query: '', index: 0 });
     case 'quit': return c.quit();
   }
 }

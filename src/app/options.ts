@@ -24,6 +24,7 @@ usage:
   sov status [--json] [--require nvidia,numa,system,zfs] [--demo]
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
+  sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)
   sov chat [--provider X] [--model M] [--offline] [--json] "prompt"   chat headless (sov chat --help)
 
 options:
@@ -38,15 +39,15 @@ options:
   --offline         blackout: the chat tries only loopback providers
 
 exit codes: 0 ok · 2 a required source is not ok, or bad arguments
-            engines/daemon: 1 failed · 3 no such engine · 4 failed to start · 5 crash loop · 6 daemon down ·
+            engines/daemon/do: 1 failed or refused · 3 no such engine · 4 failed to start · 5 crash loop · 6 daemon down ·
             7 the config is invalid`;
 
 export class UsageError extends Error {}
 
-/** `sov daemon …` and `sov engines …` parse the rest of argv themselves (src/cli/daemon.ts, src/cli/engines.ts). */
-export function subcommand(argv: string[]): { command: 'daemon' | 'engines'; rest: string[] } | undefined {
+/** `sov daemon …`, `sov engines …` and `sov do …` parse the rest of argv themselves (src/cli/daemon.ts, engines.ts, do.ts). */
+export function subcommand(argv: string[]): { command: 'daemon' | 'engines' | 'do'; rest: string[] } | undefined {
   const first = argv[0];
-  return first === 'daemon' || first === 'engines' ? { command: first, rest: argv.slice(1) } : undefined;
+  return first === 'daemon' || first === 'engines' || first === 'do' ? { command: first, rest: argv.slice(1) } : undefined;
 }
 
 const SOURCES: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];

@@ -6,7 +6,7 @@
  * (on the engines screen `r` restarts the engine; elsewhere it refreshes).
  */
 import { ACTIONS } from '../actions/index.js';
-import type { Tier } from '../actions/types.js';
+import { readOnlyReason, type Tier } from '../actions/types.js';
 import type { ScreenId } from '../store/types.js';
 
 export type { Tier };
@@ -54,6 +54,7 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'chat.regenerate', keys: ['ctrl+r'], title: 'Regenerate', description: 'ask again for the last reply', tier: 'T0', group: 'chat', screen: 'chat' },
   { id: 'chat.copy', keys: ['ctrl+y'], title: 'Copy reply', description: 'copy the last reply as plain text (OSC 52, and a 0600 file in the state dir)', tier: 'T0', group: 'chat', screen: 'chat' },
   { id: 'chat.clear', keys: ['ctrl+u'], title: 'Clear prompt', description: 'empty the prompt; /system, /model, /provider, /offline, /new, /help are typed commands', tier: 'T0', group: 'chat', screen: 'chat' },
+  { id: 'palette', keys: [':', 'ctrl+p'], title: 'Palette', description: 'the command palette: every screen and the actions of this one, filtered as you type; up/down (ctrl+n/ctrl+p) move, enter runs it (asking first, as its key does), esc closes. Not on the chat screen, where : is text and ctrl+p cycles the provider: esc leaves the chat first', tier: 'T0', group: 'app' },
   { id: 'quit', keys: ['q', 'ctrl+c'], title: 'Quit', description: 'leave sov (engines and jobs are never stopped by quitting)', tier: 'T0', group: 'app' },
 ];
 
@@ -65,7 +66,7 @@ export function bindingFor(key: string, screen?: ScreenId): KeyBinding | undefin
 
 /** Whether a binding may run now; otherwise the reason the status line shows. */
 export function allowed(b: KeyBinding, readOnly: boolean): true | string {
-  return readOnly && b.tier !== 'T0' ? `${b.title} is disabled: sov runs --read-only` : true;
+  return readOnly && b.tier !== 'T0' ? readOnlyReason(b.title) : true;
 }
 
 /** docs/keys.md, generated from KEYMAP (`npm run docs:keys`); a test checks it is fresh. */

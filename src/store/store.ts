@@ -29,6 +29,8 @@ export interface Actions {
   /** opens the log view for an engine (following), or closes it */
   setLogs(logs: UiState['logs']): void;
   setConfirm(confirm: UiState['confirm']): void;
+  /** opens (or updates) the command palette; undefined closes it */
+  setPalette(palette: UiState['palette']): void;
   setJob(job: Job): void;
   addBench(results: BenchResult[]): void;
   setConfig(engines: EngineConfig[], error?: string): void;
@@ -75,6 +77,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     selectEngine: (engine) => set({ ui: { ...get().ui, engine } }),
     setLogs: (logs) => set({ ui: { ...get().ui, logs, scroll: { ...get().ui.scroll, 'eng.logs': 0 } } }),
     setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
+    setPalette: (palette) => set({ ui: { ...get().ui, palette } }),
     setJob: (job) => set({ jobs: { ...get().jobs, [job.id]: job } }),
     setConfig: (engineConfig, configError) => set({ engineConfig, configError }),
     addBench: (results) => set({ bench: [...get().bench, ...results].slice(-500) }),

@@ -54,6 +54,8 @@ export interface UiState {
   logs?: { engine: string; follow: boolean };
   /** a disruptive action waiting for enter (the confirm overlay) */
   confirm?: { action: string; engine: string; text: string };
+  /** the command palette (`:`): what is typed, and the highlighted entry among those it matches */
+  palette?: { query: string; index: number };
 }
 
 /** A long action running in the background (a benchmark): shown in the engine detail and the status line. */

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { statusSchema } from '../../src/cli/schema.js';
@@ -57,5 +59,29 @@ describe('sov status (headless, built binary)', () => {
     const r = await sov(['--demo']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('sov status');
+  });
+});
+
+describe('sov do (headless actions, built binary)', () => {
+  it('--list --json lists the actions; an unknown one exits 2; --dry-run starts no daemon', async () => {
+    const dir = mkdtempSync('/tmp/sovdo-');
+    try {
+      const env = { HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'config'), SOV_RUNTIME_DIR: '', SOV_STATE_DIR: '' };
+      mkdirSync(join(dir, 'run'), { mode: 0o700 });
+      mkdirSync(join(dir, 'config', 'sov'), { recursive: true });
+      writeFileSync(join(dir, 'config', 'sov', 'config.yaml'), 'engines:\n  - { name: llama, kind: process, argv: [/usr/bin/llama-server, --port, "8080"] }\n');
+      const list = await sov(['do', '--list', '--json'], env);
+      expect(list.code).toBe(0);
+      expect((JSON.parse(list.stdout) as { id: string }[]).map((a) => a.id)).toContain('engine.restart');
+      const bad = await sov(['do', 'engine.nope'], env);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/known actions: engine\.start/);
+      const dry = await sov(['do', 'engine.start', '--arg', 'name=llama', '--dry-run'], env);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout.trim()).toBe('start llama: `/usr/bin/llama-server --port 8080`');
+      expect(existsSync(join(dir, 'run', 'sov', 'sovd.sock'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,196 @@
+/**
+ * `sov do`: the declared actions headless, against the real daemon server over its socket (in this process, with an
+ * in-memory supervisor), in a private XDG tree under the temp dir.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ACTIONS } from '../../src/actions/index.js';
+import { HEADLESS, runDoCli } from '../../src/cli/do.js';
+import type { EngineConfig } from '../../src/config/schema.js';
+import { resolvePaths, type SovPaths } from '../../src/daemon/paths.js';
+import { startDaemon, type DaemonServer } from '../../src/daemon/server.js';
+import { EXIT, type EngineStatus, type Supervisor } from '../../src/daemon/types.js';
+
+/** engines from the config, all stopped but `up` (running, pid 4242); start/stop flip states */
+class FakeSupervisor implements Supervisor {
+  engines = new Map<string, EngineStatus>();
+  calls: string[] = [];
+  constructor(cfg: EngineConfig[]) { this.set(cfg); }
+  private set(cfg: EngineConfig[]) {
+    this.engines = new Map(cfg.map((c) => [c.name, { name: c.name, kind: c.kind, state: c.name === 'up' ? 'healthy' : 'stopped', pids: c.name === 'up' ? [4242] : [], ...(c.name === 'up' ? { pid: 4242 } : {}), restarts: 0, warnings: [], port: 8080 }]));
+  }
+  private get(name: string): EngineStatus {
+    const e = this.engines.get(name);
+    if (!e) throw Object.assign(new Error(`no engine named "${name}"`), { code: 'notFound' });
+    return e;
+  }
+  list() { return [...this.engines.values()].map((e) => ({ ...e })); }
+  async start(name: string) { this.calls.push(`start ${name}`); const e = this.get(name); e.state = 'starting'; e.pid = 4343; return { ...e }; }
+  async stop(name: string) { this.calls.push(`stop ${name}`); const e = this.get(name); e.state = 'stopped'; delete e.pid; return { ...e }; }
+  async restart(name: string) { await this.stop(name); return this.start(name); }
+  async logs(name: string, o: { lines?: number } = {}) {
+    this.calls.push(`logs ${name} ${o.lines}`);
+    this.get(name);
+    return { name, file: `/logs/${name}.log`, lines: ['line one', 'line \x1b[31mtwo'] };
+  }
+  async setEngines(cfg: EngineConfig[]) { this.set(cfg); }
+  async detach() {}
+}
+
+let dir: string;
+let env: NodeJS.ProcessEnv;
+let paths: SovPaths;
+let sup: FakeSupervisor | undefined;
+let server: DaemonServer | undefined;
+
+async function serve(): Promise<FakeSupervisor> {
+  server = await startDaemon({ paths, createSupervisor: async (o) => (sup = new FakeSupervisor(o.engines)) });
+  return sup!;
+}
+
+async function sovDo(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runDoCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s), env });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sovdo-'));
+  env = { HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'config'), PATH: process.env.PATH };
+  mkdirSync(env.XDG_RUNTIME_DIR!, { mode: 0o700 });
+  mkdirSync(join(env.XDG_CONFIG_HOME!, 'sov'), { recursive: true });
+  paths = resolvePaths({ env });
+  writeFileSync(paths.configPath, `engines:
+  - name: alpha
+    kind: process
+    argv: [/usr/bin/llama-server, -m, /models/a.gguf, --port, "8080"]
+  - name: up
+    kind: process
+    argv: [/bin/true]
+    stop: { signal: SIGINT, timeoutSec: 7 }
+`);
+  sup = undefined;
+});
+
+afterEach(async () => {
+  await server?.stop('test done');
+  server = undefined;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sov do --list', () => {
+  it('every action says what sov do does with it', () => {
+    for (const a of ACTIONS) expect(HEADLESS[a.id], a.id).toBeDefined();
+  });
+
+  it('lists id, title, tier, description and how it runs headless (text and --json)', async () => {
+    const text = await sovDo('--list');
+    expect(text.code).toBe(0);
+    for (const a of ACTIONS) expect(text.out).toContain(`${a.id}`);
+    expect(text.out).toMatch(/engine\.stop\s+T1\s+Stop: stop the selected engine/);
+    expect(text.out).toContain('sov do engine.stop --arg name=NAME');
+    const json = await sovDo('--list', '--json');
+    const rows = JSON.parse(json.out) as { id: string; title: string; tier: string; description: string; headless: string; args: Record<string, string> }[];
+    expect(rows.map((r) => r.id)).toEqual(ACTIONS.map((a) => a.id));
+    expect(rows.find((r) => r.id === 'engine.logs')).toMatchObject({ title: 'Logs', tier: 'T0', headless: expect.stringMatching(/prints the last 50 lines/) });
+    expect(rows.find((r) => r.id === 'engine.bench')?.headless).toMatch(/sov engines bench/);
+    expect(rows.find((r) => r.id === 'engine.start')?.args).toHaveProperty('name');
+  });
+});
+
+describe('sov do: bad arguments', () => {
+  it('an unknown action exits 2 and names the known ones', async () => {
+    const r = await sovDo('engine.explode', '--arg', 'name=alpha');
+    expect(r.code).toBe(EXIT.usage);
+    expect(r.err).toMatch(/unknown action "engine\.explode"; known actions: engine\.start, engine\.stop, engine\.restart, engine\.logs, engine\.bench/);
+    expect((await sovDo()).code).toBe(EXIT.usage);
+  });
+
+  it('a bad, unknown, repeated or missing --arg exits 2', async () => {
+    expect(await sovDo('engine.start', '--arg', 'alpha')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/--arg wants k=v, got "alpha"/) });
+    expect(await sovDo('engine.start', '--arg', 'name=alpha', '--arg', 'port=1')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/engine\.start has no argument "port" \(it takes --arg name=…\)/) });
+    expect(await sovDo('engine.start', '--arg', 'name=a', '--arg', 'name=b')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/given twice/) });
+    expect(await sovDo('engine.start')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/engine\.start needs --arg name=…/) });
+    expect(await sovDo('engine.start', 'alpha')).toMatchObject({ code: EXIT.usage, err: expect.stringMatching(/unexpected argument: alpha/) });
+    expect((await sovDo('engine.start', '--bogus')).code).toBe(EXIT.usage);
+  });
+
+  it('an unknown engine exits 3, naming the known ones', async () => {
+    const s = await serve();
+    const r = await sovDo('engine.start', '--arg', 'name=nope');
+    expect(r.code).toBe(EXIT.notFound);
+    expect(r.err).toMatch(/no engine named "nope" \(known: alpha, up\)/);
+    expect(s.calls).toEqual([]);
+  });
+});
+
+describe('sov do against the daemon', () => {
+  it('--dry-run prints describe() only and changes nothing', async () => {
+    const s = await serve();
+    const r = await sovDo('engine.stop', '--arg', 'name=up', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('stop up: SIGINT pid 4242 (its process group), SIGKILL after 7 s');
+    expect(r.err).toMatch(/dry run: nothing was run/);
+    const j = await sovDo('engine.start', '--arg', 'name=alpha', '--dry-run', '--json');
+    expect(JSON.parse(j.out)).toEqual({
+      action: 'engine.start', args: { name: 'alpha' }, dryRun: true, when: true, result: null,
+      describe: 'start alpha: `/usr/bin/llama-server -m /models/a.gguf --port 8080`',
+    });
+    expect(s.calls).toEqual([]);
+    expect(s.engines.get('up')?.state).toBe('healthy');
+  });
+
+  it('--dry-run with no daemon: what it would run, from the config, without starting one', async () => {
+    const r = await sovDo('engine.start', '--arg', 'name=alpha', '--dry-run');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('start alpha: `/usr/bin/llama-server -m /models/a.gguf --port 8080`');
+    expect(r.err).toMatch(/the daemon is not running/);
+    expect((await sovDo('engine.start', '--arg', 'name=nope', '--dry-run')).code).toBe(EXIT.notFound);
+  });
+
+  it('runs the action: describe() first, then the result (--json: one document)', async () => {
+    const s = await serve();
+    const r = await sovDo('engine.start', '--arg', 'name=alpha');
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n')).toEqual(['start alpha: `/usr/bin/llama-server -m /models/a.gguf --port 8080`', 'alpha: start → starting (pid 4343)']);
+    expect(s.calls).toEqual(['start alpha']);
+    const j = await sovDo('engine.stop', '--arg', 'name=up', '--json');
+    expect(j.code).toBe(0);
+    expect(JSON.parse(j.out)).toEqual({ action: 'engine.stop', args: { name: 'up' }, describe: 'stop up: SIGINT pid 4242 (its process group), SIGKILL after 7 s', result: { kind: 'done', message: 'up: stop → stopped' } });
+  });
+
+  it('a refusal from when() prints the reason and exits 1', async () => {
+    const s = await serve();
+    const r = await sovDo('engine.stop', '--arg', 'name=alpha');
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.err).toBe('sov do: alpha is not running');
+    const b = await sovDo('engine.bench', '--arg', 'name=alpha', '--json');
+    expect(b.code).toBe(EXIT.failed);
+    expect(JSON.parse(b.out)).toMatchObject({ action: 'engine.bench', refused: true, result: { kind: 'error', message: 'alpha is stopped: start it first' } });
+    expect(s.calls).toEqual([]);
+  });
+
+  it('--read-only refuses T1 actions with the cockpit\'s words; T0 (logs) still runs and prints the tail', async () => {
+    const s = await serve();
+    for (const id of ['engine.start', 'engine.stop', 'engine.restart', 'engine.bench']) {
+      const r = await sovDo(id, '--arg', 'name=up', '--read-only');
+      const title = ACTIONS.find((a) => a.id === id)!.title;
+      expect(r, id).toMatchObject({ code: EXIT.failed, err: `sov do: ${title} is disabled: sov runs --read-only` });
+    }
+    expect(s.calls).toEqual([]);
+    const logs = await sovDo('engine.logs', '--arg', 'name=up', '--read-only');
+    expect(logs.code).toBe(0);
+    // control sequences from the log never reach the terminal
+    expect(logs.out.split('\n')).toEqual(['show the log of up', 'line one', 'line two', '2 lines of the log of up (/logs/up.log)']);
+    expect(s.calls).toEqual(['logs up 50']);
+  });
+
+  it('--read-only with no daemon: refused without starting one', async () => {
+    const r = await sovDo('engine.start', '--arg', 'name=alpha', '--read-only');
+    expect(r.code).toBe(EXIT.failed);
+    expect(r.err).toMatch(/Start is disabled: sov runs --read-only/);
+  });
+});
