@@ -8,6 +8,7 @@
  *                                       says `state: 'up' | 'down'`, the last error, and calls onChange
  */
 import { spawn } from 'node:child_process';
+import { onJsonLines } from './framing.js';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createConnection, type Socket } from 'node:net';
@@ -73,17 +74,8 @@ function wrap(sock: Socket, paths: SovPaths, started: boolean, defaultTimeoutMs:
     if (closed || !sock.writable) throw new DaemonDownError(`the daemon connection is closed (${paths.socket})`, paths.socket);
     sock.write(JSON.stringify(payload) + '\n');
   });
-  sock.setEncoding('utf8');
-  let buf = '';
-  sock.on('data', (chunk: string) => {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line.trim() === '') continue;
-      try { rpc.receive(JSON.parse(line) as JSONRPCResponse | JSONRPCResponse[]); } catch {}
-    }
+  onJsonLines(sock, (line) => {
+    try { rpc.receive(JSON.parse(line) as JSONRPCResponse | JSONRPCResponse[]); } catch {}
   });
   const onGone = () => {
     if (closed) return;

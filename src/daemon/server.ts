@@ -7,6 +7,7 @@
  * killed -9 is stale: it is removed and the new daemon takes over (and the supervisor re-adopts the engines).
  */
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { onJsonLines } from './framing.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { probeSocket } from './client.js';
@@ -294,21 +295,11 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     const conns = new Set<Socket>();
     const srv = createServer((sock) => {
       conns.add(sock);
-      sock.setEncoding('utf8');
-      let buf = '';
-      sock.on('data', (chunk: string) => {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line.trim() === '') continue;
-          void rpc.receiveJSON(line).then((resp) => {
-            if (resp !== null && !sock.destroyed && sock.writable) sock.write(JSON.stringify(resp) + '\n');
-          }, () => {});
-        }
-        if (buf.length > MAX_LINE_BYTES) { log('a client sent an over-long line; closing it'); sock.destroy(); }
-      });
+      onJsonLines(sock, (line) => {
+        void rpc.receiveJSON(line).then((resp) => {
+          if (resp !== null && !sock.destroyed && sock.writable) sock.write(JSON.stringify(resp) + '\n');
+        }, () => {});
+      }, { maxLineBytes: MAX_LINE_BYTES, onOverflow: () => { log('a client sent an over-long line; closing it'); sock.destroy(); } });
       sock.on('error', () => {});
       sock.on('close', () => conns.delete(sock));
     });

@@ -10,10 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DaemonInfo, EngineStatus } from '../../src/daemon/types.js';
 import { EXIT } from '../../src/daemon/types.js';
 import { repoRoot } from '../helpers/samples.js';
-import { freePort, runSov as sov } from '../helpers/proc.js';
+import { freePort, SIM, simEngineYaml, runSov as sov } from '../helpers/proc.js';
 
 const SOV = join(repoRoot, 'dist', 'sov.js');
-const SIM = join(repoRoot, 'fixtures', 'engine', 'sim-engine.ts');
 
 
 
@@ -52,18 +51,7 @@ function pidsWithCmdline(parts: string[]): number[] {
 }
 
 function simEngine(name: string, port: number, extra: string[], more = ''): string {
-  const argv = [process.execPath, '--import', 'tsx', SIM, '--port', String(port), ...extra];
-  return `  - name: ${name}
-    kind: process
-    argv: ${JSON.stringify(argv)}
-    cwd: ${JSON.stringify(repoRoot)}
-    port: ${port}
-    openai: http://127.0.0.1:${port}/v1
-    health: { url: "http://127.0.0.1:${port}/health", kind: llamacpp, intervalSec: 0.2, timeoutSec: 1 }
-    startupGraceSec: 60
-    backoff: { initialSec: 0.2, factor: 2, maxSec: 1 }
-    stop: { timeoutSec: 5 }
-${more}`;
+  return simEngineYaml(name, port, extra, { intervalSec: 0.2, more: `    backoff: { initialSec: 0.2, factor: 2, maxSec: 1 }\n${more}` });
 }
 
 function xdgEnv(dir: string): NodeJS.ProcessEnv {

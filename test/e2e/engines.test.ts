@@ -9,10 +9,9 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineStatus } from '../../src/daemon/types.js';
 import { repoRoot } from '../helpers/samples.js';
-import { freePort, runSov as sov } from '../helpers/proc.js';
+import { freePort, SIM, simEngineYaml, runSov as sov } from '../helpers/proc.js';
 import { SOV, Tmux } from './tmux.js';
 
-const SIM = join(repoRoot, 'fixtures', 'engine', 'sim-engine.ts');
 const REDIS = '/usr/bin/redis-server';
 
 
@@ -35,17 +34,7 @@ function tuiPid(shellPid: number): number | undefined {
 }
 
 function simEngine(name: string, port: number, extra: string[], yaml = ''): string {
-  const argv = [process.execPath, '--import', 'tsx', SIM, '--port', String(port), ...extra];
-  return `  - name: ${name}
-    kind: process
-    argv: ${JSON.stringify(argv)}
-    cwd: ${JSON.stringify(repoRoot)}
-    port: ${port}
-    openai: http://127.0.0.1:${port}/v1
-    health: { url: "http://127.0.0.1:${port}/health", kind: llamacpp, intervalSec: 0.5, timeoutSec: 1 }
-    startupGraceSec: 60
-    stop: { timeoutSec: 5 }
-${yaml}`;
+  return simEngineYaml(name, port, extra, { intervalSec: 0.5, more: yaml });
 }
 
 const FLOOD_LOG = { maxBytes: 256 * 1024, keep: 2 };

@@ -29,3 +29,20 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+export const SIM = join(repoRoot, 'fixtures', 'engine', 'sim-engine.ts');
+
+/** A config entry (YAML, under `engines:`) running the simulated llama.cpp engine on 127.0.0.1:port. */
+export function simEngineYaml(name: string, port: number, extra: string[], o: { intervalSec?: number; more?: string } = {}): string {
+  const argv = [process.execPath, '--import', 'tsx', SIM, '--port', String(port), ...extra];
+  return `  - name: ${name}
+    kind: process
+    argv: ${JSON.stringify(argv)}
+    cwd: ${JSON.stringify(repoRoot)}
+    port: ${port}
+    openai: http://127.0.0.1:${port}/v1
+    health: { url: "http://127.0.0.1:${port}/health", kind: llamacpp, intervalSec: ${o.intervalSec ?? 0.5}, timeoutSec: 1 }
+    startupGraceSec: 60
+    stop: { timeoutSec: 5 }
+${o.more ?? ''}`;
+}
