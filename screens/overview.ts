@@ -18,7 +18,7 @@ export const overview: ScreenDef = {
     const compact = ctx.rows < 34;
     const panels: PanelSpec[] = [
       { id: 'ov.gpu', title: 'GPU', drillTo: 'gpu', body: fromSample(ctx, s.nvidia, (d, w) => gpuSummaryLines(d, w, ctx.theme), (d) => `driver ${d.driverVersion ?? '—'} · CUDA ${d.cudaVersion ?? '—'}`) },
-      { id: 'ov.host', title: 'Host', drillTo: 'numa', body: fromSample(ctx, s.system, (d, w) => hostLines(d, ctx.history.cpu.values(), w, ctx.theme, compact), (d) => d.hostname) },
+      { id: 'ov.host', title: 'Host', drillTo: 'numa', body: fromSample(ctx, s.system, (d, w, h) => hostLines(d, ctx.history.cpu.values(), w, ctx.theme, compact, h), (d) => d.hostname) },
       { id: 'ov.numa', title: 'NUMA', drillTo: 'numa', body: fromSample(ctx, s.numa, (d, w) => numaLines(d, w, ctx.theme, compact), (d) => `${d.nodes.length} node${d.nodes.length === 1 ? '' : 's'}`) },
       { id: 'ov.zfs', title: 'ZFS', drillTo: 'storage', body: fromSample(ctx, s.zfs, (d, w) => zfsSummaryLines(d, w, ctx.theme), (d) => `${d.pools.length} pool${d.pools.length === 1 ? '' : 's'}`) },
     ] satisfies PanelSpec[];

@@ -9,7 +9,7 @@ const used = (total?: number, avail?: number) => (total && avail !== undefined ?
 const ratio = (a?: number, b?: number) => (a !== undefined && b ? (100 * a) / b : undefined);
 
 /** Host panel: CPU total with history, load, memory, swap, then per-core bars, disks and network as room allows. */
-export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme: Theme, compact: boolean): string[] {
+export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme: Theme, compact: boolean, maxRows = 6): string[] {
   const barW = Math.max(6, Math.min(24, Math.floor(w / 4)));
   const m = d.mem;
   const memUsed = used(m.totalBytes, m.availableBytes);
@@ -25,9 +25,12 @@ export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme:
   const disks = [...d.disks].sort((a, b) => ((b.readBytesPerSec ?? 0) + (b.writeBytesPerSec ?? 0)) - ((a.readBytesPerSec ?? 0) + (a.writeBytesPerSec ?? 0)));
   const nets = [...d.net].sort((a, b) => ((b.rxBytesPerSec ?? 0) + (b.txBytesPerSec ?? 0)) - ((a.rxBytesPerSec ?? 0) + (a.txBytesPerSec ?? 0)));
   if (compact) {
-    const dk = disks[0], n = nets[0];
-    if (dk) out.push(io('disk', dk.name, dk.readBytesPerSec, dk.writeBytesPerSec));
-    if (n) out.push(io('net ', n.iface, n.rxBytesPerSec, n.txBytesPerSec));
+    // the busiest disks and interfaces, as many as the panel has rows for (at least one of each)
+    const room = Math.max(2, maxRows - out.length);
+    const nNet = Math.min(nets.length, Math.max(1, Math.floor(room / 2)));
+    const nDisk = Math.min(disks.length, Math.max(1, room - nNet));
+    disks.slice(0, nDisk).forEach((x, i) => out.push(io(i ? '    ' : 'disk', x.name, x.readBytesPerSec, x.writeBytesPerSec)));
+    nets.slice(0, Math.min(nets.length, Math.max(1, room - Math.min(nDisk, disks.length)))).forEach((x, i) => out.push(io(i ? '    ' : 'net ', x.iface, x.rxBytesPerSec, x.txBytesPerSec)));
     return out;
   }
   out.push(paint(theme, 'muted', fit(`disk ${'device'.padEnd(12)} ${padLeft('read', 11)} ${padLeft('write', 11)}`, w)));
