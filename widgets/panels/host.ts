@@ -26,11 +26,12 @@ export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme:
   const nets = [...d.net].sort((a, b) => ((b.rxBytesPerSec ?? 0) + (b.txBytesPerSec ?? 0)) - ((a.rxBytesPerSec ?? 0) + (a.txBytesPerSec ?? 0)));
   if (compact) {
     // the busiest disks and interfaces, as many as the panel has rows for (at least one of each)
+    // (disks get what the interfaces leave of half the room, interfaces what the disks leave)
     const room = Math.max(2, maxRows - out.length);
-    const nNet = Math.min(nets.length, Math.max(1, Math.floor(room / 2)));
-    const nDisk = Math.min(disks.length, Math.max(1, room - nNet));
+    const nDisk = Math.min(disks.length, Math.max(1, room - Math.min(nets.length, Math.floor(room / 2))));
+    const nNet = Math.min(nets.length, Math.max(1, room - nDisk));
     disks.slice(0, nDisk).forEach((x, i) => out.push(io(i ? '    ' : 'disk', x.name, x.readBytesPerSec, x.writeBytesPerSec)));
-    nets.slice(0, Math.min(nets.length, Math.max(1, room - Math.min(nDisk, disks.length)))).forEach((x, i) => out.push(io(i ? '    ' : 'net ', x.iface, x.rxBytesPerSec, x.txBytesPerSec)));
+    nets.slice(0, nNet).forEach((x, i) => out.push(io(i ? '    ' : 'net ', x.iface, x.rxBytesPerSec, x.txBytesPerSec)));
     return out;
   }
   out.push(paint(theme, 'muted', fit(`disk ${'device'.padEnd(12)} ${padLeft('read', 11)} ${padLeft('write', 11)}`, w)));
