@@ -102,7 +102,7 @@ export const chatScreen: ScreenDef = {
   sources: [],
   panels(ctx) {
     if (active) return active.def.panels(ctx);
-    return [{ id: 'chat.none', title: 'Chat', body: () => ({ lines: [paint(ctx.theme, 'muted', 'the chat is not available in this session (no chat session was started)')] }) }];
+    return [{ id: 'chat.none', title: 'Chat', body: () => ({ lines: ['no chat here: the demo box has no providers.', 'Run sov without --demo, with engines or providers in', '~/.config/sov/config.yaml (see contrib/examples).'].map((l) => paint(ctx.theme, 'muted', l)) }) }];
   },
   layout(ctx, panels, draw) {
     if (active) return active.def.layout(ctx, panels, draw);

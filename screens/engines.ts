@@ -68,7 +68,8 @@ export const enginesScreen: ScreenDef = {
     }
     panels.push({
       id: 'eng.detail', title: sel ? `Engine ${sanitize(sel.name)}` : 'Engine',
-      body: fromSample(ctx, s, (d, w) => {
+      // without a list (no daemon, demo box) the table above already says why: no second copy of it here
+      body: s.state === 'unavailable' || (s.state === 'error' && !s.lastGood) ? () => ({ lines: [paint(ctx.theme, 'muted', 'no engine to show (see above)')] }) : fromSample(ctx, s, (d, w) => {
         const e = selectedEngine(rowsOf(ctx, d), sel?.name) as EngineRow | undefined;
         if (!e) return [paint(ctx.theme, 'muted', fit('select an engine above (j/k); s starts it, l shows its log', w))];
         const job = Object.values(ec.jobs).filter((j) => j.engine === e.name).sort((a, b) => b.at - a.at)[0];
