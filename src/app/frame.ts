@@ -31,7 +31,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const host = s.hosts[s.current];
   const def = SCREENS[s.ui.screen];
   const ctx: ScreenCtx = {
-    samples: viewSamples(s), history: host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
+    samples: viewSamples(s), history: s.ui.frozen?.history ?? host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
     staleMs: Math.max(3 * intervalMs, 5000), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
   };

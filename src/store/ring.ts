@@ -17,6 +17,14 @@ export class Ring {
     for (let i = 0; i < k; i++) out[i] = this.buf[(this.next - k + i + this.capacity) % this.capacity]!;
     return out;
   }
+  /** an independent copy (a frozen view keeps the history it had) */
+  clone(): Ring {
+    const r = new Ring(this.capacity);
+    r.buf.set(this.buf);
+    r.next = this.next;
+    r.count = this.count;
+    return r;
+  }
   last(): number | undefined {
     if (!this.count) return undefined;
     const v = this.buf[(this.next - 1 + this.capacity) % this.capacity]!;

@@ -17,6 +17,14 @@ export function emptyHistory(): History {
 
 
 /** Folds one attempt into the previous sample: errors keep the last good data and count failures. */
+/** A copy of the history rings, for a frozen view (sampling and the live rings go on behind it). */
+export function cloneHistory(h: History): History {
+  return {
+    cpu: h.cpu.clone(), mem: h.mem.clone(),
+    gpus: Object.fromEntries(Object.entries(h.gpus).map(([k, g]) => [k, { util: g.util.clone(), mem: g.mem.clone(), power: g.power.clone(), temp: g.temp.clone() }])),
+  };
+}
+
 export function nextSample<T>(prev: Sample<T>, attempt: Attempt<T>, at: number, tookMs = 0): Sample<T> {
   if (attempt.state === 'ok') return { state: 'ok', data: attempt.data, at, tookMs };
   if (attempt.state === 'unavailable') {

@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Attempt, Sample, SourceId } from '../../backends/types.js';
-import { emptyHistory, emptySamples, nextSample, recordHistory } from './sample.js';
+import { cloneHistory, emptyHistory, emptySamples, nextSample, recordHistory } from './sample.js';
 
 export { emptySamples, nextSample, recordHistory };
 import type { BenchResult } from '../engines/bench.js';
@@ -70,7 +70,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     toggleFreeze(at) {
       const { ui, hosts, current } = get();
       const host = hosts[current];
-      set({ ui: { ...ui, frozen: ui.frozen || !host ? undefined : { at, samples: host.samples } } });
+      set({ ui: { ...ui, frozen: ui.frozen || !host ? undefined : { at, samples: host.samples, history: cloneHistory(host.history) } } });
     },
     setTheme: (theme) => set({ ui: { ...get().ui, theme } }),
     say: (text, at) => set({ ui: { ...get().ui, message: { text, at } } }),

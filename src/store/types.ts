@@ -42,8 +42,8 @@ export interface UiState {
   filterEditing: boolean;
   /** a panel shown full size (enter), by panel id */
   zoomed?: string;
-  /** a frozen copy of the samples that the view shows until unfrozen; sampling goes on behind it */
-  frozen?: { at: number; samples: Samples };
+  /** a frozen copy of the samples and history that the view shows until unfrozen; sampling goes on behind it */
+  frozen?: { at: number; samples: Samples; history: History };
   theme: ThemeName;
   /** the status line: a key that is disabled says why here */
   message?: { text: string; at: number };

@@ -64,6 +64,11 @@ describe('store', () => {
     expect(view.state === 'ok' && view.data.gpus[0]!.utilPct).toBe(10);
     const live = store.getState().hosts.h!.samples.nvidia;
     expect(live.state === 'ok' && live.data.gpus[0]!.utilPct).toBe(90);
+    // the sparklines hold still with the numbers beside them
+    const frozenUtil = Object.values(store.getState().ui.frozen!.history.gpus)[0]!.util.values();
+    const liveUtil = Object.values(store.getState().hosts.h!.history.gpus)[0]!.util.values();
+    expect(frozenUtil).toEqual([10]);
+    expect(liveUtil).toEqual([10, 90]);
     store.getState().toggleFreeze(2500);
     const after = viewSamples(store.getState()).nvidia;
     expect(after.state === 'ok' && after.data.gpus[0]!.utilPct).toBe(90);
