@@ -13,6 +13,8 @@ import { paletteView } from './palette.js';
 export const MIN_COLS = 60;
 export const MIN_ROWS = 16;
 const MESSAGE_MS = 5000;
+/** the slowest cadence a source declares (ZFS, NUMA, services: 5 s): data is stale after three of them missed */
+const SLOWEST_SOURCE_MS = 5000;
 
 export interface Frame { lines: string[]; panels: PanelSpec[]; focusInnerH: number }
 
@@ -32,7 +34,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const def = SCREENS[s.ui.screen];
   const ctx: ScreenCtx = {
     samples: viewSamples(s), history: s.ui.frozen?.history ?? host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
-    staleMs: Math.max(3 * intervalMs, 5000), scroll: s.ui.scroll, filter: s.ui.filter,
+    staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
   };
   const specs = def.panels(ctx);

@@ -70,6 +70,7 @@ export async function runTui(o: Options): Promise<number> {
   const sources: Source<unknown>[] = [...BACKENDS.map((b) => b.create(runner)), services as Source<unknown>, engines as Source<unknown>];
   const scheduler = createScheduler({
     sources, intervalMs: o.intervalMs, now: runner.now,
+    sourceIntervalMs: Object.fromEntries([...BACKENDS, servicesBackend].map((b) => [b.id, b.intervalMs])),
     ingest: (batch, at) => store.getState().ingest(runner.host, batch, at),
     visible: () => new Set(SCREENS[store.getState().ui.screen].sources),
   });

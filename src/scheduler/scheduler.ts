@@ -7,6 +7,8 @@ export interface SchedulerOptions {
   ingest(batch: AttemptBatch, at: number): void;
   now(): number;
   intervalMs: number;
+  /** a source's own slower cadence (ZFS, NUMA, services: 5 s), never faster than intervalMs */
+  sourceIntervalMs?: Partial<Record<SourceId, number>>;
   /** which sources are on screen now; hidden ones sample slower */
   visible?: () => ReadonlySet<SourceId>;
   /** a sample that takes longer than this is reported as an error (it may still finish later) */
@@ -65,7 +67,8 @@ export function createScheduler(o: SchedulerOptions) {
     slot.failures = result.state === 'error' ? slot.failures + 1 : 0;
     slot.lastState = result.state;
     const visible = o.visible ? o.visible().has(slot.source.id) : true;
-    slot.nextDue = o.now() + nextDelay(result.state, slot.failures, o.intervalMs, visible);
+    const every = Math.max(o.intervalMs, o.sourceIntervalMs?.[slot.source.id] ?? 0);
+    slot.nextDue = o.now() + nextDelay(result.state, slot.failures, every, visible);
     (pending as Record<string, unknown>)[slot.source.id] = { ...result, tookMs: o.now() - t0 };
   }
 

@@ -28,6 +28,17 @@ describe('nextDelay', () => {
 });
 
 describe('scheduler', () => {
+  it('samples a source with a slower cadence of its own (ZFS every 5 s) less often than the fast ones', async () => {
+    vi.useFakeTimers();
+    const fast = source('nvidia', [ok(1)]);
+    const slow = source('zfs', [ok(2)]);
+    const sch = createScheduler({ sources: [fast, slow], intervalMs: 1000, sourceIntervalMs: { zfs: 5000 }, now: () => Date.now(), ingest: () => {} });
+    sch.start();
+    await vi.advanceTimersByTimeAsync(10_500);
+    sch.stop();
+    expect(fast.calls).toBeGreaterThanOrEqual(10);
+    expect(slow.calls).toBe(3); // at 0, 5 and 10 s
+  });
   it('ingests all results of a tick in one batch', async () => {
     vi.useFakeTimers();
     const batches: AttemptBatch[] = [];
