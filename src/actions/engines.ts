@@ -1,5 +1,6 @@
 /** engine.start / stop / restart / logs / bench: the engines screen's actions, each declared once. */
 import type { EngineConfig } from '../config/schema.js';
+import { buildArgv } from '../daemon/adapters/process.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { BENCH_MAX_TOKENS, BENCH_PROMPTS } from '../engines/bench.js';
 import { readOnlyReason, type Action, type ActionCtx, type ActionResult } from './types.js';
@@ -13,14 +14,10 @@ const RUNNING = new Set(['starting', 'healthy', 'degraded']);
 export function startCommand(cfg: EngineConfig | undefined): string | undefined {
   if (!cfg) return undefined;
   if (cfg.kind === 'process') {
+    // exactly the argv the daemon spawns (numactl prefix included), shell-quoted for reading
     const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
-    const numa = cfg.numa
-      ? 'interleave' in cfg.numa ? `numactl --interleave=${cfg.numa.interleave === 'all' ? 'all' : cfg.numa.interleave.join(',')} `
-        : 'bind' in cfg.numa ? `numactl --cpunodebind=${cfg.numa.bind} --membind=${cfg.numa.bind} `
-          : `numactl --cpunodebind=${cfg.numa.cpunodebind} --membind=${cfg.numa.membind} `
-      : '';
     const gpus = cfg.gpus ? `CUDA_VISIBLE_DEVICES=${cfg.gpus.join(',')} ` : '';
-    return gpus + numa + cfg.argv.map(q).join(' ');
+    return gpus + buildArgv(cfg).map(q).join(' ');
   }
   if (cfg.kind === 'systemd') return `systemctl${cfg.user ? ' --user' : ''} start ${cfg.unit}`;
   return `${cfg.runtime} start ${cfg.container}`;

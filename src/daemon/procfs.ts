@@ -184,12 +184,22 @@ export function isAlive(pid: number): boolean {
 
 export interface ProcIdentity { startTime: string; cmdline: string[] }
 
-/** The process still is the one we recorded: alive, same start time, same argv. */
-export function sameProcess(pid: number, id: ProcIdentity): boolean {
+/** Alive and started when we recorded it: pid + start time name one process (liveness of an engine we run). */
+export function sameStart(pid: number, startTime: string): boolean {
   const s = readStat(pid);
-  if (!s || s.state === 'Z' || s.state === 'X' || s.startTime !== id.startTime) return false;
+  return s !== undefined && s.state !== 'Z' && s.state !== 'X' && s.startTime === startTime;
+}
+
+/**
+ * The process is the one we recorded (adoption): alive, same start time, and the same argv, or the recorded argv
+ * ending with the current one: a wrapper such as `numactl --interleave=all` that exec'd into the engine.
+ */
+export function sameProcess(pid: number, id: ProcIdentity): boolean {
+  if (!sameStart(pid, id.startTime)) return false;
   const c = readCmdline(pid);
-  return c !== undefined && c.length === id.cmdline.length && c.every((a, i) => a === id.cmdline[i]);
+  if (c === undefined || c.length === 0 || c.length > id.cmdline.length) return false;
+  const tail = id.cmdline.slice(id.cmdline.length - c.length);
+  return c.every((a, i) => a === tail[i]);
 }
 
 /** Every live process's stat (zombies included; callers filter). */

@@ -25,7 +25,7 @@ import type { EngineAdapter } from './adapters/types.js';
 import { appendLine, logFiles, rotateIfNeeded, searchLines, tailLines } from './logs.js';
 import { modelsUrl, probeHealth, probeMetrics, probeModels } from './probes.js';
 import {
-  allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, treeNuma, treeRss, type ProcIdentity,
+  allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, sameStart, treeNuma, treeRss, type ProcIdentity,
 } from './procfs.js';
 import { RPC_ERRORS, type EngineExit, type EngineHealth, type EngineStatus, type LogsResult, type Supervisor, type SupervisorOptions } from './types.js';
 
@@ -80,6 +80,8 @@ interface Rt {
   restartTimer?: NodeJS.Timeout;
   prevTokens?: { total: number; at: number };
   modelsAt?: number;
+  /** container/unit: consecutive probes where the runtime could not say whether it runs */
+  unknownStates: number;
   /** when the process tree, NUMA placement and sockets were last read (the slow part of a probe) */
   treeAt?: number;
   lock: Promise<unknown>;
@@ -90,6 +92,8 @@ const ADOPTED_POLL_MS = 500;
 const MODELS_EVERY_MS = 60_000;
 /** the process tree (a scan of /proc), numa_maps and listening sockets are read this often, RSS on every probe */
 const TREE_EVERY_MS = 10_000;
+/** a container/unit whose state cannot be read this many probes in a row counts as stopped */
+const UNKNOWN_STATE_LIMIT = 3;
 /** while an engine is starting, its readiness is probed at least this often, so "healthy" shows soon after it is */
 const STARTING_PROBE_MS = 500;
 
@@ -155,7 +159,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     st.host = cfg.host;
     if (cfg.openai) st.openai = cfg.openai;
     if (isProcess(cfg)) st.logFile = logFileOf(cfg.name);
-    const rt: Rt = { cfg, st, adopted: false, run: 0, stopping: false, failures: [], backoffN: 0, graceUntil: 0, probing: false, lock: Promise.resolve() };
+    const rt: Rt = { cfg, st, adopted: false, run: 0, stopping: false, failures: [], backoffN: 0, graceUntil: 0, probing: false, unknownStates: 0, lock: Promise.resolve() };
     if (cfg.kind === 'container') rt.adapter = containerAdapter(cfg as ContainerEngineConfig, opts.env);
     else if (cfg.kind === 'systemd') rt.adapter = systemdAdapter(cfg as SystemdEngineConfig, opts.env);
     return rt;
@@ -216,7 +220,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const run = rt.run;
       rt.aliveTimer = setInterval(() => {
         const s = rt.st;
-        if (rt.run === run && s.pid !== undefined && rt.identity && !sameProcess(s.pid, rt.identity)) {
+        if (rt.run === run && s.pid !== undefined && rt.identity && !sameStart(s.pid, rt.identity.startTime)) {
           onExit(rt, run, { code: null, at: now() }, 'exited (not a child of this daemon: exit code unknown)');
         }
       }, ADOPTED_POLL_MS);
@@ -413,13 +417,25 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     const cfg = rt.cfg;
     try {
       if (isProcess(cfg)) {
-        if (rt.adopted && rt.st.pid !== undefined && rt.identity && !sameProcess(rt.st.pid, rt.identity)) {
+        if (rt.adopted && rt.st.pid !== undefined && rt.identity && !sameStart(rt.st.pid, rt.identity.startTime)) {
           onExit(rt, run, { code: null, at: now() }, 'exited (not a child of this daemon: exit code unknown)');
           return;
+        }
+        // a wrapper (numactl) execs into the engine after the spawn: keep the argv a later daemon will compare
+        const argv = rt.st.pid !== undefined ? readCmdline(rt.st.pid) : undefined;
+        if (rt.identity && argv?.length && argv.join('\0') !== rt.identity.cmdline.join('\0') && sameStart(rt.st.pid!, rt.identity.startTime)) {
+          rt.identity = { ...rt.identity, cmdline: argv };
+          void saveState();
         }
       } else {
         const s = await rt.adapter!.state();
         if (rt.run !== run || rt.stopping) return;
+        // the runtime could not be asked (dockerd busy, systemctl timed out): not an exit until it says so 3 times
+        if (!s.running && s.status === 'unknown' && ++rt.unknownStates < UNKNOWN_STATE_LIMIT) {
+          setState(rt, 'degraded', `cannot read its state (${rt.unknownStates}/${UNKNOWN_STATE_LIMIT}): ${s.error ?? 'no answer'}`);
+          return;
+        }
+        rt.unknownStates = 0;
         if (!s.running) {
           onExit(rt, run, { code: s.exitCode ?? null, at: now() }, s.error ? `stopped running: ${s.error}` : `stopped running (${s.status})`);
           return;
@@ -486,7 +502,8 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     s.restarts = e.restarts;
     s.logFile = logFileOf(rt.cfg.name);
     rt.graceUntil = e.startedAt + rt.cfg.startupGraceSec * 1000;
-    resumeGroup(e.pgid); // a daemon killed inside a log rotation's pause would have left it frozen
+    // a daemon killed inside a log rotation's pause would have left it frozen (only its own group is signalled)
+    if (readStat(e.pid)?.pgid === e.pgid) resumeGroup(e.pgid);
     setState(rt, 'starting', 'adopted; waiting for the readiness probe');
     scheduleRunTimers(rt);
     return true;
@@ -578,7 +595,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
         const identity = rt.identity;
         const gone = child
           ? () => child.exitCode !== null || child.signalCode !== null
-          : () => !identity || !sameProcess(pid, identity);
+          : () => !identity || !sameStart(pid, identity.startTime);
         const r = await stopGroup(rt.pgid ?? pid, cfg.stop.signal, cfg.stop.timeoutSec * 1000, gone);
         if (r.killed) message = `did not stop within ${cfg.stop.timeoutSec} s of ${cfg.stop.signal}: killed (SIGKILL to the process group)`;
         if (!child) {
@@ -730,14 +747,16 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     },
 
     async detach() {
+      detached = true;
       clearInterval(rotateTimer);
       for (const rt of engines.values()) {
         clearRunTimers(rt);
         clearRestartTimer(rt);
-        rt.child?.removeAllListeners('exit');
       }
+      // a start or stop under way finishes first, so the state file names the engine it launched
+      await Promise.all([...engines.values()].map((rt) => rt.lock.catch(() => undefined)));
+      for (const rt of engines.values()) { clearRunTimers(rt); rt.child?.removeAllListeners('exit'); }
       await saveState();
-      detached = true;
       await writing;
     },
   };

@@ -1,3 +1,4 @@
+import { buildArgv } from '../../src/daemon/adapters/process.js';
 import { describe, expect, it, vi } from 'vitest';
 import { engineBench, engineLogs, engineRestart, engineStart, engineStop, startCommand } from '../../src/actions/engines.js';
 import { ACTIONS } from '../../src/actions/index.js';
@@ -33,6 +34,17 @@ describe('engine actions', () => {
 
   it('describe() names exactly what runs', () => {
     expect(startCommand(cfg)).toBe("CUDA_VISIBLE_DEVICES=0,1 numactl --interleave=all llama-server -m '/models/q 8.gguf' --port 8080");
+    // for every NUMA form it shows the argv the daemon spawns (src/daemon/adapters/process.ts buildArgv)
+    const cases = [
+      [{ bind: 1 }, 'numactl --membind=1 --cpunodebind=1'],
+      [{ cpunodebind: 0, membind: 1 }, 'numactl --cpunodebind=0 --membind=1'],
+      [{ interleave: [0, 2] }, 'numactl --interleave=0,2'],
+    ] as const;
+    for (const [numa, prefix] of cases) {
+      const c = { ...cfg, gpus: undefined, numa } as EngineConfig;
+      expect(startCommand(c)).toBe(`${prefix} llama-server -m '/models/q 8.gguf' --port 8080`);
+      expect(buildArgv(c as Extract<EngineConfig, { kind: 'process' }>).join(' ')).toBe(`${prefix} llama-server -m /models/q 8.gguf --port 8080`);
+    }
     expect(engineStart.describe(ctx({ engine: engine('llama', 'stopped') }))).toBe("start llama: `CUDA_VISIBLE_DEVICES=0,1 numactl --interleave=all llama-server -m '/models/q 8.gguf' --port 8080`");
     expect(engineStop.describe(ctx())).toBe('stop llama: SIGTERM pid 4242 (its process group), SIGKILL after 30 s');
     expect(engineRestart.describe(ctx())).toBe("restart llama: SIGTERM pid 4242, then start `CUDA_VISIBLE_DEVICES=0,1 numactl --interleave=all llama-server -m '/models/q 8.gguf' --port 8080`");

@@ -201,6 +201,35 @@ describe('supervisor over a systemd unit (shims)', () => {
   });
 });
 
+describe('a runtime that cannot say (systemctl answers garbage)', () => {
+  it('is a hiccup (degraded, said why), not an exit, until it has said nothing three probes running', async () => {
+    const showFile = join(root, 'show-hiccup.txt');
+    writeFileSync(showFile, `ActiveState=active\nSubState=running\nMainPID=${process.pid}\nExecMainStatus=0\n`);
+    const s = shims({ systemctl: [[['start', 'llama.service'], {}], [SHOW_ARGS, { file: showFile }]] });
+    const seen: string[] = [];
+    const stateDir = mkdtempSync(join(root, 'state-'));
+    const sup = await createSupervisor({
+      engines: [systemdEngineSchema.parse({ kind: 'systemd', name: 'unit', unit: 'llama.service', restart: 'never' })],
+      stateDir, logDir: stateDir, env: s.env, probeIntervalMs: 300, onChange: (x) => seen.push(x.state),
+    });
+    try {
+      await sup.start('unit');
+      await until(() => sup.list()[0]!.state === 'healthy');
+      writeFileSync(showFile, 'garbage\n');
+      await until(() => (sup.list()[0]!.message ?? '').includes('cannot read its state (1/3)'));
+      expect(sup.list()[0]!.state).toBe('degraded');
+      writeFileSync(showFile, `ActiveState=active\nSubState=running\nMainPID=${process.pid}\nExecMainStatus=0\n`);
+      await until(() => sup.list()[0]!.state === 'healthy');
+      expect(seen).not.toContain('crashed');
+      writeFileSync(showFile, 'garbage\n');
+      await until(() => sup.list()[0]!.state === 'crashed');
+      expect(sup.list()[0]!.message).toMatch(/stopped running/);
+    } finally {
+      await sup.detach();
+    }
+  });
+});
+
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {

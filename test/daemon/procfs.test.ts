@@ -121,6 +121,9 @@ describe('this machine, this process', () => {
     expect(sameProcess(process.pid, { startTime: me!.startTime, cmdline: argv })).toBe(true);
     expect(sameProcess(process.pid, { startTime: String(Number(me!.startTime) + 1), cmdline: argv })).toBe(false);
     expect(sameProcess(process.pid, { startTime: me!.startTime, cmdline: [...argv, 'x'] })).toBe(false);
+    // a wrapper that exec'd into the engine (numactl --interleave=all <argv>) is the same process; another head is not
+    expect(sameProcess(process.pid, { startTime: me!.startTime, cmdline: ['numactl', '--interleave=all', ...argv] })).toBe(true);
+    expect(sameProcess(process.pid, { startTime: me!.startTime, cmdline: ['numactl', ...argv.slice(1)] })).toBe(false);
     expect(threadStates(process.pid).length).toBeGreaterThan(1);
     expect(processTree(process.ppid)).toContain(process.pid);
     expect(processTree(process.pid)[0]).toBe(process.pid);
