@@ -22,7 +22,7 @@ import type { ChatSession } from '../src/chat/session.js';
 import { defaultChain, type Provider } from '../src/chat/providers.js';
 import { frame } from '../widgets/primitives/panel.js';
 import { paint } from '../themes/tokens.js';
-import { chatStatusLine, layoutDraft, promptLines, providerLine, renderKit } from '../widgets/panels/chat.js';
+import { chatStatusLine, promptLines, promptRows, providerLine, renderKit } from '../widgets/panels/chat.js';
 import type { PanelSpec, ScreenDef } from './types.js';
 
 export const CHAT_SCREEN_ID = 'chat' as string as ScreenId;
@@ -70,7 +70,7 @@ export function createChatScreen(session: ChatSession, opts: ChatScreenOptions =
       const now = clock();
       const head = [providerLine(s, chainNames(), ctx.theme, now, ctx.cols), chatStatusLine(s, ctx.theme, now, ctx.cols)];
       const rowsLeft = Math.max(4, ctx.rows - head.length);
-      const draftRows = s.draft === '' ? 1 : layoutDraft(s.draft, s.cursor, Math.max(1, ctx.cols - 4)).rows.length;
+      const draftRows = promptRows(s.draft, s.cursor, ctx.cols - 2); // the prompt panel's inner width
       const promptH = Math.max(3, Math.min(draftRows + 2, Math.max(3, Math.floor(rowsLeft / 3))));
       const transcriptH = Math.max(2, rowsLeft - promptH);
       const t = transcript ? draw(transcript, ctx.cols, transcriptH) : frame({ title: 'Chat', lines: [], width: ctx.cols, height: transcriptH, theme: ctx.theme });
@@ -112,8 +112,6 @@ export const chatScreen: ScreenDef = {
 };
 
 /** Ink's key flags, as far as the chat needs them. */
-/** The chat prompt reads the same key names as the key map (src/keys/names.ts). */
-export { keyName as chatKeyName } from '../src/keys/names.js';
 
 /** Lines a page scroll moves. */
 const PAGE = 10;

@@ -1,4 +1,4 @@
-import type { Sample, SourceId } from '../backends/types.js';
+import type { SourceId } from '../backends/types.js';
 import type { EngineConfig } from '../src/config/schema.js';
 import type { BenchResult } from '../src/engines/bench.js';
 import type { History, Job, Samples, ScreenId, UiState } from '../src/store/types.js';
@@ -56,4 +56,3 @@ export interface ScreenDef {
   layout(ctx: ScreenCtx, panels: PanelSpec[], draw: DrawPanel): string[];
 }
 
-export type AnySample = Sample<unknown>;

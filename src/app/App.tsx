@@ -23,7 +23,8 @@ export interface AppProps {
  */
 export function App({ store, controller, intervalMs, present }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
-  const chat: ChatSession | typeof noSession = chatSession() ?? noSession;
+  // a reply streaming in the background must not redraw another screen 20 times a second
+  const chat: ChatSession | typeof noSession = (state.ui.screen === 'chat' ? chatSession() : undefined) ?? noSession;
   useSyncExternalStore(chat.subscribe, chat.getState);
   const frame = composeFrame(state, controller.now(), intervalMs);
   const last = useRef(frame);

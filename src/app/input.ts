@@ -5,7 +5,6 @@ import type { Action, ActionCtx } from '../actions/types.js';
 import { allowed, bindingFor, KEYMAP, type KeyBinding } from '../keys/keymap.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
-import { SCREEN_ORDER, SCREENS } from '../../screens/index.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
 import type { ScreenId } from '../store/types.js';
 import { paletteView } from './palette.js';
@@ -133,7 +132,6 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
   }
 }
 
-export { SCREEN_ORDER, SCREENS };
 
 /** j/k on the engines table move the selection; on the log they scroll it (up holds it, back at the end follows). */
 function scroll(store: Store, panel: string, delta: number): void {

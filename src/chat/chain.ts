@@ -202,7 +202,3 @@ export async function runChain(o: ChainOptions): Promise<ChainOutcome> {
   return failed;
 }
 
-/** One line per reason, for the CLI and the chat's failure message. */
-export function describeReasons(reasons: Skip[]): string[] {
-  return reasons.map((r) => `${r.provider}: ${r.reason}`);
-}

@@ -146,16 +146,3 @@ export interface SupervisorOptions {
   probeIntervalMs?: number;
   onChange?: (s: EngineStatus) => void;
 }
-
-/**
- * The TUI's long-lived connection (src/daemon/client.ts `connectDaemonLink`): reconnects by itself with backoff
- * (and may autostart the daemon); `state` says whether it is connected right now.
- */
-export interface DaemonLink {
-  readonly state: 'up' | 'down' | 'connecting';
-  readonly lastError?: string;
-  call<M extends keyof RpcMethods>(method: M, params: RpcMethods[M][0], timeoutMs?: number): Promise<RpcMethods[M][1]>;
-  /** called on every state change; returns an unsubscribe function */
-  onChange(cb: () => void): () => void;
-  close(): void;
-}

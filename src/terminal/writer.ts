@@ -1,5 +1,5 @@
-// The screen writer: Ink renders (debug mode: whole frames, no cursor movement) into `inkStdout`, an in-memory
-// stand-in for the terminal; we keep the latest frame and, at most once per event-loop turn and no more often than
+// The screen writer: the app hands whole frames to `present()` (and whatever Ink renders in debug mode lands in
+// `inkStdout`, an in-memory stand-in for the terminal, the same way); we keep the latest frame and, at most once per event-loop turn and no more often than
 // `minIntervalMs`, send the real terminal only the cells that changed since what it last showed.
 import { EventEmitter } from 'node:events';
 import { parseFrame, type Grid } from './cells.js';

@@ -128,10 +128,17 @@ export function layoutDraft(draft: string, cursor: number, width: number): { row
 }
 
 /** The prompt editor: the draft wrapped to the width with a visible cursor, scrolled to keep the cursor in view. */
+/** The width a draft wraps at inside a prompt panel whose inner width is `width` (after the "› " lead and the cursor). */
+const draftWidth = (width: number) => Math.max(1, Math.max(1, width - 2) - 1);
+
+/** How many rows the draft takes in a prompt panel of this inner width: the layout sizes the panel with it. */
+export function promptRows(draft: string, cursor: number, width: number): number {
+  return draft === '' ? 1 : layoutDraft(draft, cursor, draftWidth(width)).rows.length;
+}
+
 export function promptLines(draft: string, cursor: number, width: number, height: number, theme: Theme, placeholder = 'type a message · enter sends · alt+enter or ctrl+j adds a line · /help'): string[] {
-  const inner = Math.max(1, width - 2);
-  if (draft === '') return [paint(theme, 'key', '› ') + paint(theme, 'selected', ' ') + paint(theme, 'muted', fit(placeholder, inner - 1).trimEnd())];
-  const { rows, row, col } = layoutDraft(draft, cursor, inner - 1);
+  if (draft === '') return [paint(theme, 'key', '› ') + paint(theme, 'selected', ' ') + paint(theme, 'muted', fit(placeholder, draftWidth(width)).trimEnd())];
+  const { rows, row, col } = layoutDraft(draft, cursor, draftWidth(width));
   const first = Math.max(0, Math.min(row - height + 1, rows.length - height));
   const out: string[] = [];
   for (let r = first; r < Math.min(rows.length, first + height); r++) {
