@@ -133,8 +133,10 @@ export function createZfsSource(runner: Runner): Source<ZfsData> {
     if (a.hits !== undefined && a.misses !== undefined) {
       if (a.hitRatioPct !== undefined) a.hitRatioSinceBootPct = a.hitRatioPct;
       if (prevArc) {
+        // no reads since (an idle box) or counters reset: unknown, never the since-boot figure under this name
         const r = hitRatio(a.hits - prevArc.hits, a.misses - prevArc.misses);
         if (r !== undefined) a.hitRatioPct = r;
+        else delete a.hitRatioPct;
       }
       prevArc = { hits: a.hits, misses: a.misses };
     }

@@ -55,6 +55,9 @@ export class LogTail {
   private offset = -1;
   private ino = -1;
   private partial = '';
+  /** the last bytes read before `offset`: the daemon rotates by copy + truncate in place (same inode), so a file
+   * truncated and refilled past our offset between two polls is seen by these bytes no longer being there */
+  private guard: Buffer | undefined;
   private file: string | undefined;
   private lastDaemonLines: string[] = [];
   private error: string | undefined;
@@ -103,7 +106,16 @@ export class LogTail {
     this.error = undefined;
     const size = st.size;
     let first = false;
-    if (this.offset < 0 || st.ino !== this.ino || size < this.offset) {
+    let refilled = false;
+    if (this.offset > 0 && this.guard && size >= this.offset && st.ino === this.ino) {
+      const fh = await open(path, 'r');
+      try {
+        const b = Buffer.alloc(this.guard.length);
+        await fh.read(b, 0, b.length, this.offset - this.guard.length);
+        refilled = !b.equals(this.guard);
+      } finally { await fh.close(); }
+    }
+    if (this.offset < 0 || st.ino !== this.ino || size < this.offset || refilled) {
       // first look, or the file was rotated/truncated: start over (showing a little of what is there on first look)
       first = this.offset < 0;
       this.offset = first ? Math.max(0, size - (this.o.backlogBytes ?? 64 * 1024)) : 0;
@@ -135,6 +147,8 @@ export class LogTail {
       const data = Buffer.allocUnsafe(len);
       const { bytesRead } = await fh.read(data, 0, len, from);
       this.offset = from + bytesRead;
+      const g = Math.min(16, bytesRead);
+      this.guard = g > 0 ? Buffer.from(data.subarray(bytesRead - g, bytesRead)) : this.guard;
       let text = data.subarray(0, bytesRead).toString('utf8');
       if (first && from > 0) {
         const nl = text.indexOf('\n');

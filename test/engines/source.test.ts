@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, truncateSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,6 +84,17 @@ describe('LogTail', () => {
     renameSync(file, file + '.1');
     writeFileSync(file, 'new 1\n');
     expect((await t.poll(st)).lines).toEqual(['old 1', 'old 2', 'new 1']);
+  });
+
+  it('starts over after the daemon rotation (copytruncate): truncated in place and refilled past the old offset between polls', async () => {
+    const file = join(dir, 'd.log');
+    writeFileSync(file, 'old 1\nold 2\n');
+    const t = new LogTail('e');
+    const st = engine('e', 'healthy', { logFile: file });
+    await t.poll(st);
+    truncateSync(file, 0); // copytruncate: same inode
+    appendFileSync(file, 'new line one\nnew line two\n');
+    expect((await t.poll(st)).lines).toEqual(['old 1', 'old 2', 'new line one', 'new line two']);
   });
 
   it('without a file: engines.logs through the daemon, new lines found by overlap', async () => {

@@ -13,6 +13,12 @@ export function healthLevel(state: string): Level {
 
 const glyph = (l: Level) => (l === 'ok' ? GLYPH.ok : l === 'warn' ? GLYPH.warn : l === 'crit' ? GLYPH.crit : GLYPH.info);
 
+/** The ARC hit ratio since the last reading; on an idle box (no reads since) the one since boot, said so. */
+function arcHit(a: NonNullable<ZfsData['arc']>): string {
+  if (a.hitRatioPct !== undefined || a.hitRatioSinceBootPct === undefined) return pct(a.hitRatioPct, 1);
+  return `${pct(a.hitRatioSinceBootPct, 1)} since boot`;
+}
+
 export function scanText(s: Scan): string {
   if (s.kind === 'none' || s.state === 'none') return 'no scrub yet';
   if (s.state === 'running') return `${s.kind} ${num(s.pct, '%', 1)}${s.etaSeconds !== undefined ? ` · ETA ${duration(s.etaSeconds)}` : ''}`;
@@ -39,7 +45,7 @@ export function zfsSummaryLines(d: ZfsData, w: number, theme: Theme): string[] {
     else { out.push(fit(head, w)); if (p.scan.state === 'running') out.push(fit('  ' + scan, w)); }
   }
   const extra: string[] = [];
-  if (d.arc) extra.push(`ARC ${bytes(d.arc.sizeBytes)}/${bytes(d.arc.maxBytes)} hit ${pct(d.arc.hitRatioPct, 1)}`);
+  if (d.arc) extra.push(`ARC ${bytes(d.arc.sizeBytes)}/${bytes(d.arc.maxBytes)} hit ${arcHit(d.arc)}`);
   const warn = d.lints.filter((x) => x.severity !== 'info').length;
   if (d.lints.length) extra.push(paint(theme, warn ? 'warn' : 'muted', `${warn ? GLYPH.warn : GLYPH.info} ${d.lints.length} finding${d.lints.length === 1 ? '' : 's'} (storage screen)`));
   if (extra.length) out.push(fit(paint(theme, 'muted', extra.join('  ·  ')), w));
@@ -65,7 +71,7 @@ export function poolLines(d: ZfsData, w: number, theme: Theme): string[] {
   }
   if (d.arc) {
     const a = d.arc;
-    out.push(fit(paint(theme, 'title', 'ARC ') + `${bytes(a.sizeBytes)} of ${bytes(a.maxBytes)} (target ${bytes(a.targetBytes)})  hit ratio ${pct(a.hitRatioPct, 1)}`, w));
+    out.push(fit(paint(theme, 'title', 'ARC ') + `${bytes(a.sizeBytes)} of ${bytes(a.maxBytes)} (target ${bytes(a.targetBytes)})  hit ratio ${arcHit(a)}`, w));
   }
   return out;
 }

@@ -67,6 +67,10 @@ describe('zfs source', () => {
     expect(r.calls).toEqual([ZPOOL_LIST_OPENZFS, ZPOOL_STATUS, ZFS_GET_OPENZFS]);
     // the hit ratio is the one since the last reading: 100 hits, 100 misses
     expect(b.state === 'ok' && b.data.arc).toMatchObject({ hitRatioPct: 50, hitRatioSinceBootPct: 89.17 });
+    // no reads since (an idle box): the ratio since the last reading is unknown, not the since-boot one renamed
+    const c = await s.sample();
+    expect(c.state === 'ok' && c.data.arc?.hitRatioPct).toBeUndefined();
+    expect(c.state === 'ok' && c.data.arc?.hitRatioSinceBootPct).toBe(89.17);
     noSnapshots(r.calls);
   });
 
