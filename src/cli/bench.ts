@@ -12,6 +12,7 @@ import { appendBenchResult, BENCH_MAX_TOKENS, BENCH_PROMPTS, benchFile, runBench
 import { createLocalRunner } from '../runner/local.js';
 import { bytes, num } from '../../widgets/primitives/format.js';
 import { exitFor } from './daemon.js';
+import { clean } from './engines.js';
 
 export const BENCH_USAGE = `usage:
   sov engines bench NAME [--json] [--model M] [-n N] [--max-tokens N] [--config PATH]
@@ -24,7 +25,6 @@ The result is appended to $XDG_STATE_HOME/sov/bench.jsonl (shown in the cockpit'
 
 exit codes: 0 ok · 1 every request failed · 2 bad arguments · 3 no such engine · 6 daemon down`;
 
-const clean = (s: string) => s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
 
 export function benchSummary(r: BenchResult, file?: string): string {
   const ms = (v?: number) => (v === undefined ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);

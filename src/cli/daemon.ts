@@ -159,7 +159,7 @@ export async function runDaemonCli(argv: string[]): Promise<number> {
     }
     case 'reload': {
       try {
-        const info = await withClient(connect, (c) => c.call('config.reload', {}));
+        const info = await withClient(connect, (c) => c.call('config.reload', {}, { timeoutMs: 180_000 })); // removed engines are stopped first
         if (json) process.stdout.write(JSON.stringify(info, null, 2) + '\n');
         else process.stdout.write(`sov daemon: config ${info.configPath} ${info.configError ? 'REFUSED' : `reloaded (${info.engines} engine(s))`}\n`);
         if (info.configError) { process.stderr.write(info.configError + '\n'); return EXIT.badConfig; }

@@ -13,6 +13,7 @@ import { connectDaemon, type DaemonClient, type DaemonLink } from '../daemon/cli
 import { resolvePaths } from '../daemon/paths.js';
 import { EXIT, type EngineStatus } from '../daemon/types.js';
 import { errorText, exitFor } from './daemon.js';
+import { clean } from './engines.js';
 
 export const DO_USAGE = `usage:
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only] [--config PATH]
@@ -34,7 +35,6 @@ export interface DoIo {
 interface Io { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }
 
 /** text from outside (engine names, log lines) never moves the cursor */
-const clean = (s: string) => s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
 
 type Outcome = { result: ActionResult; data?: unknown; exit?: number };
 

@@ -7,6 +7,7 @@
  * killed -9 is stale: it is removed and the new daemon takes over (and the supervisor re-adopts the engines).
  */
 import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { readStat } from './procfs.js';
 import { onJsonLines } from './framing.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -52,24 +53,9 @@ export interface DaemonServer {
 
 interface LockInfo { pid: number; startTime?: string }
 
-/** field 22 of /proc/<pid>/stat (start time in clock ticks since boot): a pid plus this names one process */
-export function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
-
-function procState(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-  } catch {
-    return undefined;
-  }
-}
+/** a pid plus its start time (field 22 of /proc/<pid>/stat) names one process */
+const procStartTime = (pid: number): string | undefined => readStat(pid)?.startTime;
+const procState = (pid: number): string | undefined => readStat(pid)?.state;
 
 function readLock(file: string): LockInfo | undefined {
   try {

@@ -708,14 +708,14 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
     async setEngines(list) {
       const next = new Map(list.map((c) => [c.name, c] as const));
-      for (const [name, rt] of [...engines]) {
-        const c = next.get(name);
-        if (c && c.kind === rt.cfg.kind) continue;
+      // engines gone from the config (or changed kind) are stopped together, not one stop timeout after another
+      const removed = [...engines].filter(([name, rt]) => { const c = next.get(name); return !(c && c.kind === rt.cfg.kind); });
+      await Promise.all(removed.map(async ([name, rt]) => {
         await withLock(rt, () => doStop(rt));
         clearRestartTimer(rt);
         clearRunTimers(rt);
         engines.delete(name);
-      }
+      }));
       const added: Rt[] = [];
       for (const c of list) {
         const rt = engines.get(c.name);
