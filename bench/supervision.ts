@@ -12,12 +12,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connectDaemon, type DaemonClient } from '../src/daemon/client.js';
 import { resolvePaths, type SovPaths } from '../src/daemon/paths.js';
+import { isAlive, readCmdline } from '../src/daemon/procfs.js';
 import type { EngineStatus } from '../src/daemon/types.js';
+import { freePort } from '../test/helpers/proc.js';
 import { median } from './measure.js';
 import { clockTicksPerSecond, parseStat, parseStatusKb, sampleTree } from './proc.js';
 
@@ -96,27 +97,6 @@ function read(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function alive(pid: number): boolean {
-  const stat = read(`/proc/${pid}/stat`);
-  return stat !== undefined && !/^\S+ \(.*\) [ZX]/s.test(stat);
-}
-
-function cmdlineOf(pid: number): string[] {
-  return (read(`/proc/${pid}/cmdline`) ?? '').split('\0');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => res(port));
-    });
-  });
 }
 
 function httpStatus(url: string, timeoutMs = 1000): Promise<number> {
@@ -233,12 +213,12 @@ export async function measureSupervision(o: SupervisionOptions): Promise<Supervi
       }
       // engines outlive the daemon by design: kill those it reported, checking each pid is still our sim engine
       const ours = (pid: number) => {
-        const cmd = cmdlineOf(pid);
+        const cmd = (readCmdline(pid) ?? []);
         return cmd.includes(SIM) && ports.some((p) => cmd.includes(String(p)));
       };
       const killed: number[] = [];
       for (const pid of seenEnginePids) {
-        if (alive(pid) && ours(pid)) {
+        if (isAlive(pid) && ours(pid)) {
           try {
             process.kill(pid, 'SIGKILL');
             killed.push(pid);
@@ -247,7 +227,7 @@ export async function measureSupervision(o: SupervisionOptions): Promise<Supervi
           }
         }
       }
-      for (let i = 0; i < 40 && killed.some(alive); i++) await sleep(50);
+      for (let i = 0; i < 40 && killed.some(isAlive); i++) await sleep(50);
       rmSync(dir, { recursive: true, force: true });
     })());
   const onSigint = () => {
@@ -341,7 +321,7 @@ export async function measureSupervision(o: SupervisionOptions): Promise<Supervi
         }
       })();
       const oldPid = before.pid!;
-      if (!cmdlineOf(oldPid).includes(SIM)) throw new Error(`pid ${oldPid} of ${name} is not a sim engine`);
+      if (!(readCmdline(oldPid) ?? []).includes(SIM)) throw new Error(`pid ${oldPid} of ${name} is not a sim engine`);
       const trial: RestartTrial = { engine: name, oldPid };
       const k0 = performance.now();
       process.kill(oldPid, 'SIGKILL');
