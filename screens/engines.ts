@@ -3,10 +3,9 @@
  * windowed with follow/search/dropped counter) and the services beside them.
  */
 import { startCommand } from '../src/actions/engines.js';
-import type { EngineStatus } from '../src/daemon/types.js';
 import { latestPerModel } from '../src/engines/bench.js';
 import type { EnginesData } from '../src/engines/source.js';
-import { dataOf, engineVram } from '../src/store/selectors.js';
+import { dataOf, engineVram, selectedEngine } from '../src/store/selectors.js';
 import { paint } from '../themes/tokens.js';
 import { engineDetailLines, enginesTableLines, logViewLines, type EngineRow } from '../widgets/panels/engines.js';
 import { servicesBadge, servicesLines } from '../widgets/panels/services.js';
@@ -18,10 +17,6 @@ import type { EnginesCtx, PanelSpec, ScreenCtx, ScreenDef } from './types.js';
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 const EMPTY: EnginesCtx = { jobs: {}, bench: [], config: [] };
 
-/** The selected engine: by name, else the first one. */
-export function selectedEngine(engines: EngineStatus[], name: string | undefined): EngineStatus | undefined {
-  return engines.find((e) => e.name === name) ?? engines[0];
-}
 
 function rowsOf(ctx: ScreenCtx, d: EnginesData): EngineRow[] {
   const vram = engineVram(d.engines, dataOf(ctx.samples.nvidia));

@@ -2,7 +2,7 @@
 import type { EngineConfig } from '../config/schema.js';
 import type { DaemonLink } from '../daemon/client.js';
 import type { EngineStatus } from '../daemon/types.js';
-import { engineList } from '../store/selectors.js';
+import { engineList, selectedEngine } from '../store/selectors.js';
 import type { Store } from '../store/store.js';
 import { viewSamples } from '../store/store.js';
 import type { ActionCtx, ActionResult } from './types.js';
@@ -14,17 +14,11 @@ export interface ActionDeps {
   startBench?: (engine: EngineStatus) => ActionResult;
 }
 
-/** The engine the engines screen has selected: by name, else the first listed. */
-export function selectedEngineOf(store: Store): EngineStatus | undefined {
-  const s = store.getState();
-  const list = engineList(s.hosts[s.current]?.samples ?? viewSamples(s)) ?? [];
-  return list.find((e) => e.name === s.ui.engine) ?? list[0];
-}
-
 export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: string): ActionCtx {
   const s = store.getState();
   const list = engineList(s.hosts[s.current]?.samples ?? viewSamples(s)) ?? [];
-  const engine = engineName !== undefined ? list.find((e) => e.name === engineName) : selectedEngineOf(store);
+  // live samples (an action acts on the engine as it is now), chosen by the same rule the screen draws with
+  const engine = engineName !== undefined ? list.find((e) => e.name === engineName) : selectedEngine(list, s.ui.engine);
   const ctx: ActionCtx = {
     readOnly: s.ui.readOnly,
     setLogs: (l) => store.getState().setLogs(l),

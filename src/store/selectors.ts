@@ -49,3 +49,8 @@ export function engineVram(engines: EngineStatus[], nvidia: NvidiaData | undefin
   }
   return out;
 }
+
+/** The engine the engines screen has selected: by name, else the first listed (the screen and the actions agree). */
+export function selectedEngine<E extends { name: string }>(engines: E[], name: string | undefined): E | undefined {
+  return engines.find((e) => e.name === name) ?? engines[0];
+}
