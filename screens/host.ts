@@ -18,6 +18,7 @@ export function fromSample<T>(ctx: ScreenCtx, s: Sample<T>, draw: (data: T, inne
 export function drawer(ctx: ScreenCtx): DrawPanel {
   return (spec: PanelSpec, w: number, h: number) => {
     const focused = spec.id === ctx.focusId;
+    if (focused && ctx.drawn) ctx.drawn.focusInnerH = Math.max(1, h - 2);
     let body: PanelBody;
     try {
       body = spec.body(Math.max(1, w - 2), Math.max(0, h - 2));

@@ -15,6 +15,8 @@ export interface ScreenCtx {
   /** a source older than this is drawn as stale */
   staleMs: number;
   focusId?: string;
+  /** filled while drawing: the inner height the focused panel got (page up/down move by it) */
+  drawn?: { focusInnerH?: number };
   scroll: Record<string, number>;
   filter: string;
   /** what the engines screen needs beyond samples (absent in older callers and tests: treated as empty) */

@@ -36,6 +36,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     samples: viewSamples(s), history: s.ui.frozen?.history ?? host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
     staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
+    drawn: {},
   };
   const specs = def.panels(ctx);
   ctx.focusId = specs[Math.min(s.ui.focus, specs.length - 1)]?.id;
@@ -73,8 +74,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   let body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
   if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm.text, cols), cols);
   else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
-  const focusIdx = Math.min(s.ui.focus, panels.length - 1);
-  return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: focusIdx >= 0 ? Math.max(1, Math.floor((rows - 2) / Math.max(1, panels.length)) - 2) : 1 };
+  return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };
 }
 
 /** Words wrapped to `w` columns (long words cut). */

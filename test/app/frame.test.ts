@@ -109,3 +109,23 @@ describe('frames in every sample state', () => {
     expect(text).toContain('ember');
   });
 });
+
+describe('page size', () => {
+  it('is the inner height of the focused panel as drawn, on each screen', async () => {
+    const { store, now } = await demoStore(120, 40);
+    const plain = (x: { lines: string[] }) => x.lines.map((l) => stripAnsi(l));
+    const f = composeFrame(store.getState(), now, 1000);
+    // the overview's first panel (GPU) is drawn with a frame: its inner height is its drawn height minus 2
+    const top = plain(f).findIndex((l) => l.includes('╭─ GPU'));
+    const bottom = plain(f).findIndex((l, i) => i > top && l.startsWith('╰'));
+    expect(top).toBeGreaterThanOrEqual(0);
+    expect(f.focusInnerH).toBe(bottom - top - 1);
+    store.getState().setScreen('storage');
+    store.getState().setFocus(2); // the datasets panel, full width at the bottom
+    const g = composeFrame(store.getState(), now, 1000);
+    const t2 = plain(g).findIndex((l) => l.includes('╭─ Datasets'));
+    const b2 = plain(g).findIndex((l, i) => i > t2 && l.includes('╰'));
+    expect(t2).toBeGreaterThan(top);
+    expect(g.focusInnerH).toBe(b2 - t2 - 1);
+  });
+});
