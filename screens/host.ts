@@ -7,10 +7,17 @@ import type { DrawPanel, PanelBody, PanelSpec, ScreenCtx, ScreenDef } from './ty
 
 /** A panel body from a sample: pending / unavailable / error / stale handled once, `draw` sees good data only. */
 export function fromSample<T>(ctx: ScreenCtx, s: Sample<T>, draw: (data: T, innerW: number, innerH: number) => string[], badge?: (data: T) => string | undefined) {
+  // layouts measure some panels (at h = 99) before drawing them: a body is built once per frame and width, and per
+  // height too only when `draw` takes the height (declares a third parameter)
+  const usesH = draw.length >= 3;
+  let last: { w: number; h: number; body: PanelBody } | undefined;
   return (w: number, h: number): PanelBody => {
+    if (last && last.w === w && (!usesH || last.h === h)) return last.body;
     const b = sampleBody(s, ctx.now, ctx.theme, ctx.staleMs, (d) => draw(d, w, h));
     const data = s.state === 'ok' ? s.data : undefined;
-    return { lines: b.lines, badge: b.badge ?? (data !== undefined && badge ? badge(data) : undefined) };
+    const body = { lines: b.lines, badge: b.badge ?? (data !== undefined && badge ? badge(data) : undefined) };
+    last = { w, h, body };
+    return body;
   };
 }
 
