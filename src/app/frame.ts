@@ -8,6 +8,7 @@ import sliceAnsi from 'slice-ansi';
 import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
 import { viewSamples } from '../store/store.js';
 import type { AppState } from '../store/types.js';
+import { KEYMAP } from '../keys/keymap.js';
 import { paletteView } from './palette.js';
 
 export const MIN_COLS = 60;
@@ -63,7 +64,8 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
     const hints: [string, string][] = s.ui.screen === 'engines'
-      ? [['j/k', 'select'], ['s', 'start'], ['S', 'stop'], ['r', 'restart'], ['l', 'log'], ['b', 'bench'], ['F', 'follow'], ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
+      // the screen's own keys come from the key map (the actions' declarations), so the hints cannot go stale
+      ? [['j/k', 'select'], ...KEYMAP.filter((b) => b.screen === 'engines').map((b): [string, string] => [b.keys[0]!, b.title.toLowerCase()]), ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
       : s.ui.screen === 'chat'
       // the prompt takes every printable key here: q, digits and ? are text
       ? [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']]
