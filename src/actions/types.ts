@@ -5,7 +5,10 @@
 import type { EngineConfig } from '../config/schema.js';
 import type { DaemonLink } from '../daemon/client.js';
 import type { EngineStatus } from '../daemon/types.js';
-import type { ScreenId } from '../store/types.js';
+import type { ScreenId, Samples } from '../store/types.js';
+import type { Config } from '../config/schema.js';
+import type { Runner } from '../../backends/types.js';
+import type { CheckResult, RecoveryLink, Who } from '../recovery/types.js';
 
 /** T0 read-only … T3 destructive; `--read-only` disables T1–T3 everywhere. */
 export type Tier = 'T0' | 'T1' | 'T2' | 'T3';
@@ -14,11 +17,11 @@ export type Tier = 'T0' | 'T1' | 'T2' | 'T3';
 export const readOnlyReason = (title: string): string => `${title} is disabled: sov runs --read-only`;
 
 export type ActionResult =
-  | { kind: 'done'; message: string }
+  | { kind: 'done'; message: string; exitCode?: number }
   /** runs on in the background; progress shows in the screen it belongs to */
   | { kind: 'job'; id: string; message: string }
   | { kind: 'navigate'; message?: string }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; message: string; exitCode?: number };
 
 export interface ActionCtx {
   readOnly: boolean;
@@ -37,6 +40,22 @@ export interface ActionCtx {
   startBench?: (engine: EngineStatus) => ActionResult;
   /** a benchmark of this engine is running */
   benchRunning?: (engine: string) => boolean;
+  /** `--arg k=v` headless, or filled in the cockpit (from the selection, then asked for); engine actions use `engine` */
+  args?: Record<string, string>;
+  /** the host the action acts on, its live readings and how to run programs there (local, demo, later SSH) */
+  host?: string;
+  samples?: Samples;
+  runner?: Runner;
+  /** the whole config (scripts, blueprint, phoenix); absent when it could not be loaded */
+  config?: Config;
+  /** the authority that records and may refuse (the daemon, or in-process on the demo box); absent: nothing above T0 runs */
+  recovery?: RecoveryLink;
+  /** who is asking (the audit log's "who") */
+  who?: Who;
+  /** output of a running action, a line at a time (scripts, phoenix steps); sanitised by the receiver */
+  output?: (line: string) => void;
+  /** cancels a running action (ctrl+c): its process group gets SIGTERM, then SIGKILL */
+  signal?: AbortSignal;
 }
 
 export interface Action {
@@ -57,4 +76,18 @@ export interface Action {
   /** the exact command or effect, shown before it runs */
   describe(ctx: ActionCtx): string;
   run(ctx: ActionCtx): Promise<ActionResult>;
+  /** arguments that may be left out, with the value they take then */
+  argDefaults?: Record<string, string>;
+  /** the values an argument may take here (the cockpit offers them; `sov do` lists them on a bad value) */
+  argChoices?(ctx: ActionCtx, arg: string): string[];
+  /** preconditions, shown before the confirm; any `fail` refuses (`unknown` is shown, and refuses too unless the action says otherwise) */
+  checks?(ctx: ActionCtx): Promise<CheckResult[]>;
+  /** a precondition that may be unknown without refusing (e.g. "no GPU process" on a box without nvidia-smi) */
+  unknownOk?: string[];
+  /** postconditions after a successful run (probe green for N seconds); a fail is said loudly and recorded */
+  verify?(ctx: ActionCtx): Promise<CheckResult[]>;
+  /** T2: the name the operator types to confirm (the pool, the dataset, the device) */
+  target?(ctx: ActionCtx): string;
+  /** the dry run beyond describe(): a script's declared plan step, run and its output shown */
+  plan?(ctx: ActionCtx): Promise<string>;
 }
