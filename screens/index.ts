@@ -6,10 +6,14 @@ import { helpScreen } from './help.js';
 import { numaScreen } from './numa.js';
 import { overview } from './overview.js';
 import { storageScreen } from './storage.js';
+import { recoveryScreen } from './recovery.js';
+import { doctorScreen } from './doctor.js';
+import { vmsScreen } from './vms.js';
 import type { ScreenDef } from './types.js';
 
 export const SCREENS: Record<ScreenId, ScreenDef> = {
   overview, gpu: gpuScreen, storage: storageScreen, numa: numaScreen, help: helpScreen, engines: enginesScreen, chat: chatScreen,
+  recovery: recoveryScreen, doctor: doctorScreen, vms: vmsScreen,
 };
-/** tab order: the tab number is the screen's key (1–6) */
-export const SCREEN_ORDER: ScreenId[] = ['overview', 'gpu', 'storage', 'numa', 'help', 'engines', 'chat'];
+/** tab order: the tab number is the screen's key (1–9, then 0) */
+export const SCREEN_ORDER: ScreenId[] = ['overview', 'gpu', 'storage', 'numa', 'help', 'engines', 'chat', 'recovery', 'doctor', 'vms'];

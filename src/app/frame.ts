@@ -47,7 +47,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   // narrow terminals get shorter tabs so the clock and flags still fit
   const narrow = cols < 100;
   const tabs = SCREEN_ORDER.map((id, i) => {
-    const t = `${i + 1} ${narrow ? SCREENS[id].title.replace(/\/.*$/, '') : SCREENS[id].title}`;
+    const t = `${(i + 1) % 10} ${narrow ? SCREENS[id].title.replace(/\/.*$/, '') : SCREENS[id].title}`;
     return id === s.ui.screen ? paint(theme, 'selected', ` ${t} `) : paint(theme, 'muted', narrow ? `${t}` : ` ${t} `);
   }).join(narrow ? ' ' : '');
   const flags = [

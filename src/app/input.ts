@@ -99,6 +99,7 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
   const page = Math.max(1, c.pageSize() - 1);
   switch (b.id) {
     case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help': case 'screen.engines': case 'screen.chat':
+    case 'screen.recovery': case 'screen.doctor': case 'screen.vms':
       return s.setScreen(b.id.slice('screen.'.length) as ScreenId);
     case 'focus.next': return s.setFocus(panels.length ? (ui.focus + 1) % panels.length : 0);
     case 'focus.prev': return s.setFocus(panels.length ? (ui.focus - 1 + panels.length) % panels.length : 0);

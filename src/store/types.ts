@@ -28,7 +28,7 @@ export interface HostState {
   ticks: number;
 }
 
-export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help' | 'engines' | 'chat';
+export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help' | 'engines' | 'chat' | 'recovery' | 'doctor' | 'vms';
 export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'no-color';
 
 export interface UiState {
