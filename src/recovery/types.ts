@@ -56,7 +56,7 @@ export interface BeginRequest {
 /** why the authority refused; each has its own words and its own audit entry */
 export type RefusalCode =
   | 'lockdown' | 'precondition' | 'confirmation'
-  | 'tripcode-malformed' | 'tripcode-bad-signature' | 'tripcode-expired' | 'tripcode-future'
+  | 'tripcode-malformed' | 'tripcode-wrong-key' | 'tripcode-tampered' | 'tripcode-expired' | 'tripcode-future'
   | 'tripcode-replayed' | 'tripcode-cooldown' | 'tripcode-wrong-code' | 'tripcode-no-key'
   | 'audit-unwritable';
 
