@@ -1,4 +1,4 @@
-import { omniDemo } from '../../fixtures/demo/omni/index.js';
+import { omniDemo } from '../demo/omni/index.js';
 import type { Runner } from '../../backends/types.js';
 import { createDemoRunner } from '../runner/demo.js';
 import { createLocalRunner } from '../runner/local.js';

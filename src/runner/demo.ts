@@ -1,5 +1,5 @@
 import type { Runner, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
-import type { DemoScript, DemoVars } from '../../fixtures/demo/types.js';
+import type { DemoScript, DemoVars } from '../demo/types.js';
 
 export interface DemoRunnerOptions {
   host?: string;

@@ -1,6 +1,6 @@
 import { BACKENDS } from '../../backends/index.js';
 import type { Attempt, SourceId } from '../../backends/types.js';
-import { omniDemo } from '../../fixtures/demo/omni/index.js';
+import { omniDemo } from '../../src/demo/omni/index.js';
 import { createDemoRunner } from '../../src/runner/demo.js';
 import { createAppStore, type Store } from '../../src/store/store.js';
 import type { AttemptBatch } from '../../src/store/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createDemoRunner, fillTemplate, mergeDemoScripts } from '../../src/runner/demo.js';
-import type { DemoScript } from '../../fixtures/demo/types.js';
+import type { DemoScript } from '../../src/demo/types.js';
 
 const script: DemoScript = {
   commands: [{ argv: ['tool', '-x'], stdout: 'value={{a}}\n' }],

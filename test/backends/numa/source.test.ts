@@ -5,7 +5,7 @@ import { numaBackend } from '../../../backends/numa/index.js';
 import { createNumaSource, NUMACTL_ARGV, SYS_NODE } from '../../../backends/numa/source.js';
 import type { NumaData } from '../../../backends/numa/types.js';
 import type { Attempt } from '../../../backends/types.js';
-import { numaDemo } from '../../../fixtures/demo/omni/numa.js';
+import { numaDemo } from '../../../src/demo/omni/numa.js';
 import { createDemoRunner } from '../../../src/runner/demo.js';
 import { createLocalRunner } from '../../../src/runner/local.js';
 import { FakeRunner } from '../../helpers/fake-runner.js';

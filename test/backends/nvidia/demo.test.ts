@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { nvidiaBackend } from '../../../backends/nvidia/index.js';
 import { pcieStatus, gpuFindings } from '../../../backends/nvidia/present.js';
 import type { NvidiaData } from '../../../backends/nvidia/types.js';
-import { nvidiaDemo } from '../../../fixtures/demo/omni/nvidia.js';
+import { nvidiaDemo } from '../../../src/demo/omni/nvidia.js';
 import { createDemoRunner } from '../../../src/runner/demo.js';
 import type { Attempt } from '../../../backends/types.js';
 

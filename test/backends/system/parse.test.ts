@@ -4,7 +4,7 @@ import {
   isShownDisk, parseDiskstats, parseHostname, parseLoadavg, parseNetDev, parseProcMeminfo, parseProcStat, parseUptime,
   partitionParent, ratePerSec, utilPct,
 } from '../../../backends/system/parse.js';
-import { systemDemo } from '../../../fixtures/demo/omni/system.js';
+import { systemDemo } from '../../../src/demo/omni/system.js';
 import { fillTemplate } from '../../../src/runner/demo.js';
 import { fixture, haveSamples, mutations, readSample, sampleFiles } from '../../helpers/samples.js';
 import { CAPTURED } from './captured.js';

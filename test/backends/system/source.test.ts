@@ -3,7 +3,7 @@ import { systemBackend } from '../../../backends/system/index.js';
 import { createSystemSource, PROC_FILES } from '../../../backends/system/source.js';
 import type { SystemData } from '../../../backends/system/types.js';
 import type { Attempt } from '../../../backends/types.js';
-import { systemDemo } from '../../../fixtures/demo/omni/system.js';
+import { systemDemo } from '../../../src/demo/omni/system.js';
 import { createDemoRunner } from '../../../src/runner/demo.js';
 import { createLocalRunner } from '../../../src/runner/local.js';
 import { FakeRunner } from '../../helpers/fake-runner.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { zfsBackend } from '../../../backends/zfs/index.js';
 import type { ZfsData } from '../../../backends/zfs/types.js';
-import { omniDemo } from '../../../fixtures/demo/omni/index.js';
-import { zfsDemo, zfsResilverPct } from '../../../fixtures/demo/omni/zfs.js';
+import { omniDemo } from '../../../src/demo/omni/index.js';
+import { zfsDemo, zfsResilverPct } from '../../../src/demo/omni/zfs.js';
 import { createDemoRunner } from '../../../src/runner/demo.js';
 
 async function at(seconds: number[]): Promise<ZfsData[]> {

@@ -3,7 +3,7 @@ import {
   FUSE_LIST_COLUMNS, lints, parseArcstats, parsePoolStateFile, parseScan, parseZfsGet, parseZfsList, parseZpoolList, parseZpoolStatus,
   parseZpoolStatusJson,
 } from '../../../backends/zfs/parse.js';
-import { zfsDemo } from '../../../fixtures/demo/omni/zfs.js';
+import { zfsDemo } from '../../../src/demo/omni/zfs.js';
 import { fillTemplate } from '../../../src/runner/demo.js';
 import { mutations, readSample, sampleFiles } from '../../helpers/samples.js';
 
