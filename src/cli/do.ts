@@ -5,8 +5,13 @@
  * runs from the config, the daemon through a one-shot connection.
  */
 import { parseArgs } from 'node:util';
-import { ACTION_BY_ID, ACTIONS } from '../actions/index.js';
-import { readOnlyReason, type ActionCtx, type ActionResult } from '../actions/types.js';
+import { actionsFor } from '../actions/index.js';
+import { readSamples } from '../actions/readings.js';
+import type { Action, ActionCtx, ActionResult } from '../actions/types.js';
+import { runnerFor } from '../hosts/runner.js';
+import { recoveryFor } from '../recovery/connect.js';
+import { checksText, perform, prepare, whoAmI } from '../recovery/perform.js';
+import type { Confirmation } from '../recovery/types.js';
 import type { EngineConfig } from '../config/schema.js';
 import { loadConfig } from '../config/load.js';
 import { connectDaemon, type DaemonClient, type DaemonLink } from '../daemon/client.js';
@@ -16,15 +21,22 @@ import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
 
 export const DO_USAGE = `usage:
-  sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only] [--config PATH]
+  sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only] [--demo] [--config PATH]
+                [--confirm TARGET] [--tripcode PAYLOAD]
   sov do --list [--json]
 
-Runs one of the cockpit's actions headless: describe() (exactly what it will run) is printed first, then the
-action runs unless it is refused (the same reason the cockpit shows). --dry-run prints what it would run and
-changes nothing (it does not start the daemon either). --read-only refuses every action above T0.
-Engine actions take --arg name=ENGINE. stop and restart do not ask: use --dry-run to see what they do.
+Runs one of the cockpit's actions headless, through the same path as its key and the palette: when(), the
+preconditions (each shown with its evidence), the confirmation its tier asks for, the audit log, the action,
+its postconditions. --dry-run prints exactly what it would run and the preconditions, and changes nothing (it does
+not start the daemon either). --read-only refuses every action above T0. --demo acts on the simulated demo box
+(its audit log and tripcode key live in the demo state dir).
+Tiers: T0 runs at once · T1 runs as asked (the command line is the confirmation) · T2 needs --confirm TARGET
+(the target's name, as the cockpit asks it to be typed) · T3 needs --tripcode PAYLOAD (sov tripcode sign CODE on
+the trusted side; the code to sign is printed by --dry-run). Nothing above T0 runs without the audit log (the
+daemon's, or the demo's).
 
-exit codes: 0 ok · 1 refused or failed · 2 bad arguments or unknown action · 3 no such engine · 6 daemon down`;
+exit codes: 0 ok · 1 refused, failed, or a postcondition failed · 2 bad arguments or unknown action · 3 no such
+engine · 6 daemon down`;
 
 export interface DoIo {
   out?: (s: string) => void;
@@ -45,6 +57,8 @@ type Outcome = { result: ActionResult; data?: unknown; exit?: number };
 interface Headless {
   /** shown by --list */
   how: string;
+  /** only the cockpit can do it (it opens a view) */
+  cockpitOnly?: boolean;
   run?(ctx: ActionCtx, io: Io, o: { json: boolean; config?: string }): Promise<Outcome>;
   /** what when() looks for from the cockpit, provided headless */
   ctx?: Partial<ActionCtx>;
@@ -54,8 +68,8 @@ const LOG_LINES = 50;
 
 export const HEADLESS: Record<string, Headless> = {
   'engine.start': { how: 'runs: the daemon starts it (returns once launched; `sov engines start` waits until healthy)' },
-  'engine.stop': { how: 'runs without asking (describe() is printed first; --dry-run only shows it)' },
-  'engine.restart': { how: 'runs without asking (describe() is printed first; --dry-run only shows it)' },
+  'engine.stop': { how: 'runs without asking (T1: the command line is the confirmation; --dry-run only shows it)' },
+  'engine.restart': { how: 'runs without asking (T1: the command line is the confirmation; --dry-run only shows it)' },
   'engine.logs': {
     how: `prints the last ${LOG_LINES} lines of the log (the cockpit opens the log view; \`sov engines logs -f\` follows)`,
     async run(ctx, io, o) {
@@ -83,17 +97,25 @@ export const HEADLESS: Record<string, Headless> = {
   },
 };
 
-function listActions(io: Io, json: boolean): number {
-  const rows = ACTIONS.map((a) => ({
+/** how an action without its own headless form runs, by tier */
+const BY_TIER: Record<Action['tier'], string> = {
+  T0: 'runs at once',
+  T1: 'runs as asked (the command line is the confirmation), recorded in the audit log',
+  T2: 'needs --confirm TARGET (the name the cockpit asks to be typed), recorded in the audit log',
+  T3: 'needs --tripcode PAYLOAD (--dry-run prints the code to sign), recorded in the audit log',
+};
+
+function listActions(actions: Action[], io: Io, json: boolean): number {
+  const rows = actions.map((a) => ({
     id: a.id, title: a.title, tier: a.tier, description: a.description, keys: a.keys, scope: a.scope, confirm: a.confirm,
-    args: a.args ?? {}, headless: HEADLESS[a.id]?.how ?? 'cockpit only: sov do refuses it',
+    args: a.args ?? {}, headless: HEADLESS[a.id]?.how ?? BY_TIER[a.tier],
   }));
   if (json) { io.out(JSON.stringify(rows, null, 2)); return EXIT.ok; }
   const w = Math.max(...rows.map((r) => r.id.length));
   for (const r of rows) {
     const args = Object.keys(r.args).map((k) => ` --arg ${k}=${k.toUpperCase()}`).join('');
     io.out(`${r.id.padEnd(w)}  ${r.tier}  ${r.title}: ${r.description}`);
-    io.out(`${' '.repeat(w)}      sov do ${r.id}${args} · key ${r.keys.join(' ')} (${r.scope} screen) · headless: ${r.headless}`);
+    io.out(`${' '.repeat(w)}      sov do ${r.id}${args}${r.keys.length ? ` · key ${r.keys.join(' ')} (${r.scope} screen)` : ''} · headless: ${r.headless}`);
   }
   return EXIT.ok;
 }
@@ -118,13 +140,18 @@ function fromConfig(cfg: EngineConfig): EngineStatus {
   return { name: cfg.name, kind: cfg.kind, state: 'stopped', pids: [], restarts: 0, warnings: [] };
 }
 
-export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number> {
-  const io: Io = {
-    out: ioIn.out ?? ((s) => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); }),
-    err: ioIn.err ?? ((s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); }),
-    env: ioIn.env ?? process.env,
-  };
-  const known = () => `known actions: ${ACTIONS.map((a) => a.id).join(', ')} (sov do --list)`;
+interface Parsed {
+  id: string;
+  action: Action;
+  args: Record<string, string>;
+  json: boolean; dryRun: boolean; readOnly: boolean; demo: boolean;
+  config?: string;
+  confirm?: string;
+  tripcode?: string;
+}
+
+/** argv → what to run, or the exit code of a usage error / --list / --help */
+async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   const usage = (msg: string) => { io.err(`sov do: ${msg}\n\n${DO_USAGE}`); return EXIT.usage; };
   let parsed;
   try {
@@ -132,25 +159,27 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
       args: argv, allowPositionals: true, strict: true,
       options: {
         arg: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'read-only': { type: 'boolean' },
-        config: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        config: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' },
+        confirm: { type: 'string' }, tripcode: { type: 'string' },
       },
     });
   } catch (e) {
     return usage((e as Error).message);
   }
   const v = parsed.values;
-  const json = v.json ?? false;
-  const dryRun = v['dry-run'] ?? false;
-  const readOnly = v['read-only'] ?? false;
   if (v.help) { io.out(DO_USAGE); return EXIT.ok; }
+  const paths = resolvePaths({ ...(v.config !== undefined ? { config: v.config } : {}), env: io.env });
+  const local = await loadConfig(paths.configPath);
+  const actions = actionsFor(local.ok ? local.config : undefined);
   const [id, ...rest] = parsed.positionals;
-  if (v.list) return id !== undefined ? usage(`--list takes no action, got "${clean(id)}"`) : listActions(io, json);
+  if (v.list) return id !== undefined ? usage(`--list takes no action, got "${clean(id)}"`) : listActions(actions, io, v.json ?? false);
+  const known = () => `known actions: ${actions.map((a) => a.id).join(', ')} (sov do --list)`;
   if (id === undefined) return usage(`name an action; ${known()}`);
   if (rest.length) return usage(`unexpected argument: ${clean(rest[0]!)} (arguments are --arg k=v)`);
-  const action = ACTION_BY_ID.get(id);
+  const action = actions.find((a) => a.id === id);
   if (!action) { io.err(`sov do: unknown action "${clean(id)}"; ${known()}`); return EXIT.usage; }
 
-  // --arg k=v: only the keys the action declares, each once, all of them
+  // --arg k=v: only the keys the action declares, each once; all of those without a default
   const declared = action.args ?? {};
   const takes = Object.keys(declared).length ? `it takes ${Object.keys(declared).map((k) => `--arg ${k}=…`).join(' ')}` : 'it takes none';
   const args: Record<string, string> = {};
@@ -162,86 +191,73 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     if (k in args) return usage(`--arg ${k} given twice`);
     args[k] = val;
   }
-  for (const k of Object.keys(declared)) if (!(k in args)) return usage(`${id} needs --arg ${k}=… (${declared[k]})`);
+  for (const k of Object.keys(declared)) if (!(k in args) && !(k in (action.argDefaults ?? {}))) return usage(`${id} needs --arg ${k}=… (${declared[k]})`);
+  return {
+    id, action, args, json: v.json ?? false, dryRun: v['dry-run'] ?? false, readOnly: v['read-only'] ?? false, demo: v.demo ?? false,
+    ...(v.config !== undefined ? { config: v.config } : {}), ...(v.confirm !== undefined ? { confirm: v.confirm } : {}), ...(v.tripcode !== undefined ? { tripcode: v.tripcode } : {}),
+  };
+}
 
+/** the confirmation the command line gives: T1 by asking at all, T2 --confirm, T3 --tripcode */
+function confirmationOf(o: Parsed): Confirmation {
+  if (o.tripcode !== undefined) return { kind: 'tripcode', payload: o.tripcode };
+  if (o.confirm !== undefined) return { kind: 'typed', text: o.confirm };
+  return o.action.tier === 'T1' ? { kind: 'yes' } : { kind: 'none' };
+}
+
+export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number> {
+  const io: Io = {
+    out: ioIn.out ?? ((s) => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); }),
+    err: ioIn.err ?? ((s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); }),
+    env: ioIn.env ?? process.env,
+  };
+  const o = await parse(argv, io);
+  if (typeof o === 'number') return o;
+  const { id, action, args, json, dryRun, readOnly } = o;
   const headless = HEADLESS[id];
-  if (!headless) { io.err(`sov do: ${id} works in the cockpit only`); return EXIT.failed; }
+  if (headless?.cockpitOnly) { io.err(`sov do: ${id} works in the cockpit only`); return EXIT.failed; }
 
-  const paths = resolvePaths({ ...(v.config !== undefined ? { config: v.config } : {}), env: io.env });
+  const paths = resolvePaths({ ...(o.config !== undefined ? { config: o.config } : {}), env: io.env });
   const local = await loadConfig(paths.configPath);
-  // a dry run changes nothing, and --read-only neither: neither starts the daemon
-  const autostart = !dryRun && !readOnly;
+  // a dry run changes nothing, and --read-only neither: neither starts the daemon; the demo box has none
+  const autostart = !dryRun && !readOnly && !o.demo;
   let client: DaemonClient | undefined;
   let noLink: string | undefined;
   try {
-    try {
-      client = await connectDaemon({ paths, autostart, env: io.env, ...(v.config !== undefined ? { config: v.config } : {}) });
-      const info = await client.call('daemon.info', {});
-      if (!client.started && info.configPath !== paths.configPath) io.err(`sov: note: the running daemon (pid ${info.pid}) uses ${info.configPath}, not ${paths.configPath}`);
-    } catch (e) {
-      client?.close();
-      client = undefined;
-      if (autostart) { io.err(`sov do: ${errorText(e)}`); return exitFor(e); }
-      noLink = errorText(e);
-    }
-    const link = client ? linkOf(client) : undefined;
-
-    let engine: EngineStatus | undefined;
-    let engineConfig: EngineConfig | undefined;
-    const name = args.name;
-    if (name !== undefined) {
-      engineConfig = local.ok ? local.config.engines.find((c) => c.name === name) : undefined;
-      if (link) {
-        const list = await link.call('engines.list', {});
-        engine = list.find((e) => e.name === name);
-        if (!engine) { io.err(`sov do: no engine named "${clean(name)}" (known: ${list.map((e) => clean(e.name)).join(', ') || 'none'})`); return EXIT.notFound; }
-      } else if (engineConfig) {
-        engine = fromConfig(engineConfig);
-        io.err(`sov do: the daemon is not running (${noLink}): ${clean(name)} as the config declares it; its state is unknown`);
-      } else {
-        io.err(`sov do: no engine named "${clean(name)}" in ${local.path}${local.ok ? '' : ' (the config is invalid)'}, and no daemon to ask (${noLink})`);
-        return EXIT.notFound;
+    if (o.demo) noLink = 'the demo box has no daemon';
+    else {
+      try {
+        client = await connectDaemon({ paths, autostart, env: io.env, ...(o.config !== undefined ? { config: o.config } : {}) });
+        const info = await client.call('daemon.info', {});
+        if (!client.started && info.configPath !== paths.configPath) io.err(`sov: note: the running daemon (pid ${info.pid}) uses ${info.configPath}, not ${paths.configPath}`);
+      } catch (e) {
+        client?.close();
+        client = undefined;
+        if (autostart && needsDaemon(action)) { io.err(`sov do: ${errorText(e)}`); return exitFor(e); }
+        noLink = errorText(e);
       }
     }
-    const ctx: ActionCtx = {
-      readOnly,
-      setLogs: () => {},
-      ...(engine ? { engine } : {}),
-      ...(engineConfig ? { engineConfig } : {}),
-      ...(link ? { link } : { noLink: `the daemon is not running: ${noLink ?? ''}` }),
-      ...headless.ctx,
-    };
-    const describe = action.describe(ctx);
-    // above T0 nothing runs under --read-only, whatever the action's own when() checks
-    const when = () => (readOnly && action.tier !== 'T0' ? readOnlyReason(action.title) : action.when(ctx));
-    const doc = (result: ActionResult | null, extra: Record<string, unknown> = {}) =>
-      io.out(JSON.stringify({ action: id, args, describe, ...extra, result }, null, 2));
+    const link = client ? linkOf(client) : undefined;
+    const engine = await engineFor(args.name, action, link, local, noLink, io);
+    if (typeof engine === 'number') return engine;
 
-    if (dryRun) {
-      const now = when();
-      if (json) doc(null, { dryRun: true, when: now });
-      else { io.out(describe); io.err(`(dry run: nothing was run${now !== true ? `; it would be refused now: ${now}` : ''})`); }
-      return EXIT.ok;
-    }
-    if (!json) io.out(describe);
-    const ok = when();
-    if (ok !== true) {
-      if (json) doc({ kind: 'error', message: ok }, { refused: true });
-      io.err(`sov do: ${ok}`);
-      return EXIT.failed;
-    }
-    let outcome: Outcome;
-    try {
-      outcome = headless.run ? await headless.run(ctx, io, { json, ...(v.config !== undefined ? { config: v.config } : {}) }) : { result: await action.run(ctx) };
-    } catch (e) {
-      outcome = { result: { kind: 'error', message: `${action.title} failed: ${errorText(e)}` }, exit: exitFor(e) };
-    }
-    const r = outcome.result;
-    const code = outcome.exit ?? (r.kind === 'error' ? EXIT.failed : EXIT.ok);
-    if (json) doc(r, outcome.data !== undefined ? { data: outcome.data } : {});
-    else if (r.kind === 'error') io.err(`sov do: ${clean(r.message)}`);
-    else if (r.message) io.out(clean(r.message));
-    return code;
+    const runner = runnerFor({ demo: o.demo, demoSpeed: 1 });
+    const needsReadings = action.checks !== undefined || action.verify !== undefined;
+    const ctx: ActionCtx = {
+      readOnly, args,
+      setLogs: () => {},
+      host: runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
+      ...(needsReadings ? { samples: await readSamples(runner) } : {}),
+      ...(local.ok ? { config: local.config } : {}),
+      ...(engine.engine ? { engine: engine.engine } : {}),
+      ...(engine.engineConfig ? { engineConfig: engine.engineConfig } : {}),
+      ...(link ? { link } : { noLink: noLink ?? 'the daemon is not running' }),
+      ...headless?.ctx,
+      output: (line) => { if (!json) io.out(clean(line)); },
+    };
+    const rec = recoveryFor({ demo: o.demo, ...(link ? { link } : {}), env: io.env });
+    if (rec) ctx.recovery = rec;
+    return await doAction(o, ctx, headless, io);
   } catch (e) {
     io.err(`sov do: ${errorText(e)}`);
     if (json) io.out(JSON.stringify({ action: id, args, ok: false, exit: exitFor(e), error: errorText(e) }, null, 2));
@@ -249,4 +265,64 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   } finally {
     client?.close();
   }
+}
+
+/** engine actions need the daemon; the others act on the box through a runner */
+const needsDaemon = (a: Action) => a.id.startsWith('engine.') || a.id.startsWith('stack.');
+
+/** the engine named by --arg name, from the daemon (or the config when there is none); an exit code when unknown */
+async function engineFor(name: string | undefined, action: Action, link: DaemonLink | undefined, local: Awaited<ReturnType<typeof loadConfig>>, noLink: string | undefined, io: Io):
+  Promise<{ engine?: EngineStatus; engineConfig?: EngineConfig } | number> {
+  if (name === undefined || !action.id.startsWith('engine.')) return {};
+  const engineConfig = local.ok ? local.config.engines.find((c) => c.name === name) : undefined;
+  if (link) {
+    const list = await link.call('engines.list', {});
+    const engine = list.find((e) => e.name === name);
+    if (!engine) { io.err(`sov do: no engine named "${clean(name)}" (known: ${list.map((e) => clean(e.name)).join(', ') || 'none'})`); return EXIT.notFound; }
+    return { engine, ...(engineConfig ? { engineConfig } : {}) };
+  }
+  if (engineConfig) {
+    io.err(`sov do: the daemon is not running (${noLink}): ${clean(name)} as the config declares it; its state is unknown`);
+    return { engine: fromConfig(engineConfig), engineConfig };
+  }
+  io.err(`sov do: no engine named "${clean(name)}" in ${local.path}${local.ok ? '' : ' (the config is invalid)'}, and no daemon to ask (${noLink})`);
+  return EXIT.notFound;
+}
+
+/** prepare → (dry run: show) → perform, printing as it goes */
+async function doAction(o: Parsed, ctx: ActionCtx, headless: Headless | undefined, io: Io): Promise<number> {
+  const { id, action, json } = o;
+  const p = await prepare(action, ctx);
+  const doc = (result: ActionResult | null, extra: Record<string, unknown> = {}) =>
+    io.out(JSON.stringify({ action: id, args: p.args, tier: action.tier, describe: p.dryRun, checks: p.checks, ...extra, result }, null, 2));
+  const needs = p.confirm === 'typed' ? `--confirm ${p.target}` : p.confirm === 'tripcode' ? `--tripcode PAYLOAD (sov tripcode sign '${p.code}')` : undefined;
+  if (o.dryRun) {
+    const would = p.refused ? p.refused.reason : true;
+    if (json) doc(null, { dryRun: true, when: would, ...(needs ? { needs } : {}), ...(p.code ? { code: p.code } : {}), ...(p.target ? { target: p.target } : {}) });
+    else {
+      io.out(p.dryRun);
+      if (p.checks.length) io.out(checksText(p.checks));
+      io.err(`(dry run: nothing was run${would !== true ? `; it would be refused now: ${would}` : ''}${needs ? `; it needs ${needs}` : ''})`);
+    }
+    return EXIT.ok;
+  }
+  if (!json) { io.out(p.dryRun); if (p.checks.length) io.out(checksText(p.checks)); }
+  if (headless?.run && !p.refused) {
+    // T0 reads with their own headless form (logs, bench): nothing to record
+    let outcome: Outcome;
+    try { outcome = await headless.run(p.ctx, io, { json, ...(o.config !== undefined ? { config: o.config } : {}) }); } catch (e) { outcome = { result: { kind: 'error', message: `${action.title} failed: ${errorText(e)}` }, exit: exitFor(e) }; }
+    return finish(outcome.result, outcome.exit, outcome.data, json, doc, io);
+  }
+  const r = await perform(p, confirmationOf(o));
+  const extra = { outcome: r.outcome, post: r.post, durationMs: r.durationMs, ...(r.refusal ? { refused: r.refusal } : {}), ...(r.auditId ? { auditId: r.auditId } : {}) };
+  if (!json && r.post.length) io.out(checksText(r.post));
+  return finish(r.result, r.outcome === 'ok' ? EXIT.ok : EXIT.failed, extra, json, doc, io);
+}
+
+function finish(r: ActionResult, exit: number | undefined, data: unknown, json: boolean, doc: (r: ActionResult, extra?: Record<string, unknown>) => void, io: Io): number {
+  const code = exit ?? (r.kind === 'error' ? EXIT.failed : EXIT.ok);
+  if (json) doc(r, data !== undefined ? (typeof data === 'object' && data !== null && 'outcome' in data ? data as Record<string, unknown> : { data }) : {});
+  else if (r.kind === 'error') io.err(`sov do: ${clean(r.message)}`);
+  else if (r.message) io.out(clean(r.message));
+  return code;
 }
