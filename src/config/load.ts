@@ -79,7 +79,7 @@ export function keyPath(path: (string | number)[]): string {
   return out;
 }
 
-type At = (offset: number | undefined) => { line?: number; column?: number };
+export type At = (offset: number | undefined) => { line?: number; column?: number };
 
 /** The YAML node at `path`, or the deepest ancestor found (exact: false), so a missing key points at its parent. */
 function nodeAt(doc: Document, path: (string | number)[]): { node: unknown; keyNode?: unknown; exact: boolean } {
@@ -122,7 +122,7 @@ function bestUnionBranch(i: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIs
   return best;
 }
 
-function issueErrors(i: ZodIssue, doc: Document, at: At): ConfigError[] {
+export function issueErrors(i: ZodIssue, doc: Document, at: At): ConfigError[] {
   if (i.code === 'invalid_union') {
     const best = bestUnionBranch(i);
     if (best && best.length) return best.flatMap((x) => issueErrors(x, doc, at));
