@@ -8,7 +8,7 @@
  * from the config) and `engines` (the daemon's engine list) are created by the app from the config and the daemon
  * link, and go through the same scheduler and store (docs/decisions.md, "Sources that need more than a Runner").
  */
-export type SourceId = 'nvidia' | 'numa' | 'system' | 'zfs' | 'services' | 'engines';
+export type SourceId = 'nvidia' | 'numa' | 'system' | 'zfs' | 'services' | 'engines' | 'vms';
 
 /** One reading of one source. Absent values are `undefined`, never 0. */
 export type Sample<T> =

@@ -7,7 +7,7 @@ export const HISTORY_POINTS = 240;
 export function emptySamples(): Samples {
   return {
     nvidia: { state: 'pending' }, numa: { state: 'pending' }, system: { state: 'pending' }, zfs: { state: 'pending' },
-    services: { state: 'pending' }, engines: { state: 'pending' },
+    services: { state: 'pending' }, engines: { state: 'pending' }, vms: { state: 'pending' },
   };
 }
 

@@ -11,7 +11,7 @@ export function newHost(host: string): HostState {
   return { host, samples: emptySamples(), history: emptyHistory(), ticks: 0 };
 }
 
-export const SOURCE_IDS: SourceId[] = ['nvidia', 'numa', 'system', 'zfs', 'services', 'engines'];
+export const SOURCE_IDS: SourceId[] = ['nvidia', 'numa', 'system', 'zfs', 'services', 'engines', 'vms'];
 
 export interface Actions {
   /** one batch per data tick → one render */

@@ -4,12 +4,13 @@ import type { NumaData } from '../../backends/numa/types.js';
 import type { SystemData } from '../../backends/system/types.js';
 import type { ZfsData } from '../../backends/zfs/types.js';
 import type { ServicesData } from '../../backends/services/types.js';
+import type { VmsData } from '../../backends/vms/types.js';
 import type { EnginesData } from '../engines/source.js';
 import type { BenchResult } from '../engines/bench.js';
 import type { EngineConfig } from '../config/schema.js';
 import type { Ring } from './ring.js';
 
-export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData; services: ServicesData; engines: EnginesData }
+export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData; services: ServicesData; engines: EnginesData; vms: VmsData }
 export type Samples = { [K in SourceId]: Sample<SourceData[K]> };
 export type AttemptBatch = Partial<{ [K in SourceId]: Attempt<SourceData[K]> & { tookMs?: number } }>;
 
