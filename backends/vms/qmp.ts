@@ -20,7 +20,8 @@ const MAX_BUFFER = 1 << 20;
 /** Connects and negotiates capabilities; rejects within `timeoutMs` with a clear reason. */
 export function connectQmp(socketPath: string, timeoutMs = 3000): Promise<QmpClient> {
   return new Promise((resolve, reject) => {
-    let sock: Socket;
+    const sock: Socket = connect(socketPath);
+    sock.setEncoding('utf8');
     let buf = '';
     let greeted = false;
     let seq = 0;
@@ -66,8 +67,6 @@ export function connectQmp(socketPath: string, timeoutMs = 3000): Promise<QmpCli
         w.fail(new QmpError(typeof e?.desc === 'string' ? e.desc : 'QMP error'));
       } else w.ok(m.return);
     };
-    sock = connect(socketPath);
-    sock.setEncoding('utf8');
     sock.on('data', (chunk: string) => {
       buf += chunk;
       if (buf.length > MAX_BUFFER) { failAll('QMP: an answer larger than 1 MiB'); sock.destroy(); return; }
