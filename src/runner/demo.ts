@@ -20,7 +20,9 @@ export function fillTemplate(template: string, vars: DemoVars): string {
  * Serves a DemoScript's recorded outputs to the real backends: the demo box runs exactly the code a real box does.
  * A command the script does not know answers like a missing program, loudly, so a backend/demo mismatch shows.
  */
-export function createDemoRunner(script: DemoScript, opts: DemoRunnerOptions = {}): Runner {
+export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {}): Runner {
+  // this runner's own box: what an action changes stays in it (a new cockpit starts fresh)
+  const script = base.fresh?.() ?? base;
   const clock = opts.clock ?? Date.now;
   const speed = opts.speed ?? 1;
   const started = clock();
@@ -41,6 +43,11 @@ export function createDemoRunner(script: DemoScript, opts: DemoRunnerOptions = {
   return {
     host: opts.host ?? 'omni (demo)',
     async run(argv: string[]): Promise<RunResult> {
+      const h = script.handle?.(argv, tSec());
+      if (h) {
+        memo = undefined; // the box changed: what is read next shows it
+        return { argv, exitCode: h.exitCode ?? 0, stdout: h.stdout, stderr: h.stderr ?? '', timedOut: false, notFound: false };
+      }
       const c = commands.get(key(argv));
       if (!c) {
         return { argv, exitCode: 127, stdout: '', stderr: `demo box: no recorded output for ${argv.join(' ')}`, timedOut: false, notFound: false };
@@ -69,7 +76,7 @@ export function createDemoRunner(script: DemoScript, opts: DemoRunnerOptions = {
   };
 }
 
-/** Merges per-source demo scripts into one box. */
+/** Merges per-source demo scripts into one box; a mutating command goes to the first part that knows it. */
 export function mergeDemoScripts(...parts: DemoScript[]): DemoScript {
   return {
     commands: parts.flatMap((p) => p.commands),
@@ -77,5 +84,13 @@ export function mergeDemoScripts(...parts: DemoScript[]): DemoScript {
     files: parts.flatMap((p) => p.files),
     dirs: parts.flatMap((p) => p.dirs),
     vars: (t) => Object.assign({}, ...parts.map((p) => p.vars(t))) as DemoVars,
+    handle(argv, t) {
+      for (const p of parts) {
+        const r = p.handle?.(argv, t);
+        if (r) return r;
+      }
+      return undefined;
+    },
+    fresh: () => mergeDemoScripts(...parts.map((p) => p.fresh?.() ?? p)),
   };
 }
