@@ -1,13 +1,13 @@
 /** Every declared action, by id. */
 import { ENGINE_ACTIONS } from './engines.js';
+import { scriptActions } from './scripts.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
 export const ACTIONS: Action[] = [...ENGINE_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {
-  void config;
-  return [...ACTIONS];
+  return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];
 }
 
 export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
