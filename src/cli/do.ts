@@ -70,6 +70,11 @@ export const HEADLESS: Record<string, Headless> = {
   'engine.start': { how: 'runs: the daemon starts it (returns once launched; `sov engines start` waits until healthy)' },
   'engine.stop': { how: 'runs without asking (T1: the command line is the confirmation; --dry-run only shows it)' },
   'engine.restart': { how: 'runs without asking (T1: the command line is the confirmation; --dry-run only shows it)' },
+  'vm.snapshot': { how: 'runs as asked (T1), each step printed; `sov vms snapshot NAME [SNAP]` is the same' },
+  'vm.revert': { how: 'needs --confirm VM (T2); snapshots the current state first, each step printed; `sov vms revert NAME SNAP --confirm NAME`' },
+  'vm.reimage': { how: 'needs --tripcode for RECOVERY:REIMAGE_TO_GOLDEN::VM (T3); each step printed; `sov vms reimage NAME --tripcode …`' },
+  'vm.start': { how: 'runs as asked (T1): the declared start argv (QEMU gets -daemonize) or virsh start' },
+  'vm.stop': { how: 'runs as asked (T1): --arg mode=powerdown (default) or mode=quit' },
   'engine.logs': {
     how: `prints the last ${LOG_LINES} lines of the log (the cockpit opens the log view; \`sov engines logs -f\` follows)`,
     async run(ctx, io, o) {
