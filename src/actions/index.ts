@@ -1,21 +1,14 @@
 /** Every declared action, by id. */
 import { ENGINE_ACTIONS } from './engines.js';
 import { VM_ACTIONS } from './vms.js';
-import { BOX_ACTIONS } from './box.js';
 import { scriptActions } from './scripts.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
-export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS];
+export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {
   return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];
-}
-
-/** what the Recovery screen lists: every action but the engines screen's own, T0 diagnostics first, then by tier */
-export function recoveryActions(config?: Config): Action[] {
-  const order = { T0: 0, T1: 1, T2: 2, T3: 3 } as const;
-  return actionsFor(config).filter((a) => a.scope !== 'engines').sort((a, b) => order[a.tier] - order[b.tier]);
 }
 
 export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
