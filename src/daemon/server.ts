@@ -15,6 +15,8 @@ import { probeSocket } from './client.js';
 import { JSONRPCErrorException, JSONRPCServer } from 'json-rpc-2.0';
 import { loadConfig } from '../config/load.js';
 import { ensureDaemonDirs, type SovPaths } from './paths.js';
+import { createAuthority, daemonWho, type Authority } from '../recovery/authority.js';
+import { checkBegin, checkEnd, checkWho } from '../recovery/wire.js';
 import { RPC_ERRORS, type DaemonInfo, type EngineStatus, type RpcMethods, type Supervisor, type SupervisorOptions } from './types.js';
 
 export const SOV_VERSION = '0.1.0';
@@ -161,6 +163,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
   };
 
   let supervisor: Supervisor | undefined;
+  let authority: Authority | undefined;
   let server: Server | undefined;
   try {
     log(`sov daemon ${SOV_VERSION} starting: socket ${paths.socket}, state ${paths.stateDir}, config ${paths.configPath}`);
@@ -244,6 +247,33 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     };
     const status = (name: string) => sup.list().find((e) => e.name === name);
 
+    // ---- the recovery authority: lockdown, tripcodes, the audit log (fail closed when it cannot write)
+    const auth = authority = createAuthority({ stateDir: paths.stateDir, ...(opts.now ? { now: opts.now } : {}), ...(cfg.ok ? { config: cfg.config.recovery.tripcode } : {}) });
+    const st0 = await auth.status();
+    log(`recovery: ${st0.auditEntries} audit entries${st0.lockdown ? '; IN LOCKDOWN' : ''}${st0.auditError ? `; ${st0.auditError}` : ''}`);
+    const bad = (why: string) => new JSONRPCErrorException(`invalid params: ${why}`, -32602);
+    const refuseIfLocked = (action: string, p: { name?: unknown }) => {
+      const g = auth.guard(action, { name: String(p?.name ?? '').slice(0, 256) }, daemonWho());
+      if (!g.ok) throw new JSONRPCErrorException(`${action} refused: ${g.reason}`, RPC_ERRORS.locked, { code: g.code });
+    };
+    method('recovery.status', () => auth.status());
+    method('recovery.begin', (p) => { const r = checkBegin(p); if (typeof r === 'string') throw bad(r); return auth.begin(r); });
+    method('recovery.end', async (p) => { const r = checkEnd(p); if (typeof r === 'string') throw bad(r); await auth.end(r); return { recorded: true as const }; });
+    method('recovery.tripcode', async (p) => {
+      const who = checkWho(p?.who);
+      if (typeof who === 'string') throw bad(who);
+      if (typeof p?.payload !== 'string' || p.payload.length > 2048) throw bad('payload: a string (at most 2048) is required');
+      const r = await auth.applyTripcode(p.payload, who);
+      log(r.ok ? `tripcode ${r.code}: ${r.effect}` : `tripcode refused (${r.code}): ${r.reason}`);
+      return r;
+    });
+    method('recovery.recent', (p) => {
+      const n = p?.n === undefined ? 50 : Number(p.n);
+      if (!Number.isInteger(n) || n < 0 || n > 500) throw bad('n: an integer 0–500');
+      return auth.recent(n);
+    });
+
+
     method('daemon.info', () => info());
     method('daemon.stop', () => {
       // answer first, then stop
@@ -253,17 +283,20 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     method('config.reload', () => reload());
     method('engines.list', () => sup.list());
     method('engines.start', async (p) => {
+      refuseIfLocked('engine.start', p);
       refuseIfBadConfig();
       const name = engineName(p);
       log(`engines.start ${name}`);
       try { return await sup.start(name); } catch (e) { const x = toRpcError(e, 'engines.start'); x.data ??= status(name); throw x; }
     });
     method('engines.stop', async (p) => {
+      refuseIfLocked('engine.stop', p);
       const name = engineName(p);
       log(`engines.stop ${name}`);
       return sup.stop(name);
     });
     method('engines.restart', async (p) => {
+      refuseIfLocked('engine.restart', p);
       refuseIfBadConfig();
       const name = engineName(p);
       log(`engines.restart ${name}`);
@@ -318,6 +351,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
         log(`stopping (${reason}); engines keep running`);
         const closed = new Promise<void>((r) => srv.close(() => r()));
         try { await sup.detach(); } catch (e) { log(`detach failed: ${(e as Error).message}`); }
+        authority?.close();
         for (const s of conns) s.end();
         const force = setTimeout(() => { for (const s of conns) s.destroy(); }, 500);
         await closed;
@@ -338,6 +372,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
   } catch (e) {
     log(`failed to start: ${(e as Error)?.stack ?? String(e)}`);
     if (supervisor) { try { await supervisor.detach(); } catch {} }
+    authority?.close();
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     if (lockIsMine(paths.pidFile)) { try { unlinkSync(paths.pidFile); } catch {} }
     if (logFd !== undefined) { try { closeSync(logFd); } catch {} logFd = undefined; }

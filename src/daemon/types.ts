@@ -93,6 +93,12 @@ export interface RpcMethods {
   'engines.stop': [{ name: string }, EngineStatus];
   'engines.restart': [{ name: string }, EngineStatus];
   'engines.logs': [{ name: string; lines?: number; search?: string }, LogsResult];
+  /** the recovery authority (src/recovery/authority.ts): lockdown, tripcodes, the audit log */
+  'recovery.status': [Record<string, never>, import('../recovery/types.js').RecoveryStatus];
+  'recovery.begin': [import('../recovery/types.js').BeginRequest, import('../recovery/types.js').BeginReply];
+  'recovery.end': [import('../recovery/types.js').EndRequest, { recorded: true }];
+  'recovery.tripcode': [{ payload: string; who: import('../recovery/types.js').Who }, import('../recovery/types.js').TripcodeApply];
+  'recovery.recent': [{ n?: number }, unknown[]];
 }
 
 export const RPC_ERRORS = {
@@ -100,6 +106,8 @@ export const RPC_ERRORS = {
   badConfig: 422,
   failedToStart: 500,
   crashloop: 409,
+  /** the box is in lockdown (recovery): T1+ requests are refused until RECOVERY:UNLOCK */
+  locked: 423,
 } as const;
 
 /** Exit codes of `sov engines …` and `sov daemon …` */
