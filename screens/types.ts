@@ -21,6 +21,8 @@ export interface ScreenCtx {
   filter: string;
   /** what the engines screen needs beyond samples (absent in older callers and tests: treated as empty) */
   engines?: EnginesCtx;
+  /** the Recovery screen's actions, run and audit log (absent: empty) */
+  recovery?: import('./recovery.js').RecoveryCtx;
 }
 
 export interface EnginesCtx {

@@ -6,12 +6,18 @@ import { engineList, selectedEngine } from '../store/selectors.js';
 import type { Store } from '../store/store.js';
 import { viewSamples } from '../store/store.js';
 import type { ActionCtx, ActionResult } from './types.js';
+import type { Runner } from '../../backends/types.js';
+import type { RecoveryLink, Who } from '../recovery/types.js';
 
 export interface ActionDeps {
   link?: DaemonLink;
   noLink?: string;
   config?: EngineConfig[];
   startBench?: (engine: EngineStatus) => ActionResult;
+  /** how actions reach the box (local, demo), the authority that records them, who is asking */
+  runner?: Runner;
+  recovery?: RecoveryLink;
+  who?: Who;
 }
 
 export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: string): ActionCtx {
@@ -31,5 +37,12 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   ctx.noLink = deps.noLink ?? 'no daemon: engines are not available here';
   if (s.ui.logs) ctx.logs = s.ui.logs;
   if (deps.startBench) ctx.startBench = deps.startBench;
+  const host = s.hosts[s.current];
+  if (host) ctx.samples = host.samples;
+  ctx.host = s.current;
+  if (s.config) ctx.config = s.config;
+  if (deps.runner) ctx.runner = deps.runner;
+  if (deps.recovery) ctx.recovery = deps.recovery;
+  if (deps.who) ctx.who = deps.who;
   return ctx;
 }

@@ -12,6 +12,12 @@ export function actionsFor(config?: Config): Action[] {
   return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];
 }
 
+/** what the Recovery screen lists: every action but the engines screen's own, T0 diagnostics first, then by tier */
+export function recoveryActions(config?: Config): Action[] {
+  const order = { T0: 0, T1: 1, T2: 2, T3: 3 } as const;
+  return actionsFor(config).filter((a) => a.scope !== 'engines').sort((a, b) => order[a.tier] - order[b.tier]);
+}
+
 export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
 
 export type { Action, ActionCtx, ActionResult, Tier } from './types.js';

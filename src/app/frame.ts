@@ -10,6 +10,15 @@ import { viewSamples } from '../store/store.js';
 import type { AppState } from '../store/types.js';
 import { KEYMAP } from '../keys/keymap.js';
 import { paletteView } from './palette.js';
+import { recoveryActions } from '../actions/index.js';
+import type { RecoveryCtx } from '../../screens/recovery.js';
+import { confirmBox, tripcodeBox, wrap } from '../../widgets/overlays/confirm.js';
+
+/** what the Recovery screen shows: the actions it lists, the run, the authority as last read */
+function recoveryCtx(s: AppState): RecoveryCtx {
+  const actions = recoveryActions(s.config).map((a) => ({ id: a.id, title: a.title, tier: a.tier, description: a.description }));
+  return { actions, index: Math.min(s.ui.recoveryIndex, Math.max(0, actions.length - 1)), ...(s.run ? { run: s.run } : {}), authority: s.recovery, readOnly: s.ui.readOnly };
+}
 
 export const MIN_COLS = 60;
 export const MIN_ROWS = 16;
@@ -37,6 +46,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     samples: viewSamples(s), history: s.ui.frozen?.history ?? host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
     staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
+    ...(s.ui.screen === 'recovery' ? { recovery: recoveryCtx(s) } : {}),
     drawn: {},
   };
   const specs = def.panels(ctx);
@@ -53,19 +63,24 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const flags = [
     s.ui.frozen ? paint(theme, 'warn', `${GLYPH.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
+    s.recovery.status?.lockdown ? paint(theme, 'crit', 'LOCKDOWN') : '',
+    s.run?.state === 'running' ? paint(theme, 'warn', `${GLYPH.pending} ${s.run.action}`) : '',
     new Date(now).toISOString().slice(11, 19),
   ].filter(Boolean).join('  ');
   const header = spread(paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ' + tabs, flags, cols);
 
   let status: string;
   if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], ['↑/↓', 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
-  else if (s.ui.confirm) status = paint(theme, 'warn', 'confirm: ') + paint(theme, 'key', 'enter') + ' ' + paint(theme, 'muted', 'runs it') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
+  else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', s.ui.confirm.ask ? 'pick or type a value' : s.ui.confirm.kind === 'yes' ? 'y runs it, n cancels' : s.ui.confirm.kind === 'typed' ? 'type the name to confirm' : s.ui.confirm.kind === 'tripcode' ? 'paste a tripcode' : 'reading…') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
+  else if (s.ui.tripcode) status = paint(theme, 'warn', 'tripcode: ') + paint(theme, 'muted', 'paste it, enter verifies, esc closes');
   else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
     const hints: [string, string][] = s.ui.screen === 'engines'
       // the screen's own keys come from the key map (the actions' declarations), so the hints cannot go stale
       ? [['j/k', 'select'], ...KEYMAP.filter((b) => b.screen === 'engines').map((b): [string, string] => [b.keys[0]!, b.title.toLowerCase()]), ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
+      : s.ui.screen === 'recovery'
+      ? [['j/k', 'select'], ['enter', 'run'], ['p', 'tripcode'], [':', 'palette'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
       : s.ui.screen === 'chat'
       // the prompt takes every printable key here: q, digits and ? are text
       ? [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']]
@@ -74,39 +89,10 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;
   }
   let body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
-  if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm.text, cols), cols);
+  if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm, cols, rows - 2), cols);
+  else if (s.ui.tripcode) body = overlay(body.map((l) => fit(l, cols)), tripcodeBox(theme, s.ui.tripcode.input, cols), cols);
   else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
   return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };
-}
-
-/** Words wrapped to `w` columns (long words cut). */
-function wrap(text: string, w: number): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (const word of text.split(/\s+/)) {
-    const piece = width(word) > w ? word.slice(0, w - 1) + '…' : word;
-    if (!cur) cur = piece;
-    else if (width(cur) + 1 + width(piece) <= w) cur += ' ' + piece;
-    else { out.push(cur); cur = piece; }
-  }
-  if (cur) out.push(cur);
-  return out;
-}
-
-/** The confirm overlay: exactly what will run, and how to go on or back. */
-export function confirmBox(theme: ReturnType<typeof themeByName>, text: string, cols: number): string[] {
-  const w = Math.min(cols - 4, Math.max(40, Math.min(100, width(text) + 4)));
-  const inner = w - 4;
-  const body = wrap(sanitize(text), inner);
-  const b = (x: string) => paint(theme, 'borderFocus', x);
-  const title = ' Confirm ';
-  const rows = [b('╭─') + paint(theme, 'warn', title) + b('─'.repeat(Math.max(0, w - 3 - width(title))) + '╮')];
-  const row = (x: string) => rows.push(b('│') + ' ' + fit(x, inner) + ' ' + b('│'));
-  for (const l of body) row(l);
-  row('');
-  row(paint(theme, 'key', 'enter') + ' confirm · ' + paint(theme, 'key', 'esc') + ' cancel');
-  rows.push(b('╰' + '─'.repeat(w - 2) + '╯'));
-  return rows;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { chatSession, handleChatKey } from '../../screens/chat.js';
 import { actionContext } from '../actions/context.js';
-import { ACTION_BY_ID } from '../actions/index.js';
-import type { Action, ActionCtx } from '../actions/types.js';
+import { recoveryActions } from '../actions/index.js';
+import { readOnlyReason, type Action, type ActionCtx } from '../actions/types.js';
+import { cancelRunning, confirmKey, findAction, startAction, tripcodeKey } from './recovery.js';
 import { allowed, bindingFor, KEYMAP, type KeyBinding } from '../keys/keymap.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
@@ -19,6 +20,8 @@ export interface Controller {
   now(): number;
   /** what actions run with (the daemon link, the config, the benchmark runner); absent: no daemon */
   actionCtx?(engine?: string): ActionCtx;
+  /** read the recovery authority again (lockdown, the audit log's newest entries) */
+  refreshRecovery?(): void;
 }
 
 export { keyName, type InkKey } from '../keys/names.js';
@@ -31,14 +34,11 @@ export { keyName, type InkKey } from '../keys/names.js';
 export function handleKey(store: Store, c: Controller, name: string, input = ''): void {
   const s = store.getState();
   const ui = s.ui;
-  // modal: the confirm overlay takes every key; enter runs, esc cancels
-  if (ui.confirm) {
-    const conf = ui.confirm;
-    if (name === 'enter') { s.setConfirm(undefined); return confirmed(store, c, conf.action, conf.engine); }
-    if (name === 'escape' || name === 'n') { s.setConfirm(undefined); return s.say(`cancelled: ${conf.text}`, c.now()); }
-    if (name === 'ctrl+c') return c.quit();
-    return s.say('enter to confirm, esc to cancel', c.now());
-  }
+  // modal: the confirm overlay (arguments, preconditions, y/N, a typed name, a tripcode) takes every key
+  if (ui.confirm) return confirmKey(store, c, name, input);
+  if (ui.tripcode) return tripcodeKey(store, c, name, input);
+  // ctrl+c while an action runs cancels it rather than quitting
+  if (name === 'ctrl+c' && cancelRunning(store, c)) return;
   // modal: the palette takes every key while open
   if (ui.palette) return paletteKey(store, c, name, input);
   // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
@@ -79,7 +79,10 @@ function paletteKey(store: Store, c: Controller, name: string, input: string): v
       s.setPalette(undefined);
       const b = KEYMAP.find((x) => x.id === e.id);
       // the same path as its key: read-only refusal, when(), the confirm overlay
-      return b && dispatch(store, c, b);
+      if (b) return dispatch(store, c, b);
+      // an action without a key (a script, a recovery action)
+      const a = findAction(store, e.id);
+      return a && startAction(store, c, a, c.actionCtx?.() ?? actionContext(store));
     }
   }
   // typed or pasted text; control characters never enter
@@ -92,7 +95,7 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
   const ui = s.ui;
   const ok = allowed(b, ui.readOnly);
   if (ok !== true) return s.say(ok, c.now());
-  const action = ACTION_BY_ID.get(b.id);
+  const action = findAction(store, b.id);
   if (action) return invoke(store, c, action, c.actionCtx?.() ?? actionContext(store));
   const panels = c.panels();
   const focused = panels[Math.min(ui.focus, panels.length - 1)];
@@ -125,6 +128,15 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
     case 'freeze': s.toggleFreeze(c.now()); return s.say(store.getState().ui.frozen ? 'frozen: the view holds still, sampling goes on (f to resume)' : 'live again', c.now());
     case 'refresh': c.refresh(); return s.say('refreshing every source now', c.now());
     case 'theme': { const t = nextTheme(themeByName(ui.theme)); s.setTheme(t.name); return s.say(`theme: ${t.name}`, c.now()); }
+    case 'recovery.run': {
+      const a = recoveryActions(s.config)[ui.recoveryIndex];
+      if (!a) return s.say('no action to run', c.now());
+      if (ui.readOnly && a.tier !== 'T0') return s.say(readOnlyReason(a.title), c.now());
+      return invoke(store, c, a, c.actionCtx?.() ?? actionContext(store));
+    }
+    case 'recovery.tripcode':
+      if (ui.readOnly) return s.say('tripcodes are refused: sov runs --read-only', c.now());
+      return s.setTripcode({ input: '' });
     case 'palette':
       // reached here on the chat screen only without a prompt (the prompt takes : and ctrl+p)
       if (ui.screen === 'chat') return s.say('the chat prompt takes : and ctrl+p: esc leaves the chat, then : opens the palette', c.now());
@@ -143,6 +155,10 @@ function scroll(store: Store, panel: string, delta: number): void {
     const i = Math.max(0, list.findIndex((e) => e.name === s.ui.engine));
     return s.selectEngine(list[Math.max(0, Math.min(list.length - 1, i + delta))]?.name);
   }
+  if (panel === 'rec.actions') {
+    const n = recoveryActions(s.config).length;
+    return s.setRecoveryIndex(n ? Math.max(0, Math.min(n - 1, s.ui.recoveryIndex + delta)) : 0);
+  }
   if (panel === 'eng.logs' && s.ui.logs) {
     // the log counts lines up from the newest
     const back = Math.max(0, (s.ui.scroll['eng.logs'] ?? 0) - delta);
@@ -153,29 +169,9 @@ function scroll(store: Store, panel: string, delta: number): void {
   s.scrollBy(panel, delta);
 }
 
-/** A bound action: disabled → why; disruptive → the confirm overlay with exactly what it will do; else run it. */
+/** A bound action: disabled → why (the status line); else arguments, preconditions and the tier's confirmation. */
 function invoke(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
-  const s = store.getState();
-  const ok = a.when(ctx);
-  if (ok !== true) return s.say(ok, c.now());
-  if (a.confirm && ctx.engine) return s.setConfirm({ action: a.id, engine: ctx.engine.name, text: a.describe(ctx) });
-  execute(store, c, a, ctx);
-}
-
-function confirmed(store: Store, c: Controller, id: string, engine: string): void {
-  const a = ACTION_BY_ID.get(id);
-  if (!a) return;
-  const ctx = c.actionCtx?.(engine) ?? actionContext(store, {}, engine);
   const ok = a.when(ctx);
   if (ok !== true) return store.getState().say(ok, c.now());
-  execute(store, c, a, ctx);
-}
-
-function execute(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
-  const say = (t: string) => store.getState().say(t, c.now());
-  if (a.tier !== 'T0') say(`${a.describe(ctx)} …`);
-  a.run(ctx).then(
-    (r) => { if (r.kind !== 'navigate') say(r.message); else if (r.message) say(r.message); },
-    (e: unknown) => say(`${a.title} failed: ${String((e as Error)?.message ?? e)}`),
-  );
+  startAction(store, c, a, ctx);
 }

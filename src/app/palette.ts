@@ -2,7 +2,9 @@
  * The command palette (`:`, DESIGN.md §5): the screens, and the actions that apply on the current screen, from the
  * key map; filtered as you type. Pure: the frame draws it and the input layer runs the chosen entry.
  */
+import { recoveryActions } from '../actions/index.js';
 import type { Tier } from '../actions/types.js';
+import type { Config } from '../config/schema.js';
 import { KEYMAP } from '../keys/keymap.js';
 import type { AppState, ScreenId } from '../store/types.js';
 
@@ -17,12 +19,14 @@ export interface PaletteEntry {
 }
 
 /** What the palette offers on this screen: every screen (go to it), then the actions bound on this screen. */
-export function paletteEntries(screen: ScreenId): PaletteEntry[] {
+export function paletteEntries(screen: ScreenId, config?: Config): PaletteEntry[] {
   const entry = (kind: PaletteEntry['kind']) => (b: (typeof KEYMAP)[number]): PaletteEntry =>
     ({ id: b.id, kind, title: b.title, description: b.description, keys: b.keys, tier: b.tier });
   const screens = KEYMAP.filter((b) => b.group === 'screens').map(entry('screen'));
   const actions = KEYMAP.filter((b) => b.group === 'engines' && (b.screen === undefined || b.screen === screen)).map(entry('action'));
-  return [...screens, ...actions];
+  // recovery actions and scripts, from anywhere (a scrub from the Storage screen, a script from the GPU screen)
+  const recovery = recoveryActions(config).filter((a) => !a.keys.length).map((a): PaletteEntry => ({ id: a.id, kind: 'action', title: a.title, description: `${a.id}: ${a.description}`, keys: [], tier: a.tier }));
+  return [...screens, ...actions, ...recovery];
 }
 
 /** `needle` appears in `hay` in order, not necessarily together ("rst" in "restart") */
@@ -65,6 +69,6 @@ export function filterPalette(entries: PaletteEntry[], query: string): PaletteEn
 export function paletteView(s: AppState): { entries: PaletteEntry[]; index: number } | undefined {
   const p = s.ui.palette;
   if (!p) return undefined;
-  const entries = filterPalette(paletteEntries(s.ui.screen), p.query);
+  const entries = filterPalette(paletteEntries(s.ui.screen, s.config), p.query);
   return { entries, index: Math.max(0, Math.min(p.index, entries.length - 1)) };
 }

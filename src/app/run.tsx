@@ -22,6 +22,11 @@ import { resolveProviders } from '../chat/providers.js';
 import { chatsDir } from '../chat/transcript.js';
 import { setChatSession } from '../../screens/chat.js';
 import type { Options } from './options.js';
+import { recoveryFor } from '../recovery/connect.js';
+import { whoAmI } from '../recovery/perform.js';
+import { killAll as killRunningScripts } from '../scripts/run.js';
+import { demoConfig } from '../demo/config.js';
+import { createRecoveryPoller } from './recovery-poll.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
 async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: string; path: string }> {
@@ -48,7 +53,7 @@ export async function runTui(o: Options): Promise<number> {
   const configArg = o.config;
 
   const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);
-  store.getState().setConfig(cfg.config?.engines ?? [], cfg.error);
+  store.getState().setConfig(cfg.config?.engines ?? [], cfg.error, o.demo ? demoConfig() : cfg.config);
   // the chat screen's session: providers from the config; --offline starts it in blackout
   let chat: ReturnType<typeof createChatSession> | undefined;
   if (!o.demo) {
@@ -103,12 +108,16 @@ export async function runTui(o: Options): Promise<number> {
 
   const onResize = () => store.getState().setTerm(out.columns || 80, out.rows || 24);
   out.on('resize', onResize);
-  const deps = { ...(link ? { link } : {}), noLink: o.demo ? 'the demo box has no daemon: engines cannot be changed' : undefined, config: cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}) };
+  const recovery = recoveryFor({ demo: o.demo, ...(link ? { link } : {}) });
+  const who = whoAmI(o.demo ? 'demo' : 'cockpit');
+  const deps = { ...(link ? { link } : {}), noLink: o.demo ? 'the demo box has no daemon: engines cannot be changed' : undefined, config: cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
+  const readRecovery = createRecoveryPoller(store, recovery, () => (link && link.state !== 'up' ? 'the daemon is down: the audit log cannot be read' : undefined));
   const controller = {
     refresh: () => { void scheduler.refreshNow(); },
-    quit: () => { out.off('resize', onResize); restore(); done(0); },
+    quit: () => { out.off('resize', onResize); readRecovery.stop(); killRunningScripts(); restore(); done(0); },
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
+    refreshRecovery: () => readRecovery.now(),
   };
   const ink = render(<App store={store} controller={controller} intervalMs={o.intervalMs} present={writer.present} />, {
     stdout: writer.inkStdout as unknown as NodeJS.WriteStream, stdin: process.stdin, debug: true, exitOnCtrlC: false, patchConsole: false,

@@ -18,9 +18,11 @@ export interface KeyBinding {
   title: string;
   description: string;
   tier: Tier;
-  group: 'screens' | 'navigate' | 'view' | 'engines' | 'chat' | 'app';
+  group: 'screens' | 'navigate' | 'view' | 'engines' | 'recovery' | 'chat' | 'app';
   /** works on this screen only; unset: everywhere */
   screen?: ScreenId;
+  /** a modal layer that takes the keys while it is open (the confirm overlay, the tripcode prompt, a running action): never looked up by bindingFor */
+  layer?: 'confirm' | 'tripcode' | 'running';
 }
 
 export const KEYMAP: KeyBinding[] = [
@@ -46,7 +48,16 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'freeze', keys: ['f'], title: 'Freeze', description: 'hold the picture still; sampling and history go on behind it', tier: 'T0', group: 'view' },
   { id: 'refresh', keys: ['r'], title: 'Refresh now', description: 'sample every source now (on the engines screen r restarts the selected engine)', tier: 'T0', group: 'view' },
   { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color', tier: 'T0', group: 'view' },
-  ...ACTIONS.map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.confirm ? '; enter confirms, esc cancels' : ''), tier: a.tier, group: 'engines', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
+  // actions with a key; the others (ZFS, GPU, stack, VMs, scripts) are reached from the Recovery screen and the palette
+  ...ACTIONS.filter((a) => a.keys.length).map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.tier !== 'T0' ? '; asks first (y/N, or more by tier)' : ''), tier: a.tier, group: a.scope === 'engines' ? 'engines' : 'recovery', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
+  { id: 'recovery.run', keys: ['enter'], title: 'Run action', description: 'run the highlighted action: its arguments are asked, its preconditions and exact command shown, then the confirmation its tier needs (T1 y/N, T2 type the target, T3 a tripcode)', tier: 'T0', group: 'recovery', screen: 'recovery' },
+  { id: 'recovery.tripcode', keys: ['p'], title: 'Paste tripcode', description: 'paste a signed tripcode (ts|code|sig): RECOVERY:LOCKDOWN / UNLOCK take effect at once, the others start the action they stand for', tier: 'T0', group: 'recovery', screen: 'recovery' },
+  { id: 'confirm.yes', keys: ['y', 'enter'], title: 'Confirm', description: 'T1: run it (the overlay shows exactly what will run and its preconditions first)', tier: 'T0', group: 'recovery', layer: 'confirm' },
+  { id: 'confirm.no', keys: ['n', 'escape'], title: 'Cancel', description: 'close the overlay; nothing runs', tier: 'T0', group: 'recovery', layer: 'confirm' },
+  { id: 'confirm.type', keys: ['typing', 'backspace', 'ctrl+u', 'enter'], title: 'Type to confirm', description: "T2: type the target's name; T3: paste the tripcode; enter submits, ctrl+u clears", tier: 'T0', group: 'recovery', layer: 'confirm' },
+  { id: 'confirm.pick', keys: ['up', 'down', 'tab', 'ctrl+p', 'ctrl+n'], title: 'Pick a value', description: 'an argument being asked: move through the values offered, or type one; enter takes it', tier: 'T0', group: 'recovery', layer: 'confirm' },
+  { id: 'tripcode.submit', keys: ['typing', 'backspace', 'ctrl+u', 'enter', 'escape'], title: 'Tripcode prompt', description: 'paste the payload, enter verifies it (wrong key, tampered, expired, replayed… each refused with its reason and recorded)', tier: 'T0', group: 'recovery', layer: 'tripcode' },
+  { id: 'run.cancel', keys: ['ctrl+c'], title: 'Cancel action', description: 'while an action runs: SIGTERM to its process group, then SIGKILL (a second ctrl+c quits)', tier: 'T0', group: 'recovery', layer: 'running' },
   { id: 'log.follow', keys: ['F'], title: 'Follow log', description: 'follow the end of the open log, or hold it still (j/k scroll it)', tier: 'T0', group: 'engines', screen: 'engines' },
   // the chat screen's prompt owns the keyboard (screens/chat.ts handleChatKey consumes these before the key map)
   { id: 'chat.send', keys: ['enter'], title: 'Send', description: 'send the prompt; esc cancels a streaming reply (the partial is kept, marked partial)', tier: 'T0', group: 'chat', screen: 'chat' },
@@ -63,8 +74,8 @@ export const KEYMAP: KeyBinding[] = [
 
 /** The binding of a key on a screen: the screen's own first, else a global one. */
 export function bindingFor(key: string, screen?: ScreenId): KeyBinding | undefined {
-  return (screen !== undefined ? KEYMAP.find((b) => b.screen === screen && b.keys.includes(key)) : undefined)
-    ?? KEYMAP.find((b) => b.screen === undefined && b.keys.includes(key));
+  return (screen !== undefined ? KEYMAP.find((b) => !b.layer && b.screen === screen && b.keys.includes(key)) : undefined)
+    ?? KEYMAP.find((b) => !b.layer && b.screen === undefined && b.keys.includes(key));
 }
 
 /** Whether a binding may run now; otherwise the reason the status line shows. */
@@ -74,11 +85,12 @@ export function allowed(b: KeyBinding, readOnly: boolean): true | string {
 
 /** docs/keys.md, generated from KEYMAP (`npm run docs:keys`); a test checks it is fresh. */
 export function keysMarkdown(): string {
-  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'engines', 'chat', 'app'];
+  const groups: KeyBinding['group'][] = ['screens', 'navigate', 'view', 'engines', 'recovery', 'chat', 'app'];
   const lines = ['# sov keys', '', 'Generated from `src/keys/keymap.ts` by `npm run docs:keys`. Do not edit by hand.', ''];
   for (const g of groups) {
     lines.push(`## ${g[0]!.toUpperCase()}${g.slice(1)}`, '');
     if (g === 'engines') lines.push('On the engines screen (`6`). T1 actions are disabled under `--read-only`, with the reason in the status line.', '');
+    if (g === 'recovery') lines.push('On the Recovery screen (`8`), and in the overlays every action above T0 opens. Actions without a key (ZFS, GPU, stack, VMs, scripts) are reached from the Recovery screen and the `:` palette.', '');
     if (g === 'chat') lines.push('On the chat screen (`7`) the prompt takes typing, so `q` and digits are text there; ctrl+c still quits, tab and esc (when nothing streams) work as elsewhere.', '');
     lines.push('| keys | action | what it does | tier |', '|---|---|---|---|');
     for (const b of KEYMAP.filter((x) => x.group === g)) lines.push(`| ${b.keys.map((k) => `\`${k}\``).join(' ')} | ${b.title} | ${b.description} | ${b.tier} |`);

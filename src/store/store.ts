@@ -5,7 +5,11 @@ import { cloneHistory, emptyHistory, emptySamples, nextSample, recordHistory } f
 export { emptySamples, nextSample, recordHistory };
 import type { BenchResult } from '../engines/bench.js';
 import type { EngineConfig } from '../config/schema.js';
-import type { AppState, AttemptBatch, HostState, Job, Samples, ScreenId, ThemeName, UiState } from './types.js';
+import type { Config } from '../config/schema.js';
+import type { AppState, AttemptBatch, HostState, Job, RecoveryView, RunState, Samples, ScreenId, ThemeName, UiState } from './types.js';
+
+/** output lines a run keeps for its panel */
+export const RUN_LINES = 500;
 
 export function newHost(host: string): HostState {
   return { host, samples: emptySamples(), history: emptyHistory(), ticks: 0 };
@@ -33,13 +37,20 @@ export interface Actions {
   setPalette(palette: UiState['palette']): void;
   setJob(job: Job): void;
   addBench(results: BenchResult[]): void;
-  setConfig(engines: EngineConfig[], error?: string): void;
+  setConfig(engines: EngineConfig[], error?: string, config?: Config): void;
+  setTripcode(tripcode: UiState['tripcode']): void;
+  setRecoveryIndex(i: number): void;
+  setRecovery(v: RecoveryView): void;
+  /** starts, updates or ends the foreground run */
+  setRun(run: RunState | undefined): void;
+  /** appends output lines to the running action (bounded: the oldest are dropped and counted) */
+  runOutput(lines: string[]): void;
 }
 
 export type Store = StoreApi<AppState & Actions>;
 
 export function createAppStore(init: { host: string; cols?: number; rows?: number; theme?: ThemeName; readOnly?: boolean }): Store {
-  const ui: UiState = { screen: 'overview', focus: 0, scroll: {}, filter: '', filterEditing: false, theme: init.theme ?? 'dark', readOnly: init.readOnly ?? false };
+  const ui: UiState = { screen: 'overview', focus: 0, scroll: {}, filter: '', filterEditing: false, theme: init.theme ?? 'dark', readOnly: init.readOnly ?? false, recoveryIndex: 0 };
   return createStore<AppState & Actions>()((set, get) => ({
     current: init.host,
     hosts: { [init.host]: newHost(init.host) },
@@ -48,6 +59,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     jobs: {},
     bench: [],
     engineConfig: [],
+    recovery: { recent: [] },
     ingest(host, batch, at) {
       const prev = get().hosts[host] ?? newHost(host);
       const samples = { ...prev.samples };
@@ -79,7 +91,18 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
     setPalette: (palette) => set({ ui: { ...get().ui, palette } }),
     setJob: (job) => set({ jobs: { ...get().jobs, [job.id]: job } }),
-    setConfig: (engineConfig, configError) => set({ engineConfig, configError }),
+    setConfig: (engineConfig, configError, config) => set({ engineConfig, configError, config }),
+    setTripcode: (tripcode) => set({ ui: { ...get().ui, tripcode } }),
+    setRecoveryIndex: (recoveryIndex) => set({ ui: { ...get().ui, recoveryIndex } }),
+    setRecovery: (recovery) => set({ recovery }),
+    setRun: (run) => set({ run }),
+    runOutput(lines) {
+      const run = get().run;
+      if (!run || !lines.length) return;
+      const all = [...run.lines, ...lines];
+      const drop = Math.max(0, all.length - RUN_LINES);
+      set({ run: { ...run, lines: drop ? all.slice(drop) : all, dropped: run.dropped + drop } });
+    },
     addBench: (results) => set({ bench: [...get().bench, ...results].slice(-500) }),
   }));
 }

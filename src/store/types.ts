@@ -7,7 +7,9 @@ import type { ServicesData } from '../../backends/services/types.js';
 import type { VmsData } from '../../backends/vms/types.js';
 import type { EnginesData } from '../engines/source.js';
 import type { BenchResult } from '../engines/bench.js';
-import type { EngineConfig } from '../config/schema.js';
+import type { Config, EngineConfig } from '../config/schema.js';
+import type { Tier } from '../actions/types.js';
+import type { CheckResult, Outcome, RecoveryStatus } from '../recovery/types.js';
 import type { Ring } from './ring.js';
 
 export interface SourceData { nvidia: NvidiaData; numa: NumaData; system: SystemData; zfs: ZfsData; services: ServicesData; engines: EnginesData; vms: VmsData }
@@ -53,10 +55,65 @@ export interface UiState {
   engine?: string;
   /** the log view: open for one engine, following the end or held (kept across screen switches) */
   logs?: { engine: string; follow: boolean };
-  /** a disruptive action waiting for enter (the confirm overlay) */
-  confirm?: { action: string; engine: string; text: string };
+  /** an action being asked for: its arguments, then its preconditions and the confirmation its tier needs */
+  confirm?: ConfirmUi;
+  /** the tripcode prompt (Recovery screen `p`): what is pasted so far */
+  tripcode?: { input: string };
+  /** the highlighted row of the Recovery screen's actions */
+  recoveryIndex: number;
   /** the command palette (`:`): what is typed, and the highlighted entry among those it matches */
   palette?: { query: string; index: number };
+}
+
+/** The confirm overlay: what the operator sees before an action above T0 runs (src/app/recovery.ts fills it). */
+export interface ConfirmUi {
+  action: string;
+  title: string;
+  tier: Tier;
+  /** the engine it is about (engine actions) */
+  engine?: string;
+  args: Record<string, string>;
+  /** an argument being asked for, with the values offered (up/down) and what is typed */
+  ask?: { arg: string; description: string; choices: string[]; index: number };
+  /** preconditions and the plan are being read */
+  pending: boolean;
+  /** describe() and the plan: exactly what will run */
+  text: string;
+  checks: CheckResult[];
+  /** why it will not run (a failed precondition): enter or esc closes */
+  refused?: string;
+  kind: 'none' | 'yes' | 'typed' | 'tripcode';
+  /** T2: the name to type */
+  target?: string;
+  /** T3: the code a tripcode must carry */
+  code?: string;
+  /** what is typed: the argument, the target's name, the pasted tripcode */
+  input: string;
+}
+
+/** The action running in the foreground (Recovery screen), or the last one: live output, outcome, postconditions. */
+export interface RunState {
+  action: string;
+  title: string;
+  tier: Tier;
+  args: Record<string, string>;
+  startedAt: number;
+  state: 'running' | Outcome | 'refused';
+  /** output lines, sanitised, the newest last; bounded */
+  lines: string[];
+  dropped: number;
+  message?: string;
+  checks: CheckResult[];
+  post: CheckResult[];
+  durationMs?: number;
+}
+
+/** The recovery authority as last read: lockdown, the audit log's newest entries. */
+export interface RecoveryView {
+  status?: RecoveryStatus;
+  recent: unknown[];
+  error?: string;
+  at?: number;
 }
 
 /** A long action running in the background (a benchmark): shown in the engine detail and the status line. */
@@ -83,4 +140,8 @@ export interface AppState {
   engineConfig: EngineConfig[];
   /** the config could not be loaded: why (the cockpit runs on without it) */
   configError?: string;
+  /** the whole config when loaded (scripts, recovery, vms) */
+  config?: Config;
+  recovery: RecoveryView;
+  run?: RunState;
 }

@@ -123,12 +123,14 @@ describe('the engines screen', () => {
 
     it(`the confirm overlay shows exactly what will run at ${cols}×${rows}`, () => {
       const store = storeWith(cols, rows, { engines: [engine('llama', 'healthy')] });
-      store.getState().setConfirm({ action: 'engine.restart', engine: 'llama', text: 'restart llama: SIGTERM pid 4242, then start `llama-server -m /m/q.gguf --port 8080`' });
+      store.getState().setConfirm({ action: 'engine.restart', title: 'Restart', tier: 'T1', engine: 'llama', args: { name: 'llama' }, pending: false, checks: [{ name: 'daemon', state: 'pass', detail: 'up' }], kind: 'yes', input: '', text: 'restart llama: SIGTERM pid 4242, then start `llama-server -m /m/q.gguf --port 8080`' });
       const text = check(composeFrame(store.getState(), T0, 1000).lines, cols, rows);
-      expect(text).toContain('Confirm');
+      expect(text).toContain('Confirm: Restart');
+      expect(text).toContain('T1 · easy to undo');
       expect(text).toContain('restart llama: SIGTERM pid 4242');
-      expect(text).toContain('enter confirm');
-      expect(text).toContain('esc cancel');
+      expect(text).toContain('✓ daemon: up');
+      expect(text).toContain('y/enter run it');
+      expect(text).toContain('n/esc cancel');
     });
   }
 

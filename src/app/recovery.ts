@@ -1,0 +1,200 @@
+/**
+ * The cockpit's side of running an action (issue 8): ask for missing arguments, read the preconditions and the
+ * plan, show them with the confirmation the tier asks for (T1 y/N · T2 type the target's name · T3 paste a
+ * tripcode), then perform() it — live output into the Recovery screen's run panel, the outcome in the status line.
+ * The decisions are src/recovery/perform.ts's; this file only moves between the overlay's states.
+ */
+import { actionsFor } from '../actions/index.js';
+import type { Action, ActionCtx } from '../actions/types.js';
+import { parseCode } from '../recovery/codes.js';
+import { perform, prepare, whoAmI, type Prepared } from '../recovery/perform.js';
+import type { Confirmation } from '../recovery/types.js';
+import type { Store } from '../store/store.js';
+import type { ConfirmUi, RunState } from '../store/types.js';
+import { sanitize } from '../../widgets/primitives/text.js';
+
+export interface RecoveryController {
+  now(): number;
+  actionCtx?(engine?: string): ActionCtx;
+  /** read the authority again (after a run, a tripcode) */
+  refreshRecovery?(): void;
+}
+
+/** what the overlay is asking about: kept out of the store (it holds functions), one at a time */
+let pending: { prepared?: Prepared; ctx: ActionCtx; action: Action; tripcode?: string; seq: number } | undefined;
+let seq = 0;
+let running: AbortController | undefined;
+
+export function findAction(store: Store, id: string): Action | undefined {
+  return actionsFor(store.getState().config).find((a) => a.id === id);
+}
+
+/** the arguments still to ask for: declared, not given, no default (an engine action's name comes from the selection) */
+function missingArgs(a: Action, ctx: ActionCtx): string[] {
+  const given: Record<string, string> = { ...(a.argDefaults ?? {}), ...(ctx.args ?? {}), ...(ctx.engine ? { name: ctx.engine.name } : {}) };
+  return Object.keys(a.args ?? {}).filter((k) => given[k] === undefined);
+}
+
+function askNext(store: Store, a: Action, ctx: ActionCtx): boolean {
+  const [arg] = missingArgs(a, ctx);
+  if (arg === undefined) return false;
+  let choices: string[] = [];
+  try { choices = a.argChoices?.(ctx, arg) ?? []; } catch {}
+  store.getState().setConfirm({
+    action: a.id, title: a.title, tier: a.tier, args: ctx.args ?? {}, pending: false, text: a.describe(ctx), checks: [], kind: 'none', input: '',
+    ask: { arg, description: a.args?.[arg] ?? arg, choices, index: 0 }, ...(ctx.engine ? { engine: ctx.engine.name } : {}),
+  });
+  return true;
+}
+
+/** From a key, the palette or the Recovery screen: disabled → why; else arguments → preconditions → the overlay. */
+export function startAction(store: Store, c: RecoveryController, a: Action, ctx: ActionCtx, tripcode?: string): void {
+  const s = store.getState();
+  if (running && a.tier !== 'T0') return s.say(`${s.run?.title ?? 'an action'} is still running: wait, or ctrl+c cancels it`, c.now());
+  pending = { ctx: { ...ctx, args: { ...(ctx.args ?? {}) } }, action: a, seq: ++seq, ...(tripcode ? { tripcode } : {}) };
+  if (askNext(store, a, pending.ctx)) return;
+  void prepareAndAsk(store, c);
+}
+
+async function prepareAndAsk(store: Store, c: RecoveryController): Promise<void> {
+  const mine = pending;
+  if (!mine) return;
+  const { action: a, ctx } = mine;
+  const base: ConfirmUi = { action: a.id, title: a.title, tier: a.tier, args: ctx.args ?? {}, pending: true, text: a.describe(ctx), checks: [], kind: 'none', input: '', ...(ctx.engine ? { engine: ctx.engine.name } : {}) };
+  // a T0 with nothing to check runs at once, without an overlay
+  if (a.tier === 'T0' && !a.checks && !a.plan) { store.getState().setConfirm(undefined); pending = undefined; return execute(store, c, await prepare(a, ctx), { kind: 'none' }); }
+  store.getState().setConfirm(base);
+  const p = await prepare(a, ctx);
+  if (pending?.seq !== mine.seq) return; // cancelled or replaced meanwhile
+  mine.prepared = p;
+  const s = store.getState();
+  if (p.refused && p.refused.code !== 'precondition') { s.setConfirm(undefined); pending = undefined; return s.say(p.refused.reason, c.now()); }
+  const ui: ConfirmUi = { ...base, pending: false, text: p.dryRun, checks: p.checks, kind: p.confirm, args: p.args, ...(p.target ? { target: p.target } : {}), ...(p.code ? { code: p.code } : {}) };
+  if (p.refused) {
+    s.setConfirm({ ...ui, refused: p.refused.reason });
+    // the authority records the refusal (it sees the failed checks); nothing runs
+    void perform(p, { kind: 'none' }).then(() => c.refreshRecovery?.());
+    return;
+  }
+  if (mine.tripcode && p.confirm === 'tripcode') { s.setConfirm(undefined); pending = undefined; return execute(store, c, p, { kind: 'tripcode', payload: mine.tripcode }); }
+  if (p.confirm === 'none') { s.setConfirm(undefined); pending = undefined; return execute(store, c, p, { kind: 'none' }); }
+  s.setConfirm(ui);
+}
+
+const printable = (name: string, input: string) => input && !name.startsWith('ctrl+') && !name.startsWith('alt+') && !/[\u0000-\u001f\u007f]/.test(input);
+
+/** The overlay's keys (declared in the key map's `confirm` layer). */
+export function confirmKey(store: Store, c: RecoveryController & { quit(): void }, name: string, input: string): void {
+  const s = store.getState();
+  const ui = s.ui.confirm!;
+  const close = (msg?: string) => { s.setConfirm(undefined); pending = undefined; if (msg) s.say(msg, c.now()); };
+  if (name === 'ctrl+c') { close(); return c.quit(); }
+  if (name === 'escape') return close(`cancelled: ${ui.title}`);
+  if (ui.pending) return s.say('reading the preconditions… esc cancels', c.now());
+  if (ui.refused) return name === 'enter' || name === 'n' ? close(ui.refused) : s.say('refused: enter or esc closes', c.now());
+  if (ui.ask) return askKey(store, c, ui, name, input);
+  if (ui.kind === 'yes') {
+    if (name === 'y' || name === 'enter') return go(store, c, { kind: 'yes' });
+    if (name === 'n') return close(`cancelled: ${ui.title}`);
+    return s.say('y (or enter) runs it · n or esc cancels', c.now());
+  }
+  // T2 and T3 take typed text: the target's name, the pasted tripcode
+  if (name === 'enter') {
+    if (!ui.input) return s.say(ui.kind === 'typed' ? `type "${ui.target}" to confirm` : 'paste the tripcode, then enter', c.now());
+    return go(store, c, ui.kind === 'typed' ? { kind: 'typed', text: ui.input } : { kind: 'tripcode', payload: ui.input.trim() });
+  }
+  if (name === 'backspace') return s.setConfirm({ ...ui, input: ui.input.slice(0, -1) });
+  if (name === 'ctrl+u') return s.setConfirm({ ...ui, input: '' });
+  if (name === 'space') return s.setConfirm({ ...ui, input: (ui.input + ' ').slice(0, 600) });
+  if (printable(name, input)) return s.setConfirm({ ...ui, input: (ui.input + input).slice(0, 600) });
+}
+
+function askKey(store: Store, c: RecoveryController, ui: ConfirmUi, name: string, input: string): void {
+  const s = store.getState();
+  const ask = ui.ask!;
+  const n = ask.choices.length;
+  if (name === 'up' || name === 'ctrl+p') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index - 1 + n) % n : 0 } });
+  if (name === 'down' || name === 'ctrl+n' || name === 'tab') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index + 1) % n : 0 } });
+  if (name === 'backspace') return s.setConfirm({ ...ui, input: ui.input.slice(0, -1) });
+  if (name === 'enter') {
+    const value = ui.input || ask.choices[ask.index];
+    if (value === undefined || value === '') return s.say(`${ask.arg}: type a value${n ? ' or pick one with up/down' : ''}`, c.now());
+    if (!pending) return;
+    pending.ctx = { ...pending.ctx, args: { ...(pending.ctx.args ?? {}), [ask.arg]: value } };
+    if (askNext(store, pending.action, pending.ctx)) return;
+    void prepareAndAsk(store, c);
+    return;
+  }
+  if (printable(name, input)) return s.setConfirm({ ...ui, input: (ui.input + input).slice(0, 200) });
+}
+
+function go(store: Store, c: RecoveryController, conf: Confirmation): void {
+  const p = pending?.prepared;
+  store.getState().setConfirm(undefined);
+  pending = undefined;
+  if (p) execute(store, c, p, conf);
+}
+
+/** Runs it: the run panel follows its output; the status line says how it ended. */
+function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirmation): void {
+  const s = store.getState();
+  const abort = new AbortController();
+  // the engines screen's own actions show there; every other run (T0 diagnostics too) fills the Run panel
+  const recorded = p.action.scope !== 'engines';
+  if (recorded) running = abort;
+  const run: RunState = { action: p.action.id, title: p.action.title, tier: p.action.tier, args: p.args, startedAt: c.now(), state: 'running', lines: [], dropped: 0, checks: p.checks, post: [] };
+  if (recorded) s.setRun(run);
+  if (p.action.tier !== 'T0') s.say(`${p.dryRun.split('\n')[0]} …`, c.now());
+  const prepared: Prepared = { ...p, ctx: { ...p.ctx, signal: abort.signal, output: (line) => store.getState().runOutput([sanitize(line)]) } };
+  perform(prepared, conf).then((r) => {
+    const st = store.getState();
+    if (recorded) {
+      running = undefined;
+      const cur = st.run;
+      st.setRun({ ...(cur ?? run), state: r.outcome, message: r.result.message, post: r.post, durationMs: r.durationMs });
+    }
+    if (r.result.kind !== 'navigate' || r.result.message) st.say(r.result.message ?? '', c.now());
+    if (r.result.kind === 'navigate' && p.action.id === 'doctor.run') st.setScreen('doctor');
+    c.refreshRecovery?.();
+  }, (e: unknown) => {
+    running = undefined;
+    store.getState().say(`${p.action.title} failed: ${String((e as Error)?.message ?? e)}`, c.now());
+  });
+}
+
+/** ctrl+c while an action runs cancels it (its process group gets SIGTERM, then SIGKILL) instead of quitting. */
+export function cancelRunning(store: Store, c: RecoveryController): boolean {
+  if (!running) return false;
+  running.abort();
+  store.getState().say(`cancelling ${store.getState().run?.title ?? 'the action'}: SIGTERM, then SIGKILL of its group (ctrl+c again quits)`, c.now());
+  running = undefined;
+  return true;
+}
+
+/** The tripcode prompt (Recovery `p`): LOCKDOWN/UNLOCK take effect in the authority; the others start their action. */
+export function tripcodeKey(store: Store, c: RecoveryController & { quit(): void }, name: string, input: string): void {
+  const s = store.getState();
+  const t = s.ui.tripcode!;
+  if (name === 'ctrl+c') { s.setTripcode(undefined); return c.quit(); }
+  if (name === 'escape') { s.setTripcode(undefined); return s.say('tripcode prompt closed', c.now()); }
+  if (name === 'backspace') return s.setTripcode({ input: t.input.slice(0, -1) });
+  if (name === 'ctrl+u') return s.setTripcode({ input: '' });
+  if (name !== 'enter') { if (printable(name, input)) s.setTripcode({ input: (t.input + input).slice(0, 600) }); return; }
+  const payload = t.input.trim();
+  s.setTripcode(undefined);
+  if (!payload) return;
+  const ctx = c.actionCtx?.();
+  const rec = ctx?.recovery;
+  if (!ctx || !rec) return s.say('no authority to verify it (the daemon is not reachable)', c.now());
+  void rec.applyTripcode(payload, ctx.who ?? whoAmI('cockpit')).then((r) => {
+    const st = store.getState();
+    c.refreshRecovery?.();
+    if (!r.ok) return st.say(`tripcode refused (${r.code}): ${r.reason}`, c.now());
+    if (!r.action) return st.say(`tripcode ${r.code}: ${r.effect}`, c.now());
+    const a = findAction(store, r.action.id);
+    if (!a) return st.say(`tripcode ${r.code} names ${r.action.id}, which this box does not have`, c.now());
+    const meaning = parseCode(r.code);
+    st.say(`tripcode ${r.code}: ${meaning.kind === 'action' && meaning.hash ? 'pick the arguments it was signed for' : r.effect}`, c.now());
+    startAction(store, c, a, { ...ctx, args: { ...r.action.args } }, payload);
+  }, (e: unknown) => store.getState().say(`tripcode: ${String((e as Error)?.message ?? e)}`, c.now()));
+}
