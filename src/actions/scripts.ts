@@ -58,7 +58,7 @@ function scriptChecks(s: ScriptConfig, args: Record<string, string>): CheckResul
   const out = s.inputs.map((i) => inputCheck(i, args));
   const unknown = inputValues(s, args).problems.filter((p) => p.startsWith('unknown argument'));
   if (unknown.length) out.push({ name: 'arguments', state: 'fail', detail: unknown.join('; ') });
-  const prog = findProgram(s.argv[0]!);
+  const prog = findProgram(s.argv[0]!, s.env.PATH ?? process.env.PATH);
   out.push(prog.ok ? { name: 'program', state: 'pass', detail: prog.path } : { name: 'program', state: 'fail', detail: prog.reason });
   if (s.cwd !== undefined) {
     let isDir = false;
