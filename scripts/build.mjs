@@ -65,3 +65,16 @@ await build({
   logLevel: 'warning',
 });
 chmodSync('dist/sov.js', 0o755);
+
+// The per-engine log relay (src/daemon/relay.ts) runs as its own small process: a separate, tiny bundle, so it does
+// not parse the cockpit's code and stays small in memory.
+await build({
+  entryPoints: ['src/daemon/relay-main.ts'],
+  outfile: 'dist/log-relay.js',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  legalComments: 'none',
+  logLevel: 'warning',
+});

@@ -106,6 +106,7 @@ export async function runDaemonCli(argv: string[]): Promise<number> {
           `  config  ${info.configPath}${info.configError ? ' (REFUSED)' : ''}`,
           `  engines ${info.engines}`,
         ];
+        if (info.stateError) lines.push(`  STATE NOT SAVED: ${info.stateError}`);
         process.stdout.write(lines.join('\n') + '\n');
         if (info.configError) process.stderr.write(info.configError + '\n');
       }
@@ -138,13 +139,21 @@ export async function runDaemonCli(argv: string[]): Promise<number> {
       try {
         const info = await c.call('daemon.info', {});
         const gone = new Promise<void>((r) => c.onClose(r));
-        await c.call('daemon.stop', {});
+        const res = await c.call('daemon.stop', {});
         // the daemon closes our connection once it has detached the engines and closed its socket
         const deadline = Date.now() + 15_000;
         await Promise.race([gone, new Promise((r) => setTimeout(r, 15_000).unref())]);
         while (Date.now() < deadline && await probeSocket(paths.socket, 500)) await new Promise((r) => setTimeout(r, 100));
         if (await probeSocket(paths.socket, 500)) {
           process.stderr.write(`sov daemon: pid ${info.pid} did not stop within 15 s\n`);
+          return EXIT.failed;
+        }
+        if (res.stateSaved === false) {
+          // never report a failed state write as success: the next daemon finds the engines only by their marker
+          const why = res.stateError ?? 'the engine state file could not be written';
+          if (json) process.stdout.write(JSON.stringify({ running: false, stopped: true, pid: info.pid, stateSaved: false, stateError: why }) + '\n');
+          else process.stdout.write(`sov daemon: stopped (pid ${info.pid}); engines keep running\n`);
+          process.stderr.write(`sov daemon: the engine state was NOT saved: ${why}\n  the next daemon looks for the engines by the SOV_ENGINE marker in their environment instead\n`);
           return EXIT.failed;
         }
         if (json) process.stdout.write(JSON.stringify({ running: false, stopped: true, pid: info.pid }) + '\n');

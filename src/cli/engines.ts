@@ -2,6 +2,7 @@
  * `sov engines ls | start | stop | restart | logs | bench` — headless, through the daemon (started on demand).
  */
 import { parseArgs } from 'node:util';
+import { MAX_LOG_LINES } from '../daemon/logs.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
 import { connectDaemon, DaemonRpcError, type DaemonClient } from '../daemon/client.js';
 import { resolvePaths, type SovPaths } from '../daemon/paths.js';
@@ -262,13 +263,17 @@ async function logs(ctx: Ctx, name: string, lines: number, search: string | unde
   try { c = await connect(ctx); } catch (e) { return fail(ctx, e); }
   let file: string | undefined;
   try {
-    const r = await c.call('engines.logs', { name, lines, ...(search !== undefined ? { search } : {}) }, { timeoutMs: 30_000 });
+    // the daemon answers at most MAX_LOG_LINES lines (and 1 MiB) per request
+    const r = await c.call('engines.logs', { name, lines: Math.min(lines, MAX_LOG_LINES), ...(search !== undefined ? { search } : {}) }, { timeoutMs: 30_000 });
     file = r.file;
     if (ctx.json && !followIt) out(JSON.stringify(r, null, 2));
     else if (ctx.json) for (const l of r.lines) out(JSON.stringify({ line: l }));
     else {
       for (const l of r.lines) out(clean(l));
       if (search !== undefined && r.matched !== undefined) err(`(${r.matched} matching line${r.matched === 1 ? '' : 's'}${r.lines.length < r.matched ? `, last ${r.lines.length} shown` : ''})`);
+      if (lines > MAX_LOG_LINES) err(`(at most ${MAX_LOG_LINES} lines per request: the file is ${clean(r.file ?? 'not on this host')})`);
+      if (r.truncated) err(`(cut short: ${clean(r.truncated)})`);
+      if (r.droppedBytes) err(`(the log relay dropped ${r.droppedBytes} bytes of output: disk nearly full)`);
     }
   } catch (e) {
     return fail(ctx, e);

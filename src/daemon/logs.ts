@@ -1,5 +1,9 @@
 /**
- * The log sink of `process` engines.
+ * Reading engine logs, and the rotation of engines that log straight to their file.
+ *
+ * Engines started by this sov write through their log relay (src/daemon/relay.ts), which rotates by rename at an
+ * exact size; everything below about copytruncate applies only to an engine adopted from an older sov, still
+ * holding an O_APPEND descriptor on its file.
  *
  * An engine's stdout and stderr are ONE file descriptor opened O_APPEND on `<logDir>/<engine>.log`, handed to the
  * child at spawn: no pipe runs through the daemon, so the daemon can die, be killed -9 or be replaced while the
@@ -26,6 +30,10 @@ import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const MAX_LINE_BYTES = 8 * 1024;
+/** engines.logs bounds: lines per request, bytes of lines per answer, bytes a search looks at */
+export const MAX_LOG_LINES = 10_000;
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+export const MAX_SEARCH_SCAN_BYTES = 256 * 1024 * 1024;
 const CHUNK = 64 * 1024;
 
 export interface RotateOptions {
@@ -190,6 +198,22 @@ export async function tailLines(files: string | string[], n: number): Promise<st
   return out.reverse();
 }
 
+/** The last `n` lines, stopping once their bytes would pass `maxBytes` (then `truncated` says so). */
+export async function tailBounded(files: string[], n: number, maxBytes: number): Promise<{ lines: string[]; truncated?: string }> {
+  const out: string[] = [];
+  let bytes = 0;
+  let truncated: string | undefined;
+  outer: for (const f of files) {
+    for await (const line of linesBackward(f)) {
+      if (out.length >= n) break outer;
+      bytes += Buffer.byteLength(line) + 1;
+      if (bytes > maxBytes) { truncated = `${out.length} lines: the answer is capped at ${maxBytes} bytes`; break outer; }
+      out.push(line);
+    }
+  }
+  return truncated ? { lines: out.reverse(), truncated } : { lines: out.reverse() };
+}
+
 export interface SearchResult {
   /** the newest `limit` matching lines, oldest first */
   lines: string[];
@@ -197,24 +221,37 @@ export interface SearchResult {
   matched: number;
   /** lines looked at */
   scanned: number;
+  /** the answer or the scan hit a bound: why */
+  truncated?: string;
 }
 
 /** Lines containing `needle` (case-insensitive) across files given newest first. */
-export async function searchLines(files: string | string[], needle: string, limit: number): Promise<SearchResult> {
+export async function searchLines(
+  files: string | string[], needle: string, limit: number, maxBytes = Number.POSITIVE_INFINITY, maxScanBytes = MAX_SEARCH_SCAN_BYTES,
+): Promise<SearchResult> {
   const list = typeof files === 'string' ? [files] : files;
   const want = needle.toLowerCase();
   const lines: string[] = [];
   let matched = 0;
   let scanned = 0;
-  for (const f of list) {
+  let scannedBytes = 0;
+  let bytes = 0;
+  let truncated: string | undefined;
+  outer: for (const f of list) {
     for await (const line of linesBackward(f)) {
       scanned++;
+      scannedBytes += line.length + 1;
+      if (scannedBytes > maxScanBytes) { truncated = `searched the newest ${maxScanBytes} bytes only`; break outer; }
       if (!line.toLowerCase().includes(want)) continue;
       matched++;
-      if (lines.length < limit) lines.push(line);
+      if (lines.length < limit) {
+        bytes += Buffer.byteLength(line) + 1;
+        if (bytes > maxBytes) truncated ??= `the answer is capped at ${maxBytes} bytes`;
+        else lines.push(line);
+      }
     }
   }
-  return { lines: lines.reverse(), matched, scanned };
+  return { lines: lines.reverse(), matched, scanned, ...(truncated ? { truncated } : {}) };
 }
 
 export interface Follower {
@@ -237,6 +274,7 @@ export interface FollowOptions {
  */
 export function follow(file: string, onLines: (lines: string[]) => void, opts: FollowOptions = {}): Follower {
   let pos = -1;
+  let ino = -1;
   let partial: Buffer[] = [];
   let partialLen = 0;
   let guard: Buffer | undefined;
@@ -249,9 +287,12 @@ export function follow(file: string, onLines: (lines: string[]) => void, opts: F
     let fh;
     try {
       fh = await open(file, 'r');
-      const size = (await fh.stat()).size;
+      const fst = await fh.stat();
+      const size = fst.size;
       if (pos < 0) pos = opts.fromStart ? 0 : size;
-      let reset = size < pos;
+      // the relay rotates by rename: a new file under the name starts over at 0
+      let reset = size < pos || (ino >= 0 && fst.ino !== ino);
+      ino = fst.ino;
       if (!reset && guard && pos >= guard.length) {
         const b = Buffer.alloc(guard.length);
         await fh.read(b, 0, b.length, pos - guard.length);

@@ -346,3 +346,52 @@ export function listenSockets(pids: number[]): NetListen[] {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// markers: an engine is spawned with SOV_ENGINE=<name> and SOV_BOX=<id of this state dir> in its environment; every
+// descendant inherits them (a setsid'd helper too), and they outlive any state file. /proc/<pid>/environ is the
+// environment the process was exec'd with.
+
+/** /proc/<pid>/environ (NUL-separated KEY=VALUE) → a map; odd entries are skipped, never a throw. */
+export function parseEnviron(raw: string | Uint8Array): Map<string, string> {
+  const out = new Map<string, string>();
+  const text = typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8');
+  for (const kv of text.split('\u0000')) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) continue;
+    out.set(kv.slice(0, eq), kv.slice(eq + 1));
+  }
+  return out;
+}
+
+export function readEnviron(pid: number): Map<string, string> | undefined {
+  try {
+    return parseEnviron(readFileSync(`${PROC}/${pid}/environ`));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live (non-zombie) processes whose environment holds every `want` KEY=VALUE, oldest first. */
+export function findByEnv(want: Record<string, string>, stats: ProcStat[] = allStats()): ProcStat[] {
+  const keys = Object.entries(want);
+  const out: ProcStat[] = [];
+  for (const s of stats) {
+    if (s.state === 'Z' || s.state === 'X' || s.pid === process.pid) continue;
+    const env = readEnviron(s.pid);
+    if (env && keys.every(([k, v]) => env.get(k) === v)) out.push(s);
+  }
+  return out.sort((a, b) => Number(BigInt(a.startTime) - BigInt(b.startTime)) || a.pid - b.pid);
+}
+
+/** btime from /proc/stat: the boot time in epoch ms. */
+export function bootTimeMs(): number | undefined {
+  const m = /^btime\s+(\d+)\s*$/m.exec(readText(`${PROC}/stat`) ?? '');
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+/** A start time (clock ticks since boot, USER_HZ = 100 on Linux) as epoch ms. */
+export function startedAtMs(startTime: string, bootMs = bootTimeMs()): number | undefined {
+  const t = Number(startTime);
+  return bootMs === undefined || !Number.isFinite(t) ? undefined : bootMs + t * 10;
+}

@@ -13,6 +13,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { probeSocket } from './client.js';
 import { JSONRPCErrorException, JSONRPCServer } from 'json-rpc-2.0';
+import { answerBounded, checkParams, MAX_PENDING_WRITE_BYTES } from './rpc-limits.js';
 import { loadConfig } from '../config/load.js';
 import { ensureDaemonDirs, type SovPaths } from './paths.js';
 import { createAuthority, daemonWho, type Authority } from '../recovery/authority.js';
@@ -186,6 +187,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     };
     const create = opts.createSupervisor ?? (async (o: SupervisorOptions) => (await import('./supervisor.js')).createSupervisor(o));
     supervisor = await create({
+      log: (m: string) => log(m),
       engines: cfg.ok ? cfg.config.engines : [],
       stateDir: paths.stateDir,
       logDir: paths.logDir,
@@ -197,16 +199,20 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     const sup = supervisor;
     const startedAt = now();
 
-    const info = (): DaemonInfo => ({
-      pid: process.pid,
-      startedAt,
-      version: SOV_VERSION,
-      socket: paths.socket,
-      stateDir: paths.stateDir,
-      configPath: paths.configPath,
-      ...(configError !== undefined ? { configError } : {}),
-      engines: sup.list().length,
-    });
+    const info = (): DaemonInfo => {
+      const stateError = sup.stateError?.();
+      return {
+        pid: process.pid,
+        startedAt,
+        version: SOV_VERSION,
+        socket: paths.socket,
+        stateDir: paths.stateDir,
+        configPath: paths.configPath,
+        ...(configError !== undefined ? { configError } : {}),
+        ...(stateError !== undefined ? { stateError } : {}),
+        engines: sup.list().length,
+      };
+    };
 
     const reload = async (): Promise<DaemonInfo> => {
       const r = await loadConfig(paths.configPath);
@@ -226,7 +232,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     const method = <M extends keyof RpcMethods>(name: M, fn: (p: RpcMethods[M][0]) => Promise<RpcMethods[M][1]> | RpcMethods[M][1]) => {
       rpc.addMethod(name, async (params: unknown) => {
         try {
-          return await fn((params ?? {}) as RpcMethods[M][0]);
+          return await fn(checkParams(name, params) as RpcMethods[M][0]);
         } catch (e) {
           const x = toRpcError(e, name);
           if (x.code === -32603) log(`${name} failed: ${(e as Error)?.stack ?? String(e)}`);
@@ -246,6 +252,8 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       if (configError !== undefined) throw new JSONRPCErrorException(`refusing to start engines: ${configError}`, RPC_ERRORS.badConfig);
     };
     const status = (name: string) => sup.list().find((e) => e.name === name);
+    let detaching: ReturnType<Supervisor['detach']> | undefined;
+    const detachOnce = () => (detaching ??= sup.detach());
 
     // ---- the recovery authority: lockdown, tripcodes, the audit log (fail closed when it cannot write)
     const auth = authority = createAuthority({ stateDir: paths.stateDir, ...(opts.now ? { now: opts.now } : {}), ...(cfg.ok ? { config: cfg.config.recovery.tripcode } : {}) });
@@ -273,12 +281,12 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       return auth.recent(n);
     });
 
-
     method('daemon.info', () => info());
-    method('daemon.stop', () => {
-      // answer first, then stop
+    method('daemon.stop', async () => {
+      // detach first (the final state write), so the answer can say whether the engines will be found again; then stop
+      const d = await detachOnce().catch((e: unknown) => ({ stateSaved: false, error: (e as Error)?.message ?? String(e) }));
       setTimeout(() => { void stop('daemon.stop'); }, 20);
-      return { stopping: true as const };
+      return d && !d.stateSaved ? { stopping: true as const, stateSaved: false, ...(d.error ? { stateError: d.error } : {}) } : { stopping: true as const };
     });
     method('config.reload', () => reload());
     method('engines.list', () => sup.list());
@@ -315,8 +323,11 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     const srv = createServer((sock) => {
       conns.add(sock);
       onJsonLines(sock, (line) => {
-        void rpc.receiveJSON(line).then((resp) => {
-          if (resp !== null && !sock.destroyed && sock.writable) sock.write(JSON.stringify(resp) + '\n');
+        void answerBounded(rpc, line).then((text) => {
+          if (text === null || sock.destroyed || !sock.writable) return;
+          // a client that sends and never reads would make its answers pile up here: cut it off
+          if (sock.writableLength > MAX_PENDING_WRITE_BYTES) { log('a client does not read its answers; closing it'); sock.destroy(); return; }
+          sock.write(text + '\n');
         }, () => {});
       }, { maxLineBytes: MAX_LINE_BYTES, onOverflow: () => { log('a client sent an over-long line; closing it'); sock.destroy(); } });
       sock.on('error', () => {});
@@ -350,7 +361,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       stopping ??= (async () => {
         log(`stopping (${reason}); engines keep running`);
         const closed = new Promise<void>((r) => srv.close(() => r()));
-        try { await sup.detach(); } catch (e) { log(`detach failed: ${(e as Error).message}`); }
+        try { await detachOnce(); } catch (e) { log(`detach failed: ${(e as Error).message}`); }
         authority?.close();
         for (const s of conns) s.end();
         const force = setTimeout(() => { for (const s of conns) s.destroy(); }, 500);

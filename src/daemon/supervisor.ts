@@ -7,25 +7,34 @@
  *                      crashed ──restart policy──▶ backoff ──nextRestartAt──▶ starting …
  *                        └── N failures within M minutes ──▶ crashloop (no retries until start/restart)
  *
- * `process` engines run in their own session/process group with stdout+stderr on an O_APPEND log file, so they
- * outlive the daemon. `<stateDir>/engines.json` records {pid, pgid, startTime, cmdline, …} per running process
- * engine (written atomically, by this supervisor only); a new supervisor adopts a recorded engine when the pid is
- * alive, not a zombie, and has the same start time and command line, and otherwise forgets it without signalling
- * it (the pid may belong to another program now). Containers and units are driven through adapters and polled.
+ * `process` engines run in their own session/process group with stdout+stderr on a socket read by their log relay
+ * (src/daemon/relay.ts: exact size rotation, a free-space floor), so both outlive the daemon. `<stateDir>/engines.json`
+ * records {pid, pgid, startTime, cmdline, relay, …} per running process engine (written atomically, by this
+ * supervisor only); a new supervisor adopts a recorded engine when the pid is alive, not a zombie, and has the same
+ * start time and command line, and otherwise forgets it without signalling it (the pid may belong to another
+ * program now). The state file is not the only record: every engine process carries SOV_ENGINE=<name> and
+ * SOV_BOX=<id of the state dir> in its environment, so an engine whose entry is lost (truncated, garbage, a
+ * directory in its place) is still found in /proc and adopted, never started twice; and a stop reaches the
+ * processes that left the group (setsid) by the same marker. Containers and units are driven through adapters.
  */
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { tokensPerSecond } from '../../backends/engines/parse.js';
 import type { ContainerEngineConfig, EngineConfig, ProcessEngineConfig, SystemdEngineConfig } from '../config/schema.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 import { containerAdapter } from './adapters/container.js';
-import { killGroup, pauseGroup, resumeGroup, spawnEngine, stopGroup } from './adapters/process.js';
+import {
+  endRelay, killGroup, markedProcesses, markedRelays, pauseGroup, reapEscaped, resumeGroup, spawnEngine, spawnRelay, stopGroup,
+} from './adapters/process.js';
+import { parseRelayStats } from './relay.js';
 import { systemdAdapter } from './adapters/systemd.js';
 import type { EngineAdapter } from './adapters/types.js';
-import { appendLine, logFiles, rotateIfNeeded, searchLines, tailLines } from './logs.js';
+import { appendLine, logFiles, MAX_LOG_LINES, MAX_RESPONSE_BYTES, rotateIfNeeded, searchLines, tailBounded } from './logs.js';
 import { modelsUrl, probeHealth, probeMetrics, probeModels } from './probes.js';
 import {
-  allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, sameStart, treeNuma, treeRss, type ProcIdentity,
+  allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, sameStart, startedAtMs, treeNuma, treeRss, type ProcIdentity,
 } from './procfs.js';
 import { RPC_ERRORS, type EngineExit, type EngineHealth, type EngineStatus, type LogsResult, type Supervisor, type SupervisorOptions } from './types.js';
 
@@ -42,6 +51,8 @@ export interface StateEntry {
   startedAt: number;
   restarts: number;
   logFile: string;
+  /** the engine's log relay (absent: an engine logging straight to its file, from an older sov) */
+  relay?: { pid: number; startTime: string };
 }
 export type StateFile = Record<string, StateEntry>;
 
@@ -63,6 +74,8 @@ interface Rt {
   child?: ChildProcess;
   pgid?: number;
   identity?: ProcIdentity;
+  /** the log relay of the current run (pid + start time) */
+  relay?: { pid: number; startTime: string };
   /** not our child (adopted from the state file): its exit is seen by polling /proc */
   adopted: boolean;
   /** bumped on every launch and stop: events of an older run are ignored */
@@ -104,7 +117,9 @@ function validEntry(e: unknown): e is StateEntry {
   const x = e as Record<string, unknown>;
   return Number.isInteger(x.pid) && (x.pid as number) > 1 && Number.isInteger(x.pgid) && (x.pgid as number) > 1
     && typeof x.startTime === 'string' && Array.isArray(x.cmdline) && x.cmdline.every((a) => typeof a === 'string')
-    && typeof x.startedAt === 'number' && typeof x.restarts === 'number' && typeof x.logFile === 'string';
+    && typeof x.startedAt === 'number' && typeof x.restarts === 'number' && typeof x.logFile === 'string'
+    && (x.relay === undefined || (typeof x.relay === 'object' && x.relay !== null
+      && Number.isInteger((x.relay as { pid?: unknown }).pid) && typeof (x.relay as { startTime?: unknown }).startTime === 'string'));
 }
 
 function exitWords(e: EngineExit | undefined): string {
@@ -127,10 +142,26 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const orphans = new Map<string, StateEntry>();
   let detached = false;
   let writing: Promise<void> = Promise.resolve();
+  /** the last state write failed: what the OS said */
+  let stateError: string | undefined;
+  /** the marker value that ties an engine process to this state dir (two sov users or dirs never adopt each other's) */
+  const box = createHash('sha256').update(resolve(opts.stateDir)).digest('hex').slice(0, 16);
+  const mark = (name: string) => ({ name, box });
+  const log = (msg: string) => { try { opts.log?.(msg); } catch {} };
 
   const logFileOf = (name: string) => join(opts.logDir, `${name}.log`);
+  const statsFileOf = (name: string) => join(opts.logDir, `.${name}.relay`);
 
-  /** Rotation settings of a process engine; its group is frozen for the rotation's last instant while it runs. */
+  /** The relay's counters (dropped bytes) into the status; a torn or missing stats file changes nothing. */
+  const readRelayStats = (rt: Rt) => {
+    if (!rt.relay) return;
+    try {
+      const st = parseRelayStats(readFileSync(statsFileOf(rt.cfg.name), 'utf8'));
+      if (st && st.pid === rt.relay.pid) rt.st.logDroppedBytes = st.droppedBytes;
+    } catch {}
+  };
+
+  /** Rotation settings of an engine without a relay (adopted from an older sov): copytruncate, its group frozen. */
   const rotateOpts = (rt: Rt, cfg: ProcessEngineConfig) => {
     const pgid = rt.pgid;
     const live = pgid !== undefined && rt.st.pid !== undefined && RUNNING.has(rt.st.state);
@@ -182,10 +213,19 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       data[rt.cfg.name] = {
         pid: s.pid, pgid: rt.pgid, startTime: rt.identity.startTime, cmdline: rt.identity.cmdline,
         startedAt: s.startedAt ?? now(), restarts: s.restarts, logFile: s.logFile ?? logFileOf(rt.cfg.name),
+        ...(rt.relay ? { relay: { ...rt.relay } } : {}),
       };
     }
     const text = `${JSON.stringify(data, null, 2)}\n`;
-    writing = writing.then(() => writeFileAtomic(statePath, text, 0o600)).catch(() => undefined);
+    // a failed write is never silent: logged once per cause, shown in daemon.info, and detach() reports it
+    writing = writing.then(() => writeFileAtomic(statePath, text, 0o600)).then(() => {
+      if (stateError !== undefined) log(`state file ${statePath} written again`);
+      stateError = undefined;
+    }, (e: unknown) => {
+      const msg = `cannot write the engine state file ${statePath}: ${e instanceof Error ? e.message : String(e)}`;
+      if (msg !== stateError) log(msg);
+      stateError = msg;
+    });
     return writing;
   };
 
@@ -247,6 +287,8 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.treeAt = undefined;
     const s = rt.st;
     delete s.pid;
+    delete s.startedAt; // no run, no uptime (a crash-looped engine shows none)
+    delete s.logDroppedBytes;
     s.pids = [];
     delete s.rssBytes;
     delete s.numaBytes;
@@ -316,6 +358,8 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.run++;
     if (isProcess(rt.cfg)) {
       if (pgid !== undefined) killGroup(pgid); // helpers left behind would hold the port and the GPU
+      // …and so would those that left the group (setsid): found by the engine's marker
+      void reapEscaped(rt.cfg.name, box, 'SIGKILL', 0).then((w) => { if (w) log(`engine ${rt.cfg.name} exited; ${w}`); }, () => undefined);
       appendLine(logFileOf(rt.cfg.name), `--- sov: ${rt.cfg.name} ${why} (${exitWords(exit)}) at ${new Date(exit.at).toISOString()} ---`);
     }
     clearRunFields(rt);
@@ -337,12 +381,22 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     if (isProcess(cfg)) {
       const logFile = logFileOf(cfg.name);
       await rotateIfNeeded(logFile, cfg.logs).catch(() => false);
+      // what is left of a previous run (a relay an escapee kept alive, processes carrying the marker) goes first
+      const w = await reapEscaped(cfg.name, box, 'SIGTERM', 1000);
+      if (w) log(`engine ${cfg.name}: before starting it, ${w}`);
+      if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 1000); rt.relay = undefined; }
       appendLine(logFile, `--- sov: starting ${cfg.name} at ${new Date(now()).toISOString()}${auto ? ` (restart ${rt.st.restarts + 1})` : ''} ---`);
-      const sp = await spawnEngine(cfg, logFile, opts.env, (code, signal) => {
+      const relayOpts = {
+        file: logFile, maxBytes: cfg.logs.maxBytes, keep: cfg.logs.keep, statsFile: statsFileOf(cfg.name),
+        ...(opts.logKeepFreeBytes !== undefined ? { keepFreeBytes: opts.logKeepFreeBytes } : {}),
+      };
+      const r = spawnRelay(relayOpts, mark(cfg.name), opts.env);
+      rt.relay = { pid: r.relayPid, startTime: readStat(r.relayPid)?.startTime ?? '' };
+      const sp = await spawnEngine(cfg, { relay: r.relay }, opts.env, (code, signal) => {
         const e: EngineExit = { code, at: now() };
         if (signal) e.signal = signal;
         onExit(rt, run, e);
-      });
+      }, mark(cfg.name));
       rt.child = sp.child;
       rt.pgid = sp.pid;
       rt.st.pid = sp.pid;
@@ -384,6 +438,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     }
     const rss = treeRss(s.pids);
     if (rss !== undefined) s.rssBytes = rss;
+    readRelayStats(rt);
   };
 
   const applyHealth = (rt: Rt, h: EngineHealth | undefined) => {
@@ -502,8 +557,10 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     s.restarts = e.restarts;
     s.logFile = logFileOf(rt.cfg.name);
     rt.graceUntil = e.startedAt + rt.cfg.startupGraceSec * 1000;
+    const relay = e.relay && sameStart(e.relay.pid, e.relay.startTime) ? e.relay : markedRelays(rt.cfg.name, box)[0];
+    rt.relay = relay ? { pid: relay.pid, startTime: relay.startTime } : undefined;
     // a daemon killed inside a log rotation's pause would have left it frozen (only its own group is signalled)
-    if (readStat(e.pid)?.pgid === e.pgid) resumeGroup(e.pgid);
+    if (!rt.relay && readStat(e.pid)?.pgid === e.pgid) resumeGroup(e.pgid);
     setState(rt, 'starting', 'adopted; waiting for the readiness probe');
     scheduleRunTimers(rt);
     return true;
@@ -521,12 +578,32 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     return true;
   };
 
-  /** Adopt what is running (file entry or container/unit), else autostart. */
+  /**
+   * No usable entry in the state file (lost, truncated, garbage, unwritable): the engine may still run. The oldest
+   * process leading its own group with this engine's marker is it; adopt that rather than start a second copy.
+   */
+  const adoptMarked = (rt: Rt): boolean => {
+    const name = rt.cfg.name;
+    const main = markedProcesses(name, box).find((p) => p.pid === p.pgid);
+    const cmdline = main ? readCmdline(main.pid) : undefined;
+    if (!main || !cmdline?.length) return false;
+    const relay = markedRelays(name, box)[0];
+    const e: StateEntry = {
+      pid: main.pid, pgid: main.pgid, startTime: main.startTime, cmdline, startedAt: startedAtMs(main.startTime) ?? now(),
+      restarts: 0, logFile: logFileOf(name), ...(relay ? { relay: { pid: relay.pid, startTime: relay.startTime } } : {}),
+    };
+    if (!adoptProcess(rt, e)) return false;
+    log(`engine ${name}: not in the state file but running (pid ${main.pid}, found by its ${'SOV_ENGINE'} marker): adopted, not started again`);
+    return true;
+  };
+
+  /** Adopt what is running (file entry, else the marker; container/unit), else autostart. */
   const bringUp = async (rt: Rt, saved: StateFile): Promise<void> => {
     let adopted = false;
     if (isProcess(rt.cfg)) {
       const e = saved[rt.cfg.name];
       if (e) adopted = adoptProcess(rt, e);
+      if (!adopted) adopted = adoptMarked(rt);
     } else {
       adopted = await adoptExternal(rt).catch(() => false);
     }
@@ -557,7 +634,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
   const rotateTimer = setInterval(() => {
     for (const rt of engines.values()) {
-      if (isProcess(rt.cfg)) void rotateIfNeeded(logFileOf(rt.cfg.name), rotateOpts(rt, rt.cfg)).catch(() => false);
+      if (isProcess(rt.cfg) && !rt.relay) void rotateIfNeeded(logFileOf(rt.cfg.name), rotateOpts(rt, rt.cfg)).catch(() => false);
     }
   }, 1000);
   rotateTimer.unref();
@@ -588,6 +665,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.stopping = true;
     clearRunTimers(rt);
     let message: string | undefined;
+    let escaped: string | undefined;
     try {
       if (isProcess(cfg)) {
         const child = rt.child;
@@ -598,6 +676,10 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
           : () => !identity || !sameStart(pid, identity.startTime);
         const r = await stopGroup(rt.pgid ?? pid, cfg.stop.signal, cfg.stop.timeoutSec * 1000, gone);
         if (r.killed) message = `did not stop within ${cfg.stop.timeoutSec} s of ${cfg.stop.signal}: killed (SIGKILL to the process group)`;
+        // the group is gone; what carries the marker still runs outside it (setsid)
+        escaped = await reapEscaped(cfg.name, box, cfg.stop.signal, Math.min(2000, cfg.stop.timeoutSec * 1000));
+        if (escaped) { log(`engine ${cfg.name}: ${escaped}`); message = message ? `${message}; ${escaped}` : escaped; }
+        if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 2000); rt.relay = undefined; }
         if (!child) {
           const e: EngineExit = { code: null, at: now() };
           if (r.killed) e.signal = 'SIGKILL';
@@ -612,6 +694,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       rt.run++;
       rt.adopted = false;
       clearRunFields(rt);
+      if (escaped) rt.st.warnings = [escaped];
       setState(rt, 'stopped', message);
       void saveState();
       emit(rt);
@@ -684,17 +767,20 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
     async logs(name, o = {}) {
       const rt = get(name);
-      const n = Math.max(1, Math.min(o.lines ?? 200, 100_000));
+      const n = Math.max(1, Math.min(o.lines ?? 200, MAX_LOG_LINES));
       const cfg = rt.cfg;
       if (isProcess(cfg)) {
         const file = logFileOf(cfg.name);
-        await rotateIfNeeded(file, rotateOpts(rt, cfg)).catch(() => false);
+        if (!rt.relay) await rotateIfNeeded(file, rotateOpts(rt, cfg)).catch(() => false);
+        readRelayStats(rt);
         const files = logFiles(file, cfg.logs.keep);
+        const dropped = rt.st.logDroppedBytes ? { droppedBytes: rt.st.logDroppedBytes } : {};
         if (o.search !== undefined && o.search !== '') {
-          const r = await searchLines(files, o.search, n);
-          return { name, file, lines: r.lines, matched: r.matched };
+          const r = await searchLines(files, o.search, n, MAX_RESPONSE_BYTES);
+          return { name, file, lines: r.lines, matched: r.matched, ...dropped, ...(r.truncated ? { truncated: r.truncated } : {}) };
         }
-        return { name, file, lines: await tailLines(files, n) };
+        const t = await tailBounded(files, n, MAX_RESPONSE_BYTES);
+        return { name, file, lines: t.lines, ...dropped, ...(t.truncated ? { truncated: t.truncated } : {}) };
       }
       if (o.search !== undefined && o.search !== '') {
         const all = await rt.adapter!.logs(Math.max(n, 10_000));
@@ -758,6 +844,11 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       for (const rt of engines.values()) { clearRunTimers(rt); rt.child?.removeAllListeners('exit'); }
       await saveState();
       await writing;
+      return stateError === undefined ? { stateSaved: true } : { stateSaved: false, error: stateError };
+    },
+
+    stateError() {
+      return stateError;
     },
   };
   return sup;

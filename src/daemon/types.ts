@@ -58,6 +58,8 @@ export interface EngineStatus {
   warnings: string[];
   /** process kind: the current log file (the source of truth for logs) */
   logFile?: string;
+  /** process kind: bytes of output the log relay dropped (disk nearly full, write errors) since it started */
+  logDroppedBytes?: number;
   port?: number;
   host?: string;
   openai?: string;
@@ -72,6 +74,8 @@ export interface DaemonInfo {
   configPath: string;
   /** the config could not be used: the daemon keeps running, starts nothing new, and says why */
   configError?: string;
+  /** the last write of the engine state file failed (disk full, a directory in its place): what the OS said */
+  stateError?: string;
   engines: number;
 }
 
@@ -81,12 +85,17 @@ export interface LogsResult {
   lines: string[];
   /** lines that matched `search` out of how many looked at */
   matched?: number;
+  /** bytes of output the log relay dropped (disk nearly full) */
+  droppedBytes?: number;
+  /** the answer was cut to the response bound: why */
+  truncated?: string;
 }
 
 /** JSON-RPC methods: name → [params, result]. Errors use the codes below. */
 export interface RpcMethods {
   'daemon.info': [Record<string, never>, DaemonInfo];
-  'daemon.stop': [Record<string, never>, { stopping: true }];
+  /** stateSaved: false when the final write of the engine state failed (the answer then says why) */
+  'daemon.stop': [Record<string, never>, { stopping: true; stateSaved?: false; stateError?: string }];
   'config.reload': [Record<string, never>, DaemonInfo];
   'engines.list': [Record<string, never>, EngineStatus[]];
   'engines.start': [{ name: string }, EngineStatus];
@@ -137,8 +146,11 @@ export interface Supervisor {
   logs(name: string, opts?: { lines?: number; search?: string }): Promise<LogsResult>;
   /** reconcile with a new config: new engines appear stopped (or start when autostart), removed ones are stopped */
   setEngines(engines: import('../config/schema.js').EngineConfig[]): Promise<void>;
-  /** stop timers and probes, leave every engine running (the daemon is exiting or being replaced) */
-  detach(): Promise<void>;
+  /** stop timers and probes, leave every engine running (the daemon is exiting or being replaced); says whether
+   * the final state write succeeded */
+  detach(): Promise<void | { stateSaved: boolean; error?: string }>;
+  /** the last state write failed: why (undefined once a write succeeds) */
+  stateError?(): string | undefined;
 }
 
 export interface SupervisorOptions {
@@ -153,4 +165,8 @@ export interface SupervisorOptions {
   /** probe cadence override (tests) */
   probeIntervalMs?: number;
   onChange?: (s: EngineStatus) => void;
+  /** the daemon's event log (state write failures, escaped processes) */
+  log?: (msg: string) => void;
+  /** free space the log relays leave on the log filesystem (default: 5 % of it, at most 256 MiB) */
+  logKeepFreeBytes?: number;
 }

@@ -1,13 +1,23 @@
 /**
  * `process` engines: spawned by the supervisor in their own session and process group (detached), stdout+stderr
- * on one O_APPEND log descriptor (no pipe through the daemon), env + CUDA_VISIBLE_DEVICES, cwd, an optional
- * numactl prefix. Stopping signals the whole group, then SIGKILLs the group after the timeout.
+ * on a socket read by the engine's log relay (src/daemon/relay.ts, its own session too: no pipe runs through the
+ * daemon), env + CUDA_VISIBLE_DEVICES + the SOV_ENGINE/SOV_BOX marker, cwd, an optional numactl prefix. Stopping
+ * signals the whole group, then SIGKILLs the group after the timeout, then whatever carries the marker but left the
+ * group (setsid).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ProcessEngineConfig } from '../../config/schema.js';
 import { openLogFd } from '../logs.js';
-import { groupMembers, threadStates } from '../procfs.js';
+import { findByEnv, groupMembers, readStat, threadStates, type ProcStat } from '../procfs.js';
+import { relayArgs, type RelayOptions } from '../relay.js';
+
+/** the environment markers every engine process (and each descendant) carries; the relay carries SOV_LOG_RELAY */
+export const ENGINE_MARK = 'SOV_ENGINE';
+export const BOX_MARK = 'SOV_BOX';
+export const RELAY_MARK = 'SOV_LOG_RELAY';
 
 type Numa = NonNullable<ProcessEngineConfig['numa']>;
 
@@ -24,10 +34,51 @@ export function buildArgv(cfg: Pick<ProcessEngineConfig, 'argv' | 'numa'>): stri
   return [...numaPrefix(cfg.numa), ...cfg.argv];
 }
 
-export function buildEnv(cfg: Pick<ProcessEngineConfig, 'env' | 'gpus'>, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function buildEnv(cfg: Pick<ProcessEngineConfig, 'env' | 'gpus'>, base: NodeJS.ProcessEnv = process.env, mark?: { name: string; box: string }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, ...cfg.env };
+  delete env[RELAY_MARK];
   if (cfg.gpus) env.CUDA_VISIBLE_DEVICES = cfg.gpus.join(',');
+  if (mark) { env[ENGINE_MARK] = mark.name; env[BOX_MARK] = mark.box; }
   return env;
+}
+
+/** How to run the relay: the bundled dist/log-relay.js beside dist/sov.js, or the TypeScript entry under tsx. */
+export function relayCommand(): { argv: string[]; cwd: string } {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    const root = join(dirname(here), '../../..');
+    return { argv: [process.execPath, '--import', 'tsx', join(root, 'src/daemon/relay-main.ts')], cwd: root };
+  }
+  return { argv: [process.execPath, '--max-semi-space-size=1', '--max-old-space-size=32', join(dirname(here), 'log-relay.js')], cwd: '/' };
+}
+
+export interface Relayed {
+  relay: ChildProcess;
+  relayPid: number;
+}
+
+/** Spawn an engine's log relay (own session, stdin a socket the engine will write to); unref'd. */
+export function spawnRelay(o: RelayOptions, mark: { name: string; box: string }, base: NodeJS.ProcessEnv = process.env): Relayed {
+  const cmd = relayCommand();
+  const env: NodeJS.ProcessEnv = { ...base, [RELAY_MARK]: mark.name, [BOX_MARK]: mark.box };
+  delete env[ENGINE_MARK];
+  delete env.NODE_OPTIONS;
+  const relay = spawn(cmd.argv[0]!, [...cmd.argv.slice(1), ...relayArgs(o)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env, cwd: cmd.cwd });
+  if (relay.pid === undefined) throw new Error(`cannot start the log relay (${cmd.argv[0]})`);
+  relay.on('error', () => undefined);
+  relay.stdin?.on('error', () => undefined);
+  relay.unref();
+  return { relay, relayPid: relay.pid };
+}
+
+/** Processes that carry an engine's marker (the engine, its descendants, those that left its group), oldest first. */
+export function markedProcesses(name: string, box: string): ProcStat[] {
+  return findByEnv({ [ENGINE_MARK]: name, [BOX_MARK]: box });
+}
+
+/** The relay of an engine, found by its marker (oldest first). */
+export function markedRelays(name: string, box: string): ProcStat[] {
+  return findByEnv({ [RELAY_MARK]: name, [BOX_MARK]: box });
 }
 
 export interface Spawned {
@@ -37,28 +88,32 @@ export interface Spawned {
 }
 
 /**
- * Spawn detached (setsid: own session and group, pgid = pid), stdio ['ignore', log, log]. The child is unref'd:
- * it never keeps the daemon alive, and outlives it. `onExit` is attached before anything else can run. Rejects
- * when the program cannot be executed.
+ * Spawn detached (setsid: own session and group, pgid = pid), stdout+stderr on the relay's socket (or, without a
+ * relay, an O_APPEND descriptor on `logFile`). The child is unref'd: it never keeps the daemon alive, and outlives
+ * it. `onExit` is attached before anything else can run. Rejects when the program cannot be executed.
  */
 export async function spawnEngine(
   cfg: ProcessEngineConfig,
-  logFile: string,
+  out: { logFile: string } | { relay: ChildProcess },
   baseEnv: NodeJS.ProcessEnv | undefined,
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
+  mark?: { name: string; box: string },
 ): Promise<Spawned> {
   const argv = buildArgv(cfg);
-  const fd = openLogFd(logFile);
+  const fd = 'logFile' in out ? openLogFd(out.logFile) : undefined;
+  const sink = 'relay' in out ? out.relay.stdin! : fd!;
   let child: ChildProcess;
   try {
     child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
-      stdio: ['ignore', fd, fd],
-      env: buildEnv(cfg, baseEnv),
+      stdio: ['ignore', sink, sink],
+      env: buildEnv(cfg, baseEnv, mark),
       cwd: cfg.cwd,
     });
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
+    // the daemon keeps no copy of the write end: the relay sees end of input once the engine's tree is gone
+    if ('relay' in out) out.relay.stdin?.destroy();
   }
   const pid = child.pid;
   if (pid === undefined) {
@@ -127,4 +182,37 @@ export async function pauseGroup(pgid: number, maxWaitMs = 1000): Promise<(() =>
 /** Resume a group a previous daemon may have left frozen (it died inside a rotation's pause). */
 export function resumeGroup(pgid: number): void {
   signalGroup(pgid, 'SIGCONT');
+}
+
+/**
+ * After a stop: what carries the engine's marker yet is still alive (it left the process group with setsid, or
+ * outlived it) is signalled, then SIGKILLed after graceMs. Returns a line naming what escaped, if anything did.
+ */
+export async function reapEscaped(name: string, box: string, signal: NodeJS.Signals, graceMs: number): Promise<string | undefined> {
+  const found = markedProcesses(name, box);
+  if (found.length === 0) return undefined;
+  const ids = found.map((p) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm }));
+  const alive = () => ids.filter((p) => { const s = readStat(p.pid); return s !== undefined && s.startTime === p.startTime && s.state !== 'Z' && s.state !== 'X'; });
+  for (const p of ids) { try { process.kill(p.pid, signal); } catch {} }
+  const until = Date.now() + graceMs;
+  while (alive().length > 0 && Date.now() < until) await sleep(25);
+  const left = alive();
+  for (const p of left) { try { process.kill(p.pid, 'SIGKILL'); } catch {} }
+  const hard = Date.now() + 2000;
+  while (alive().length > 0 && Date.now() < hard) await sleep(25);
+  const names = ids.slice(0, 5).map((p) => `${p.pid} (${p.comm})`).join(', ') + (ids.length > 5 ? ` and ${ids.length - 5} more` : '');
+  const still = alive();
+  return `${ids.length} process${ids.length === 1 ? '' : 'es'} had left the engine's process group: ${names}; ${still.length ? `${still.length} could not be killed` : left.length ? 'killed (SIGKILL)' : `ended on ${signal}`}`;
+}
+
+/** End a relay we recorded (pid + start time) whose engine is gone but which still runs (an escapee held its input). */
+export async function endRelay(pid: number, startTime: string, graceMs: number): Promise<void> {
+  const same = () => { const s = readStat(pid); return s !== undefined && s.startTime === startTime && s.state !== 'Z' && s.state !== 'X'; };
+  const until = Date.now() + graceMs;
+  while (same() && Date.now() < until) await sleep(25);
+  if (!same()) return;
+  try { process.kill(pid, 'SIGTERM'); } catch {}
+  const hard = Date.now() + 1000;
+  while (same() && Date.now() < hard) await sleep(25);
+  if (same()) { try { process.kill(pid, 'SIGKILL'); } catch {} }
 }
