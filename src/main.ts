@@ -22,6 +22,10 @@ async function main(): Promise<number> {
     const { runDoCli } = await import('./cli/do.js');
     return runDoCli(sub.rest);
   }
+  if (process.argv[2] === 'vms' || process.argv[2] === 'ssh') {
+    const { runVmsCli } = await import('./cli/vms.js');
+    return runVmsCli(process.argv.slice(3), {}, { sshOnly: process.argv[2] === 'ssh' });
+  }
   let o;
   try {
     o = parseOptions(process.argv.slice(2));
