@@ -28,7 +28,7 @@ function when(ctx: ActionCtx): true | string {
 function nameChecks(args: Record<string, string>, keys: string[]): CheckResult[] {
   return keys.map((k) => {
     const v = args[k] ?? '';
-    return SAFE_NAME.test(v) ? { name: `${k} name`, state: 'pass' as const, detail: v } : { name: `${k} name`, state: 'fail' as const, detail: `${JSON.stringify(v.slice(0, 80))}: letters, digits, . _ : - (1–64), first a letter or digit` };
+    return SAFE_NAME.test(v) ? { name: k, state: 'pass' as const, detail: v } : { name: k, state: 'fail' as const, detail: `${JSON.stringify(v.slice(0, 80))}: letters, digits, . _ : - (1–64), first a letter or digit` };
   });
 }
 
@@ -52,13 +52,9 @@ async function runStep(ctx: ActionCtx, fn: (o: VmOps, l: Located) => Promise<str
   const l = await locate(o, vmArg(ctx));
   if (typeof l === 'string') return { kind: 'error', message: l, exitCode: 3 };
   try {
-    const message = await fn(o, l);
-    o.output?.(message);
-    return { kind: 'done', message };
+    return { kind: 'done', message: await fn(o, l) };
   } catch (e) {
-    const message = e instanceof StepError ? e.message : `${(e as Error)?.message ?? e}`;
-    o.output?.(`failed: ${message}`);
-    return { kind: 'error', message };
+    return { kind: 'error', message: e instanceof StepError ? e.message : `${(e as Error)?.message ?? e}` };
   }
 }
 
