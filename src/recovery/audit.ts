@@ -6,7 +6,7 @@
  * last line (a crash mid-append) moves the fragment to audit.torn (bounded) and continues the chain.
  */
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, readSync, renameSync, statSync,
+  closeSync, existsSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync,
   ftruncateSync, unlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +83,7 @@ export function readAudit(stateDir: string, o: { key?: Buffer; visit?: (e: Recor
 
 /** Takes `<stateDir>/audit.lock` (pid + start time, created whole with link(2)); a dead holder's lock is taken over. */
 export function lockAudit(stateDir: string): () => void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const file = join(stateDir, LOCK_FILE);
   const mine = { pid: process.pid, startTime: readStat(process.pid)?.startTime };
   const tmp = `${file}.${process.pid}.tmp`;

@@ -115,7 +115,8 @@ function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, vis
         ? { kind: 'inserted', file: name, line: i, seq: l.seq, message: `${name} line ${i} was inserted: entry ${l.seq} appears twice and the chain goes on from line ${i + 1}` }
         : { kind: 'inserted', ...at, seq: l.seq, message: `${name} line ${i + 1} was inserted: entry ${l.seq} appears twice` };
     } else {
-      return { kind: 'reordered', ...at, seq: l.seq, message: `entries out of order: ${name} line ${i + 1} holds entry ${l.seq} after entry ${w.lastSeq}` };
+      // a seq seen before, not next to its twin: a copied or forged line put in (a swap or a move shows above)
+      return { kind: 'inserted', ...at, seq: l.seq, message: `${name} line ${i + 1} was inserted: it holds entry ${l.seq} again, after entry ${w.lastSeq}` };
     }
     if (w.entries === 0) w.firstSeq = l.seq;
     w.lastSeq = l.seq;
