@@ -26,6 +26,10 @@ async function main(): Promise<number> {
     const { runVmsCli } = await import('./cli/vms.js');
     return runVmsCli(process.argv.slice(3), {}, { sshOnly: process.argv[2] === 'ssh' });
   }
+  if (process.argv[2] === 'doctor') {
+    const { runDoctorCli } = await import('./cli/doctor.js');
+    return runDoctorCli(process.argv.slice(3));
+  }
   let o;
   try {
     o = parseOptions(process.argv.slice(2));

@@ -31,7 +31,7 @@ export function engineRows(bp: Blueprint, r: Readings): Row[] {
   const out: Row[] = [];
   for (const want of bp.engines) {
     if (!got.ok) {
-      for (const w of wanted(want, want.name === '*' ? 'every engine' : want.name)) out.push(row(w.id, 'engines', w.check, 'UNKNOWN', got.why, 'sov daemon start (the doctor never starts it)'));
+      for (const w of wanted(want, want.name === '*' ? 'every engine' : want.name)) out.push(row(w.id, 'engines', w.check, 'UNKNOWN', got.why));
       continue;
     }
     const list = got.data.engines;
@@ -108,7 +108,8 @@ export function bindRow(e: EngineStatus): Row {
   if (e.state === 'stopped' && e.host !== undefined && !isLoopback(e.host)) {
     return row(id, 'engines', check, 'FAIL', `not running, but configured to bind ${e.host}`, hint);
   }
-  return row(id, 'engines', check, 'UNKNOWN', DOWN.has(e.state) || e.state === 'starting' ? `${stateText(e)}: no listening socket to check` : `${e.name}'s listening sockets could not be read (${e.kind})`);
+  if (DOWN.has(e.state) || e.state === 'starting') return row(id, 'engines', check, 'UNKNOWN', `${stateText(e)}: no listening socket to check`);
+  return row(id, 'engines', check, 'UNKNOWN', e.listen ? `${e.name} is ${e.state} but no listening socket was seen yet (the daemon reads them every few seconds)` : `${e.name}'s listening sockets could not be read (${e.kind})`);
 }
 
 export function serviceRows(bp: Blueprint, r: Readings): Row[] {
@@ -123,7 +124,7 @@ export function serviceRows(bp: Blueprint, r: Readings): Row[] {
     if (!targets.length) {
       out.push(name === '*'
         ? row('service.*', 'services', check, 'UNKNOWN', 'no services configured: nothing to probe')
-        : row(`service.${name}`, 'services', check, 'FAIL', `no service named ${name} in the config (probed: ${list.map((s) => s.name).join(', ') || 'none'})`, `declare it under services: in the config (a tcp, http or redis probe)`));
+        : row(`service.${name}`, 'services', check, 'UNKNOWN', `no probe named ${name} in the config (probed: ${list.map((s) => s.name).join(', ') || 'none'})`, `declare it under services: in the config (a tcp, http or redis probe)`));
       continue;
     }
     for (const s of targets) out.push(serviceRow(s));

@@ -5,7 +5,7 @@
  * to the special vdev. RAM speed is UNKNOWN (nothing reads it) and so are the engines (the demo box has no daemon).
  * Parsed by the same parser as any blueprint file, so it cannot drift from the schema.
  */
-export const DEMO_BLUEPRINT_PATH = '(built in: the demo box)';
+export const DEMO_BLUEPRINT_PATH = 'built in: the demo box';
 
 export const DEMO_BLUEPRINT_YAML = `name: omni-demo
 description: the OMNI-class demo box — two GPUs on Gen5, 4 NUMA nodes, 512 GiB at 6400 MT/s, ember as planned

@@ -222,11 +222,11 @@ describe('engines and services', () => {
     expect(rows[1]!.evidence).toBe('listens on [::]:11434');
     expect(runChecks(all, readings(eng([])))[0]!.status).toBe('UNKNOWN');
   });
-  it('services: up passes with latency, down fails with the reason, not configured fails', () => {
+  it('services: up passes with latency, down fails with the reason, no probe for it is unknown', () => {
     const svc = (up: boolean, name = 'redis') => ({ name, kind: 'redis' as const, target: '127.0.0.1:6379', up, ...(up ? { latencyMs: 0.8 } : { error: 'connection refused' }) });
     expect(byId(runChecks(want, readings({ services: ok({ services: [svc(true)] }) })), 'service.redis')).toMatchObject({ status: 'PASS', evidence: 'redis 127.0.0.1:6379 up in 0.8 ms' });
     expect(byId(runChecks(want, readings({ services: ok({ services: [svc(false)] }) })), 'service.redis')).toMatchObject({ status: 'FAIL', evidence: 'redis 127.0.0.1:6379: connection refused' });
-    expect(byId(runChecks(want, readings({ services: ok({ services: [svc(true, 'qdrant')] }) })), 'service.redis')).toMatchObject({ status: 'FAIL', evidence: expect.stringContaining('no service named redis') });
+    expect(byId(runChecks(want, readings({ services: ok({ services: [svc(true, 'qdrant')] }) })), 'service.redis')).toMatchObject({ status: 'UNKNOWN', evidence: 'no probe named redis in the config (probed: qdrant)' });
   });
 });
 
