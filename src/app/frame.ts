@@ -12,7 +12,7 @@ import { KEYMAP } from '../keys/keymap.js';
 import { paletteView } from './palette.js';
 import { recoveryActions } from '../actions/index.js';
 import type { RecoveryCtx } from '../../screens/recovery.js';
-import { confirmBox, tripcodeBox, wrap } from '../../widgets/overlays/confirm.js';
+import { confirmBox, tripcodeBox } from '../../widgets/overlays/confirm.js';
 
 /** what the Recovery screen shows: the actions it lists, the run, the authority as last read */
 function recoveryCtx(s: AppState): RecoveryCtx {

@@ -179,6 +179,7 @@ export function tripcodeKey(store: Store, c: RecoveryController & { quit(): void
   if (name === 'escape') { s.setTripcode(undefined); return s.say('tripcode prompt closed', c.now()); }
   if (name === 'backspace') return s.setTripcode({ input: t.input.slice(0, -1) });
   if (name === 'ctrl+u') return s.setTripcode({ input: '' });
+  if (name === 'space') return s.setTripcode({ input: (t.input + ' ').slice(0, 600) });
   if (name !== 'enter') { if (printable(name, input)) s.setTripcode({ input: (t.input + input).slice(0, 600) }); return; }
   const payload = t.input.trim();
   s.setTripcode(undefined);

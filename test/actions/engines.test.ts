@@ -1,4 +1,5 @@
 import { buildArgv } from '../../src/daemon/adapters/process.js';
+import { confirmFor } from '../../src/recovery/perform.js';
 import { describe, expect, it, vi } from 'vitest';
 import { engineBench, engineLogs, engineRestart, engineStart, engineStop, startCommand } from '../../src/actions/engines.js';
 import { ACTIONS } from '../../src/actions/index.js';
@@ -28,8 +29,10 @@ describe('engine actions', () => {
     expect(engineLogs.when(ctx({ readOnly: true }))).toBe(true);
   });
 
-  it('stop and restart ask first; start, logs and bench do not', () => {
-    expect(ACTIONS.filter((a) => a.confirm).map((a) => a.id).sort()).toEqual(['engine.restart', 'engine.stop']);
+  it('the tier decides who asks: start, stop, restart and bench (T1) ask y/N; logs (T0) runs at once', () => {
+    const engines = ACTIONS.filter((a) => a.scope === 'engines');
+    expect(engines.filter((a) => confirmFor(a.tier) === 'yes').map((a) => a.id).sort()).toEqual(['engine.bench', 'engine.restart', 'engine.start', 'engine.stop']);
+    expect(engines.filter((a) => confirmFor(a.tier) === 'none').map((a) => a.id).sort()).toEqual(['engine.logs']);
   });
 
   it('describe() names exactly what runs', () => {

@@ -3,6 +3,7 @@ import { actionContext } from '../../src/actions/context.js';
 import { handleKey, type Controller } from '../../src/app/input.js';
 import { createAppStore } from '../../src/store/store.js';
 import { engine, fakeLink, T0 } from '../helpers/engines.js';
+import { memoryRecovery } from '../helpers/recovery.js';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -13,20 +14,21 @@ function setup(readOnly = false, linkState: 'up' | 'down' = 'up') {
     'engines.stop': ({ name }) => engine(name, 'stopped'),
     'engines.restart': ({ name }) => engine(name, 'starting', { pid: 778 }),
   }, linkState);
+  const recovery = memoryRecovery();
   store.getState().ingest('h', { engines: { state: 'ok', data: { engines: [engine('llama', 'healthy'), engine('vllm', 'stopped')] } } }, T0);
   const c: Controller = {
     refresh: vi.fn(), quit: vi.fn(), now: () => T0, pageSize: () => 10,
     panels: () => store.getState().ui.screen === 'engines'
       ? [{ id: 'eng.table' }, ...(store.getState().ui.logs ? [{ id: 'eng.logs' }] : []), { id: 'eng.detail' }]
       : [{ id: 'ov.gpu', drillTo: 'gpu' }],
-    actionCtx: (name) => actionContext(store, { link, config: [] }, name),
+    actionCtx: (name) => actionContext(store, { link, config: [], recovery }, name),
   };
   const press = (name: string) => handleKey(store, c, name, name);
-  return { store, c, link, press, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
+  return { store, c, link, recovery, press, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
 }
 
 describe('keys on the engines screen', () => {
-  it('6 opens it; r restarts there and refreshes elsewhere', () => {
+  it('6 opens it; r restarts there and refreshes elsewhere', async () => {
     const { press, ui, c } = setup();
     press('r');
     expect(c.refresh).toHaveBeenCalledTimes(1);
@@ -34,36 +36,56 @@ describe('keys on the engines screen', () => {
     expect(ui().screen).toBe('engines');
     press('r');
     expect(c.refresh).toHaveBeenCalledTimes(1);
-    expect(ui().confirm).toEqual({ action: 'engine.restart', engine: 'llama', text: 'restart llama: SIGTERM pid 4242, then start its configured command' });
+    await flush();
+    expect(ui().confirm).toMatchObject({ action: 'engine.restart', engine: 'llama', tier: 'T1', kind: 'yes', pending: false, text: 'restart llama: SIGTERM pid 4242, then start its configured command' });
   });
 
-  it('stop asks first: esc cancels, nothing runs; enter runs it through the daemon', async () => {
-    const { press, ui, link, msg } = setup();
+  it('stop asks first (T1, y/N): esc cancels, nothing runs; y runs it through the daemon and the audit records it', async () => {
+    const { press, ui, link, msg, recovery } = setup();
     press('6');
     press('S');
+    await flush();
     expect(ui().confirm?.text).toMatch(/^stop llama: SIGTERM pid 4242/);
-    press('j'); // keys other than enter/esc do nothing while asking
+    press('j'); // keys other than y/enter/n/esc do nothing while asking
     expect(ui().confirm).toBeDefined();
     press('escape');
     expect(ui().confirm).toBeUndefined();
-    expect(msg()).toMatch(/^cancelled: stop llama/);
+    expect(msg()).toMatch(/^cancelled: Stop/);
     expect(link.calls).toHaveLength(0);
+    expect(recovery.begun).toHaveLength(0);
     press('S');
-    press('enter');
-    expect(ui().confirm).toBeUndefined();
     await flush();
+    press('y');
+    expect(ui().confirm).toBeUndefined();
+    await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.stop', params: { name: 'llama' } }]);
     expect(msg()).toBe('llama: stop → stopped');
+    expect(recovery.begun).toMatchObject([{ action: 'engine.stop', tier: 'T1', args: { name: 'llama' }, confirmation: { kind: 'yes' } }]);
+    expect(recovery.ended).toMatchObject([{ id: '1', outcome: 'ok', message: 'llama: stop → stopped' }]);
   });
 
-  it('j/k select engines; s starts the selected one without asking', async () => {
+  it('in lockdown the authority refuses: nothing reaches the daemon, and the refusal is said', async () => {
+    const { press, link, msg, recovery } = setup();
+    recovery.lock(true);
+    press('6');
+    press('S');
+    await flush();
+    press('y');
+    await flush(); await flush();
+    expect(link.calls).toHaveLength(0);
+    expect(msg()).toMatch(/LOCKDOWN/);
+  });
+
+  it('j/k select engines; s starts the selected one after y', async () => {
     const { press, ui, link, msg } = setup();
     press('6');
     press('j');
     expect(ui().engine).toBe('vllm');
     press('s');
-    expect(ui().confirm).toBeUndefined();
     await flush();
+    expect(ui().confirm).toMatchObject({ action: 'engine.start', kind: 'yes' });
+    press('enter');
+    await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.start', params: { name: 'vllm' } }]);
     expect(msg()).toBe('vllm: start → starting (pid 777)');
     press('k');

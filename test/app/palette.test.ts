@@ -9,6 +9,8 @@ import { bindingFor } from '../../src/keys/keymap.js';
 import { createAppStore } from '../../src/store/store.js';
 import { demoStore } from '../helpers/demo-state.js';
 import { engine, fakeLink, T0 } from '../helpers/engines.js';
+import { memoryRecovery } from '../helpers/recovery.js';
+import { recoveryActions } from '../../src/actions/index.js';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
@@ -23,7 +25,7 @@ function setup(readOnly = false) {
   const c: Controller = {
     refresh: vi.fn(), quit: vi.fn(), now: () => T0, pageSize: () => 10,
     panels: () => [{ id: 'eng.table' }, { id: 'eng.detail' }],
-    actionCtx: (name) => actionContext(store, { link, config: [] }, name),
+    actionCtx: (name) => actionContext(store, { link, config: [], recovery: memoryRecovery() }, name),
   };
   const press = (name: string, input = name) => handleKey(store, c, name, input);
   const type = (text: string) => { for (const ch of text) press(ch === ' ' ? 'space' : ch, ch); };
@@ -52,8 +54,11 @@ describe('the command palette', () => {
     expect(link.calls).toHaveLength(0);
   });
 
-  it('lists the screens and the actions of the current screen only', () => {
-    expect(paletteEntries('overview').map((e) => e.id)).toEqual(['screen.overview', 'screen.gpu', 'screen.storage', 'screen.numa', 'screen.help', 'screen.engines', 'screen.chat']);
+  it('lists the screens, the actions of the current screen, and the recovery actions (from anywhere)', () => {
+    const screens = ['screen.overview', 'screen.gpu', 'screen.storage', 'screen.numa', 'screen.help', 'screen.engines', 'screen.chat', 'screen.recovery', 'screen.doctor', 'screen.vms'];
+    const recovery = recoveryActions().filter((a) => !a.keys.length).map((a) => a.id);
+    expect(paletteEntries('overview').map((e) => e.id)).toEqual([...screens, ...recovery]);
+    expect(paletteEntries('overview').map((e) => e.id)).not.toContain('engine.start');
     const eng = paletteEntries('engines').map((e) => e.id);
     expect(eng).toEqual(expect.arrayContaining(['screen.overview', 'engine.start', 'engine.stop', 'engine.restart', 'engine.logs', 'engine.bench']));
   });
@@ -102,16 +107,17 @@ describe('the command palette', () => {
     type('stop');
     press('enter');
     expect(ui().palette).toBeUndefined();
+    await flush();
     expect(ui().confirm?.text).toMatch(/^stop llama: SIGTERM pid 4242/);
     expect(link.calls).toHaveLength(0);
     press('enter');
-    await flush();
+    await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.stop', params: { name: 'llama' } }]);
     expect(msg()).toBe('llama: stop → stopped');
   });
 
-  it('an action that does not ask runs at once, and when() refusals say why', async () => {
-    const { press, type, link, msg } = setup();
+  it('a T1 action asks y/N, and when() refusals say why', async () => {
+    const { press, type, link, msg, ui } = setup();
     press('6');
     press(':');
     type('start');
@@ -122,6 +128,9 @@ describe('the command palette', () => {
     type('start');
     press('enter');
     await flush();
+    expect(ui().confirm).toMatchObject({ action: 'engine.start', kind: 'yes' });
+    press('y');
+    await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.start', params: { name: 'vllm' } }]);
   });
 
@@ -170,7 +179,7 @@ describe('the palette drawn', () => {
       expect(text).toMatch(/› Overview\s+1/);
       expect(text).toContain('palette:');
       store.getState().setScreen('engines');
-      store.getState().setPalette({ query: '', index: 11 });
+      store.getState().setPalette({ query: '', index: 14 });
       text = check(composeFrame(store.getState(), now, 1000).lines, cols, rows);
       // the highlighted entry is kept in view
       expect(text).toMatch(/› Benchmark/);

@@ -9,11 +9,21 @@ describe('key map', () => {
     const doc = readFileSync(fixturePath('..', 'docs', 'keys.md'), 'utf8');
     expect(doc).toBe(keysMarkdown());
   });
-  it('no key is bound twice within a scope (global, or one screen)', () => {
+  it('no key is bound twice within a scope (global, one screen, or one modal layer)', () => {
     for (const scope of [undefined, ...new Set(KEYMAP.map((b) => b.screen).filter(Boolean))]) {
-      const keys = KEYMAP.filter((b) => b.screen === scope).flatMap((b) => b.keys);
+      const keys = KEYMAP.filter((b) => !b.layer && b.screen === scope).flatMap((b) => b.keys);
       expect(new Set(keys).size, String(scope)).toBe(keys.length);
     }
+    for (const layer of new Set(KEYMAP.map((b) => b.layer).filter(Boolean))) {
+      const keys = KEYMAP.filter((b) => b.layer === layer).flatMap((b) => b.keys);
+      expect(new Set(keys).size, String(layer)).toBe(keys.length);
+    }
+  });
+  it('a modal layer\'s keys are never looked up outside it: y and p do nothing on the overview', () => {
+    expect(bindingFor('y', 'overview')).toBeUndefined();
+    expect(bindingFor('p', 'overview')).toBeUndefined();
+    expect(bindingFor('p', 'recovery')?.id).toBe('recovery.tripcode');
+    expect(bindingFor('enter', 'recovery')?.id).toBe('recovery.run');
   });
   it('screen-scoped keys win on their screen only: r restarts on the engines screen, refreshes elsewhere', () => {
     expect(bindingFor('r', 'engines')?.id).toBe('engine.restart');
