@@ -23,6 +23,16 @@ export interface ScreenCtx {
   engines?: EnginesCtx;
   /** the Recovery screen's actions, run and audit log (absent: empty) */
   recovery?: import('./recovery.js').RecoveryCtx;
+  /** the blueprint the Doctor screen checks (the app loads it with src/doctor/load.ts chooseBlueprint); absent: none */
+  doctor?: DoctorCtx;
+}
+
+export interface DoctorCtx {
+  blueprint?: import('../src/doctor/blueprint.js').Blueprint;
+  /** where it came from: a file, or the demo box's own */
+  path?: string;
+  /** why there is none, or why it was refused (its lines and keys) */
+  error?: string;
 }
 
 export interface EnginesCtx {
