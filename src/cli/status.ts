@@ -4,28 +4,41 @@ import type { Options } from '../app/options.js';
 import { runnerFor } from '../hosts/runner.js';
 import { emptySamples, nextSample } from '../store/sample.js';
 import type { Samples } from '../store/types.js';
+import { killAllChildren } from '../runner/local.js';
+import { installTerminalGuards } from '../terminal/lifecycle.js';
 import { summarize } from './summary.js';
 
 export const SCHEMA = 1;
-const GUARD_MS = 15_000;
+/** `sov status` answers within this, whatever the tools do (a source that has not answered by then is an error) */
+export const STATUS_DEADLINE_MS = 15_000;
 
-async function guarded(p: Promise<Attempt<unknown>>): Promise<Attempt<unknown>> {
+const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** A sample that settles by `deadlineAt` (monotonic ms); the error states the time it really waited. */
+async function guarded(p: Promise<Attempt<unknown>>, deadlineAt: number): Promise<Attempt<unknown>> {
+  const t0 = performance.now();
   let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Attempt<unknown>>((r) => { t = setTimeout(() => r({ state: 'error', message: `no answer within ${GUARD_MS / 1000} s` }), GUARD_MS); });
+  const timeout = new Promise<Attempt<unknown>>((r) => {
+    t = setTimeout(() => r({ state: 'error', message: `no answer within ${fmtS(performance.now() - t0)} (sov status waits ${fmtS(STATUS_DEADLINE_MS)} in all)` }), Math.max(0, deadlineAt - t0));
+  });
   try { return await Promise.race([p.catch((e: unknown) => ({ state: 'error' as const, message: String((e as Error)?.message ?? e) })), timeout]); } finally { clearTimeout(t); }
 }
 
 /**
  * Samples every source twice, a second apart (rates and utilisation need two readings; a streamed source needs
- * its first line), and keeps the second reading unless it is worse than the first.
+ * its first line), and keeps the second reading unless it is worse than the first. Everything together ends by
+ * `deadlineMs`; the commands still running then are killed with their process groups.
  */
-export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100): Promise<{ host: string; at: number; samples: Samples }> {
+export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100, deadlineMs = STATUS_DEADLINE_MS): Promise<{ host: string; at: number; samples: Samples }> {
+  const deadlineAt = performance.now() + deadlineMs;
   const runner = runnerFor(o);
   const sources = BACKENDS.map((b) => b.create(runner));
   try {
-    const first = await Promise.all(sources.map((s) => guarded(s.sample())));
-    await new Promise((r) => setTimeout(r, settleMs / o.demoSpeed));
-    const second = await Promise.all(sources.map((s, i) => (first[i]!.state === 'unavailable' ? first[i]! : guarded(s.sample()))));
+    const first = await Promise.all(sources.map((s) => guarded(s.sample(), deadlineAt)));
+    const settle = Math.min(settleMs / o.demoSpeed, Math.max(0, deadlineAt - performance.now()));
+    await new Promise((r) => setTimeout(r, settle));
+    // a source that already used its time is not asked again
+    const second = await Promise.all(sources.map((s, i) => (first[i]!.state === 'unavailable' || performance.now() >= deadlineAt ? first[i]! : guarded(s.sample(), deadlineAt))));
     const samples = emptySamples();
     const at = runner.now();
     sources.forEach((s, i) => {
@@ -35,12 +48,16 @@ export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs =
     return { host: runner.host, at, samples };
   } finally {
     for (const s of sources) s.dispose();
+    killAllChildren();
   }
 }
 
 /** `sov status`: one JSON document (--json) or a short summary; exit 2 when a --require'd source is not ok. */
 export async function runStatus(o: Options, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  const r = await collect(o);
+  // SIGTERM, SIGHUP, SIGINT or a crash while sampling: the tools' process groups go with sov
+  const unguard = installTerminalGuards(() => { killAllChildren(); });
+  let r: Awaited<ReturnType<typeof collect>>;
+  try { r = await collect(o); } finally { unguard(); }
   // the public contract: the host sources only (engines and services come from the daemon and `sov engines`)
   const host = Object.fromEntries(BACKENDS.map((b) => [b.id, r.samples[b.id]]));
   if (o.json) out(JSON.stringify({ schema: SCHEMA, host: r.host, at: r.at, samples: host }, null, 2) + '\n');
