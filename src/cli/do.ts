@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { actionsFor } from '../actions/index.js';
+import { demoConfig } from '../demo/config.js';
 import { readSamples } from '../actions/readings.js';
 import type { Action, ActionCtx, ActionResult } from '../actions/types.js';
 import { runnerFor } from '../hosts/runner.js';
@@ -175,7 +176,7 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   if (v.help) { io.out(DO_USAGE); return EXIT.ok; }
   const paths = resolvePaths({ ...(v.config !== undefined ? { config: v.config } : {}), env: io.env });
   const local = await loadConfig(paths.configPath);
-  const actions = actionsFor(local.ok ? local.config : undefined);
+  const actions = actionsFor(v.demo ? demoConfig() : local.ok ? local.config : undefined);
   const [id, ...rest] = parsed.positionals;
   if (v.list) return id !== undefined ? usage(`--list takes no action, got "${clean(id)}"`) : listActions(actions, io, v.json ?? false);
   const known = () => `known actions: ${actions.map((a) => a.id).join(', ')} (sov do --list)`;
@@ -227,6 +228,10 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   // a dry run changes nothing, and --read-only neither: neither starts the daemon; the demo box has none
   const autostart = !dryRun && !readOnly && !o.demo;
   let client: DaemonClient | undefined;
+  // ctrl+c, SIGTERM, SIGHUP cancel the running action (a script's process group gets SIGTERM, then SIGKILL) rather than orphan it
+  const cancel = new AbortController();
+  const onSignal = () => { io.err('sov do: cancelling (again to quit at once)'); cancel.abort(); };
+  for (const sig of CANCEL_SIGNALS) process.once(sig, onSignal);
   let noLink: string | undefined;
   try {
     if (o.demo) noLink = 'the demo box has no daemon';
@@ -259,6 +264,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
       ...(link ? { link } : { noLink: noLink ?? 'the daemon is not running' }),
       ...headless?.ctx,
       output: (line) => { if (!json) io.out(clean(line)); },
+      signal: cancel.signal,
     };
     const rec = recoveryFor({ demo: o.demo, ...(link ? { link } : {}), env: io.env });
     if (rec) ctx.recovery = rec;
@@ -268,9 +274,12 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     if (json) io.out(JSON.stringify({ action: id, args, ok: false, exit: exitFor(e), error: errorText(e) }, null, 2));
     return exitFor(e);
   } finally {
+    for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
     client?.close();
   }
 }
+
+const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** engine actions need the daemon; the others act on the box through a runner */
 const needsDaemon = (a: Action) => a.id.startsWith('engine.') || a.id.startsWith('stack.');
