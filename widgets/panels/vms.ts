@@ -1,0 +1,109 @@
+/** The VMs screen's panels (pure drawing): the list, each VM in detail, and what sov can and cannot see. */
+import type { Heartbeat, Vm, VmsData } from '../../backends/vms/types.js';
+import { GLYPH, paint, type Level, type Theme } from '../../themes/tokens.js';
+import { age, bytes, DASH, duration } from '../primitives/format.js';
+import { fit, sanitize } from '../primitives/text.js';
+
+export function stateLevel(s: Vm['state']): Level {
+  return s === 'running' ? 'ok' : s === 'paused' || s === 'suspended' || s === 'unknown' ? 'warn' : s === 'crashed' ? 'crit' : 'info';
+}
+
+export function beatLevel(h: Heartbeat | undefined): Level {
+  if (!h) return 'info';
+  return h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'missing' ? 'crit' : 'warn';
+}
+
+const glyph = (l: Level) => (l === 'ok' ? GLYPH.ok : l === 'warn' ? GLYPH.warn : l === 'crit' ? GLYPH.crit : GLYPH.info);
+
+/** the watchdog's declared target, else a forwarded guest port 22 */
+export function sshOf(vm: Vm, h: Heartbeat | undefined): string | undefined {
+  if (h?.ssh) return h.ssh;
+  const f = vm.hostfwd.find((x) => x.proto === 'tcp' && x.guestPort === 22);
+  return f ? `${f.hostAddr && f.hostAddr !== '0.0.0.0' ? f.hostAddr : '127.0.0.1'}:${f.hostPort}` : undefined;
+}
+
+function beatText(h: Heartbeat | undefined): string {
+  if (!h) return DASH;
+  const m = h.misses !== undefined && h.missLimit !== undefined && h.state !== 'ok' ? ` ${h.misses}/${h.missLimit}` : '';
+  return `${h.state}${m}`;
+}
+
+const matches = (vm: Vm, filter: string) => !filter || vm.name.toLowerCase().includes(filter.toLowerCase());
+
+const COLS = [['NAME', 16], ['KIND', 8], ['STATE', 10], ['VCPU', 4], ['MEM', 7], ['USED', 7], ['CPU%', 6], ['UPTIME', 8], ['SSH', 18], ['BEAT', 11]] as const;
+const cell = (s: string, n: number) => fit(s, n);
+
+/** one row per VM: state, vCPUs, memory, CPU %, uptime, SSH target, heartbeat */
+export function vmListLines(d: VmsData, w: number, theme: Theme, filter = ''): string[] {
+  const vms = d.vms.filter((v) => matches(v, filter));
+  if (!d.vms.length) return [paint(theme, 'muted', 'no VMs found'), ...routeHints(d, theme)];
+  const head = COLS.map(([h, n]) => cell(h, n)).join(' ');
+  const out = [fit(paint(theme, 'muted', head), w)];
+  for (const vm of vms) {
+    const h = d.heartbeats[vm.name];
+    const sl = stateLevel(vm.state);
+    const row = [
+      cell(sanitize(vm.name), 16), cell(vm.kind, 8), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)),
+      cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
+      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18),
+      paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 11)),
+    ];
+    out.push(fit(row.join(' '), w));
+  }
+  if (vms.length < d.vms.length) out.push(paint(theme, 'muted', `${d.vms.length - vms.length} hidden by the filter`));
+  return out;
+}
+
+function routeHints(d: VmsData, theme: Theme): string[] {
+  return d.routes.filter((r) => r.state !== 'ok').map((r) => paint(theme, 'muted', `${r.name}: ${sanitize(r.detail ?? r.state)}`));
+}
+
+function heartbeatLines(h: Heartbeat, theme: Theme, now: number, w: number): string[] {
+  const l = beatLevel(h);
+  const parts = [`${glyph(l)} heartbeat ${beatText(h)}`];
+  if (h.kind && h.target) parts.push(`${h.kind} ${sanitize(h.target)}`);
+  if (h.beats !== undefined) parts.push(`${h.beats} beats`);
+  if (h.lastBeatAt !== undefined) parts.push(`last ${age(now - h.lastBeatAt)} ago`);
+  const out = [fit(paint(theme, l, parts.join(' · ')), w)];
+  if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${age(now - h.lastRecovery.at)} ago → ${sanitize(h.lastRecovery.outcome)}`), w));
+  return out;
+}
+
+/** every VM in detail: disks with their backing chain, snapshots, forwarded ports, heartbeat, what sov cannot see */
+export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, filter = ''): string[] {
+  const out: string[] = [];
+  for (const vm of d.vms.filter((v) => matches(v, filter))) {
+    if (out.length) out.push('');
+    const sl = stateLevel(vm.state);
+    const head = `${sanitize(vm.name)}  ${paint(theme, sl, `${glyph(sl)} ${vm.state}${vm.stateDetail && vm.stateDetail !== vm.state ? ` (${sanitize(vm.stateDetail)})` : ''}`)}`;
+    out.push(fit(`${head}${paint(theme, 'muted', `  ${vm.via ?? vm.kind}${vm.pid !== undefined ? ` · pid ${vm.pid}` : ''}`)}`, w));
+    for (const disk of vm.disks) {
+      if (!disk.chain.length) { out.push(fit(`  disk ${sanitize(disk.path)}${disk.chainError ? paint(theme, 'warn', `  ${GLYPH.warn} ${sanitize(disk.chainError)}`) : ''}`, w)); continue; }
+      disk.chain.forEach((c, i) => {
+        const role = i === 0 ? (disk.chain.length > 1 ? 'overlay' : 'disk') : i === disk.chain.length - 1 ? 'golden' : 'backing';
+        out.push(fit(`  ${i === 0 ? '' : '  '.repeat(i - 1) + '└ '}${paint(theme, 'muted', role)} ${sanitize(c.filename)} ${paint(theme, 'muted', `${bytes(c.actualSizeBytes)} of ${bytes(c.virtualSizeBytes)}${c.format ? ` ${c.format}` : ''}`)}`, w));
+      });
+    }
+    if (vm.hostfwd.length) out.push(fit(paint(theme, 'muted', `  ports ${vm.hostfwd.map((f) => `${f.hostAddr ?? '*'}:${f.hostPort}→${f.guestPort}/${f.proto}`).join('  ')}`), w));
+    const snaps = vm.snapshots;
+    out.push(fit(snaps.length ? `  snapshots ${snaps.map((s) => `${sanitize(s.name)}${s.date ? paint(theme, 'muted', ` ${s.date}`) : ''}`).join(', ')}` : paint(theme, 'muted', '  no snapshots'), w));
+    const h = d.heartbeats[vm.name];
+    if (h) out.push(...heartbeatLines(h, theme, now, w).map((l) => fit(`  ${l}`, w)));
+    for (const n of vm.notes) out.push(fit(paint(theme, 'muted', `  ${GLYPH.info} ${sanitize(n)}`), w));
+  }
+  return out.length ? out : [paint(theme, 'muted', d.vms.length ? 'no VM matches the filter' : 'no VMs found')];
+}
+
+/** what sov can and cannot see here, and why; the watchdog's file */
+export function vmRouteLines(d: VmsData, w: number, theme: Theme, now: number): string[] {
+  const out = d.routes.map((r) => {
+    const l: Level = r.state === 'ok' ? 'ok' : r.state === 'error' ? 'warn' : 'info';
+    return fit(`${paint(theme, l, `${glyph(l)} ${r.name}`)} ${paint(theme, 'muted', sanitize(r.detail ?? r.state))}`, w);
+  });
+  out.push(fit(d.heartbeatsAt !== undefined
+    ? paint(theme, now - d.heartbeatsAt > 60_000 ? 'warn' : 'muted', `watchdog: written ${age(now - d.heartbeatsAt)} ago`)
+    : paint(theme, 'muted', 'watchdog: no state (the daemon watches VMs that declare a heartbeat)'), w));
+  for (const x of d.warnings.slice(0, 5)) out.push(fit(paint(theme, 'warn', `${GLYPH.warn} ${sanitize(x)}`), w));
+  out.push(fit(paint(theme, 'muted', 'sov ssh NAME · sov vms snapshot|revert|reimage NAME · actions: 8 / :'), w));
+  return out;
+}
