@@ -1,0 +1,172 @@
+/**
+ * The cockpit's recovery flow, key by key, against the real authority (a real audit log and tripcode key in a temp
+ * dir) and real script processes: arguments asked with the values offered, T1 y/N, T2 the target typed, T3 a
+ * tripcode (a bad one refused and recorded, a good one run), a failed precondition refused before anything runs,
+ * ctrl+c cancelling a running script, the tripcode prompt putting the box in lockdown.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { actionContext } from '../../src/actions/context.js';
+import { recoveryActions } from '../../src/actions/index.js';
+import { handleKey, type Controller } from '../../src/app/input.js';
+import { configSchema } from '../../src/config/schema.js';
+import { createAuthority, initKey, type Authority } from '../../src/recovery/authority.js';
+import { whoAmI } from '../../src/recovery/perform.js';
+import { KEY_FILE, sign } from '../../src/recovery/tripcode.js';
+import { actionCode } from '../../src/recovery/codes.js';
+import { createAppStore } from '../../src/store/store.js';
+
+let dir: string;
+let auth: Authority;
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) { if (Date.now() > end) throw new Error('timed out waiting'); await new Promise((r) => setTimeout(r, 10)); }
+};
+
+function setup(scripts: unknown[]) {
+  const config = configSchema.parse({ scripts });
+  const store = createAppStore({ host: 'h' });
+  store.getState().setConfig([], undefined, config);
+  store.getState().setScreen('recovery');
+  const c: Controller = {
+    refresh: vi.fn(), quit: vi.fn(), now: () => Date.now(), pageSize: () => 10,
+    panels: () => [{ id: 'rec.actions' }, { id: 'rec.run' }, { id: 'rec.audit' }],
+    actionCtx: (name) => actionContext(store, { config: [], recovery: auth, who: whoAmI('cockpit') }, name),
+  };
+  const press = (name: string, input = name) => handleKey(store, c, name, input);
+  const type = (text: string) => press(text.length === 1 ? text : 'paste', text);
+  // j/k through the Recovery screen's list (T0 first, then by tier) until the action is highlighted
+  const select = (id: string) => {
+    const ids = recoveryActions(config).map((a) => a.id);
+    expect(ids).toContain(id);
+    for (let i = 0; i < ids.length; i++) press('k');
+    for (let i = 0; i < ids.indexOf(id); i++) press('j');
+    expect(ids[store.getState().ui.recoveryIndex]).toBe(id);
+  };
+  return { store, c, press, type, select, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text ?? '', run: () => store.getState().run };
+}
+
+const auditKinds = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; reason?: string; code?: string });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sov-rec-'));
+  initKey(dir);
+  auth = createAuthority({ stateDir: dir });
+});
+afterEach(() => { auth.close(); rmSync(dir, { recursive: true, force: true }); });
+
+describe('the cockpit runs an action by its tier', () => {
+  it('T1 asks the argument (values offered), shows the plan and preconditions, runs on y; the audit has begin and end', async () => {
+    const { press, select, ui, run } = setup([
+      { name: 'greet', argv: ['sh', '-c', 'echo "hello $1"; printf "\\033[31mred\\033[0m\\n"', 'greet', '{{who}}'], tier: 'T1', inputs: [{ name: 'who', choices: ['world', 'box'] }] },
+    ]);
+    select('script.greet');
+    press('enter');
+    expect(ui().confirm?.ask).toMatchObject({ arg: 'who', choices: ['world', 'box'], index: 0 });
+    press('down');
+    expect(ui().confirm?.ask?.index).toBe(1);
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    expect(ui().confirm).toMatchObject({ kind: 'yes', tier: 'T1', args: { who: 'box' } });
+    expect(ui().confirm?.text).toMatch(/' greet box\b/);
+    press('y');
+    await until(() => run()?.state === 'ok');
+    expect(run()?.lines).toEqual(['hello box', 'red']);
+    expect(auditKinds().map((e) => e.kind)).toEqual(['begin', 'end']);
+  });
+
+  it('T2 needs the target typed: a wrong name refuses (recorded), the right one runs', async () => {
+    const { press, type, select, ui, run, msg } = setup([{ name: 'wipe-cache', argv: ['sh', '-c', 'echo wiped'], tier: 'T2' }]);
+    select('script.wipe-cache');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    expect(ui().confirm).toMatchObject({ kind: 'typed', target: 'wipe-cache' });
+    type('wipe-cach');
+    press('enter');
+    await until(() => /type "wipe-cache" to confirm/.test(msg()));
+    expect(run()?.state).toBe('refused');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    type('wipe-cache');
+    press('enter');
+    await until(() => run()?.state === 'ok');
+    expect(run()?.lines).toEqual(['wiped']);
+    expect(auditKinds().map((e) => e.kind)).toEqual(['refused', 'begin', 'end']);
+  });
+
+  it('T3 needs a tripcode: a forged one is refused with its reason and recorded; a signed one runs once', async () => {
+    const marker = join(dir, 'ran');
+    const { press, type, select, ui, run, msg } = setup([{ name: 'phoenix-lite', argv: ['sh', '-c', `echo rebuilt > ${marker}`], tier: 'T3' }]);
+    select('script.phoenix-lite');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    const code = ui().confirm?.code;
+    expect(code).toBe(actionCode('script.phoenix-lite', {}));
+    const ts = Math.floor(Date.now() / 1000);
+    type(sign(Buffer.alloc(32, 7), code!, ts));
+    press('enter');
+    await until(() => run()?.state === 'refused');
+    expect(msg()).toMatch(/key/i);
+    expect(existsSync(marker)).toBe(false);
+    const key = Buffer.from(readFileSync(join(dir, KEY_FILE), 'utf8').trim(), 'hex');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    type(sign(key, code!, ts));
+    press('enter');
+    await until(() => run()?.state === 'ok');
+    expect(readFileSync(marker, 'utf8')).toBe('rebuilt\n');
+    expect(auditKinds().map((e) => e.kind)).toEqual(['refused', 'begin', 'end']);
+  });
+
+  it('an input outside its allowlist is refused before anything runs; enter closes the overlay', async () => {
+    const marker = join(dir, 'ran');
+    const { press, type, select, ui } = setup([{ name: 'snap', argv: ['sh', '-c', `touch ${marker}; echo "$1"`, 'snap', '{{name}}'], tier: 'T1', inputs: [{ name: 'name', pattern: '[a-z]+' }] }]);
+    select('script.snap');
+    press('enter');
+    type('bad;rm');
+    press('enter');
+    await until(() => ui().confirm?.refused !== undefined);
+    press('enter');
+    expect(ui().confirm).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(existsSync(marker)).toBe(false);
+    expect(auditKinds().map((e) => e.kind)).toEqual(['refused']);
+  });
+
+  it('ctrl+c while a script runs cancels it (the cockpit stays); the outcome is recorded as cancelled', async () => {
+    const { press, select, ui, run, c } = setup([{ name: 'long', argv: ['sh', '-c', 'echo started; sleep 30'], tier: 'T1' }]);
+    select('script.long');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    press('y');
+    await until(() => run()?.lines.includes('started') === true);
+    press('ctrl+c');
+    expect(c.quit).not.toHaveBeenCalled();
+    await until(() => run()?.state === 'cancelled', 10_000);
+    expect(auditKinds().map((e) => e.kind)).toEqual(['begin', 'end']);
+  });
+
+  it('the tripcode prompt: RECOVERY:LOCKDOWN locks the box (actions refused), RECOVERY:UNLOCK opens it', async () => {
+    const { press, type, select, ui, msg, run } = setup([{ name: 'hello', argv: ['sh', '-c', 'echo hi'], tier: 'T1' }]);
+    const key = Buffer.from(readFileSync(join(dir, KEY_FILE), 'utf8').trim(), 'hex');
+    press('p');
+    expect(ui().tripcode).toEqual({ input: '' });
+    type(sign(key, 'RECOVERY:LOCKDOWN', Math.floor(Date.now() / 1000)));
+    press('enter');
+    await until(() => auth.locked());
+    select('script.hello');
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    press('y');
+    await until(() => run()?.state === 'refused');
+    expect(msg()).toMatch(/lockdown/i);
+    press('p');
+    type(sign(key, 'RECOVERY:UNLOCK', Math.floor(Date.now() / 1000)));
+    press('enter');
+    await until(() => !auth.locked());
+  });
+});
