@@ -2,7 +2,8 @@
  * Loads ~/.config/sov/config.yaml (or --config): YAML → zod. A bad file is refused whole, and every problem comes
  * back with its line (and column), the key as a path (`engines[1].argv`) and what was expected — never guessed at.
  */
-import { readFile } from 'node:fs/promises';
+import { lstat, open, readlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodIssue } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -20,17 +21,39 @@ export type LoadResult =
   | { ok: true; config: Config; path: string; /** no file at `path`: an empty config */ missing: boolean; note?: string }
   | { ok: false; path: string; errors: ConfigError[]; /** one human message naming the file, each line and key */ text: string };
 
+/** a config is a few KB; past this it is refused before it is parsed (a 6.5 MB file stalled the CLI for 30 s) */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+/** YAML aliases expanded at most (an alias bomb expands to billions of nodes) */
+export const MAX_YAML_ALIASES = 100;
+
+const refused = (path: string, message: string): LoadResult => {
+  const errors = [{ key: '', message }];
+  return { ok: false, path, errors, text: describe(path, errors) };
+};
+
 export async function loadConfig(path: string): Promise<LoadResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const fh = await open(path, 'r');
+    try {
+      const size = (await fh.stat()).size;
+      if (size > MAX_CONFIG_BYTES) return refused(path, `${size} bytes: a config may be at most ${MAX_CONFIG_BYTES} bytes (is this the right file?)`);
+      const buf = Buffer.alloc(Math.min(size, MAX_CONFIG_BYTES) + 1);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      if (bytesRead > MAX_CONFIG_BYTES) return refused(path, `more than ${MAX_CONFIG_BYTES} bytes: a config may be at most that`);
+      text = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT') {
+      // a symlink whose target is gone is not "no config": say where it points
+      const target = await lstat(path).then((st) => (st.isSymbolicLink() ? readlink(path) : undefined), () => undefined);
+      if (target !== undefined) return refused(path, `a symlink to ${resolve(dirname(path), target)}, which does not exist`);
       return { ok: true, config: configSchema.parse({}), path, missing: true, note: `no config at ${path}: no engines, services or providers` };
     }
-    const errors = [{ key: '', message: `cannot read: ${err.message}` }];
-    return { ok: false, path, errors, text: describe(path, errors) };
+    return refused(path, `cannot read: ${err.message}`);
   }
   return parseConfigText(text, path);
 }
@@ -48,7 +71,14 @@ export function parseConfigText(text: string, path = 'config.yaml'): LoadResult 
     const errors = doc.errors.map((e): ConfigError => ({ ...at(e.pos[0]), key: '', message: `YAML: ${firstLine(e.message)}` }));
     return { ok: false, path, errors, text: describe(path, errors) };
   }
-  const raw: unknown = doc.toJS() ?? {};
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+  } catch (e) {
+    // yaml refuses an alias bomb ("Excessive alias count indicates a resource exhaustion attack")
+    const errors = [{ key: '', message: `YAML: ${firstLine((e as Error)?.message ?? String(e))} (at most ${MAX_YAML_ALIASES} alias expansions)` }];
+    return { ok: false, path, errors, text: describe(path, errors) };
+  }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     const errors = [{ ...at(doc.contents?.range?.[0]), key: '', message: `expected a mapping (engines:, services:, providers:, chat:), got ${Array.isArray(raw) ? 'a list' : typeof raw}` }];
     return { ok: false, path, errors, text: describe(path, errors) };

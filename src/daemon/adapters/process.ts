@@ -71,6 +71,13 @@ export function spawnRelay(o: RelayOptions, mark: { name: string; box: string },
   return { relay, relayPid: relay.pid };
 }
 
+/** The descriptor of the daemon's end of the relay's stdin socket. */
+function socketFd(relay: ChildProcess): number {
+  const fd = (relay.stdin as unknown as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) throw new Error('the log relay has no input socket');
+  return fd;
+}
+
 /** Processes that carry an engine's marker (the engine, its descendants, those that left its group), oldest first. */
 export function markedProcesses(name: string, box: string): ProcStat[] {
   return findByEnv({ [ENGINE_MARK]: name, [BOX_MARK]: box });
@@ -101,7 +108,9 @@ export async function spawnEngine(
 ): Promise<Spawned> {
   const argv = buildArgv(cfg);
   const fd = 'logFile' in out ? openLogFd(out.logFile) : undefined;
-  const sink = 'relay' in out ? out.relay.stdin! : fd!;
+  // the relay's socket by its descriptor number: handing Node the stream itself makes it shut the socket down
+  // (the engine's first write fails with EPIPE)
+  const sink = 'relay' in out ? socketFd(out.relay) : fd!;
   let child: ChildProcess;
   try {
     child = spawn(argv[0]!, argv.slice(1), {
