@@ -10,6 +10,7 @@ import type { ActionCtx } from '../../src/actions/types.js';
 import { scriptSchema, type ScriptConfig } from '../../src/config/scripts.js';
 import { configSchema } from '../../src/config/schema.js';
 import { isAlive } from '../../src/daemon/procfs.js';
+import { createAuthority } from '../../src/recovery/authority.js';
 import { perform, prepare } from '../../src/recovery/perform.js';
 import type { BeginRequest, EndRequest, RecoveryLink } from '../../src/recovery/types.js';
 import { runScript } from '../../src/scripts/run.js';
@@ -98,6 +99,27 @@ describe('script actions', () => {
     expect(rec.begins[0]).toMatchObject({ action: `script.${s.name}`, tier: 'T1', args: { file }, confirmation: { kind: 'yes' } });
     expect(rec.begins[0]!.dryRun).toBe(p.dryRun);
     expect(rec.ends).toEqual([expect.objectContaining({ id: 'a1', outcome: 'ok', exitCode: 0 })]);
+  });
+
+  it('through the real authority: a hash-chained audit entry before and after, a refused input recorded and never run', async () => {
+    const auth = createAuthority({ stateDir: join(dir, 'authority') });
+    try {
+      const a = scriptAction(toucher());
+      const file = `${dir}/audited`;
+      const done = await perform(await prepare(a, ctx({ args: { file }, recovery: auth })), { kind: 'yes' });
+      expect(done.outcome).toBe('ok');
+      expect(await exists(file)).toBe(true);
+      const bad = await perform(await prepare(a, ctx({ args: { file: `${dir}/x y` }, recovery: auth })), { kind: 'yes' });
+      expect(bad.outcome).toBe('refused');
+      expect(await exists(`${dir}/x y`)).toBe(false);
+      const log = (await auth.recent(10)) as Record<string, unknown>[];
+      expect(log.map((e) => `${e.kind}:${e.action}`)).toEqual([`begin:${a.id}`, `end:${a.id}`, expect.stringMatching(new RegExp(`:${a.id.replace(/\./g, '\\.')}$`))]);
+      expect(log[0]).toMatchObject({ tier: 'T1', args: { file }, confirmation: { kind: 'yes' }, dryRun: expect.stringContaining(`would create ${file}`) });
+      expect(log[1]).toMatchObject({ outcome: 'ok', exitCode: 0, message: expect.stringMatching(/exit 0 in/) });
+      expect(log[2]).toMatchObject({ checks: expect.arrayContaining([expect.objectContaining({ name: 'input file', state: 'fail' })]) });
+    } finally {
+      auth.close();
+    }
   });
 
   it('a failing script is recorded as failed with its exit code and last line; T2 asks for its name', async () => {
