@@ -87,7 +87,7 @@ function parseLine(text: string): Line {
 interface Walk { lastSeq: number; lastHash: string; entries: number; firstSeq?: number; beforeLastHash?: string }
 
 /** Classifies the first break in one file's lines; undefined when the lines chain on from `w`. */
-function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, visit?: (e: Record<string, unknown>) => void): Problem | undefined {
+function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, visit?: (e: Record<string, unknown>) => void, headHash?: string): Problem | undefined {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const at = { file: name, line: i + 1 };
@@ -99,7 +99,7 @@ function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, vis
       if (!chained) {
         if (next?.seq === l.seq) return { kind: 'inserted', ...at, seq: l.seq, message: `${name} line ${i + 1}: a line was inserted (entry ${l.seq} appears twice; this one does not chain to entry ${w.lastSeq})` };
         // the previous line was edited if this one is intact (the next entry still chains to it)
-        const selfIntact = next?.seq === l.seq + 1 && next.prev === hashLine(l.text);
+        const selfIntact = next ? next.seq === l.seq + 1 && next.prev === hashLine(l.text) : headHash === hashLine(l.text);
         if (selfIntact && w.entries > 0) return { kind: 'edited', file: name, line: i, seq: w.lastSeq, message: `entry ${w.lastSeq} (${name} line ${i}) was edited: its bytes no longer hash to the prev that entry ${l.seq} recorded` };
         return { kind: 'edited', ...at, seq: l.seq, message: `entry ${l.seq} (${name} line ${i + 1}) was edited: it does not chain to entry ${l.seq - 1}` };
       }
@@ -158,7 +158,7 @@ export function verifyChain(files: ChainFile[], o: ChainOptions = {}): ChainResu
       if (f < files.length - 1) return done({ kind: 'truncated', file: name, message: `${name} ends inside a line (a rotated file was cut)` });
       torn = { file: name, bytes: Buffer.byteLength(tail) };
     }
-    const p = walkFile(name, parts.map(parseLine), w, head?.firstSeq ?? 1, o.visit);
+    const p = walkFile(name, parts.map(parseLine), w, head?.firstSeq ?? 1, o.visit, f === files.length - 1 ? head?.hash : undefined);
     if (p) return done(p, torn ? { torn } : {});
   }
   const extra: Partial<ChainResult> = torn ? { torn } : {};
