@@ -321,13 +321,12 @@ async function doAction(o: Parsed, ctx: ActionCtx, headless: Headless | undefine
     return EXIT.ok;
   }
   if (!json) { io.out(p.dryRun); if (p.checks.length) io.out(checksText(p.checks)); }
-  if (headless?.run && !p.refused) {
-    // T0 reads with their own headless form (logs, bench): nothing to record
-    let outcome: Outcome;
-    try { outcome = await headless.run(p.ctx, io, { json, ...(o.config !== undefined ? { config: o.config } : {}) }); } catch (e) { outcome = { result: { kind: 'error', message: `${action.title} failed: ${errorText(e)}` }, exit: exitFor(e) }; }
-    return finish(outcome.result, outcome.exit, outcome.data, json, doc, io);
-  }
-  const r = await perform(p, confirmationOf(o));
+  // an action with its own headless form (logs, bench) runs that form, through perform() all the same: T1 is recorded
+  let own: Outcome | undefined;
+  const hr = headless?.run;
+  const pp = hr ? { ...p, action: { ...action, run: async (c: ActionCtx) => (own = await hr(c, io, { json, ...(o.config !== undefined ? { config: o.config } : {}) })).result } } : p;
+  const r = await perform(pp, confirmationOf(o));
+  if (own && r.outcome !== 'refused') return finish(r.result, own.exit ?? (r.outcome === 'ok' ? EXIT.ok : EXIT.failed), own.data, json, doc, io);
   const extra = { outcome: r.outcome, post: r.post, durationMs: r.durationMs, ...(r.refusal ? { refused: r.refusal } : {}), ...(r.auditId ? { auditId: r.auditId } : {}) };
   if (!json && r.post.length) io.out(checksText(r.post));
   return finish(r.result, r.outcome === 'ok' ? EXIT.ok : EXIT.failed, extra, json, doc, io);

@@ -2,7 +2,7 @@
  * `sov do`: the declared actions headless, against the real daemon server over its socket (in this process, with an
  * in-memory supervisor), in a private XDG tree under the temp dir.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -82,8 +82,13 @@ afterEach(async () => {
 });
 
 describe('sov do --list', () => {
-  it('every action says what sov do does with it', () => {
-    for (const a of ACTIONS) expect(HEADLESS[a.id], a.id).toBeDefined();
+  it('every action says how it runs headless: its own form, or its tier\'s rule (T2 --confirm, T3 --tripcode)', async () => {
+    const rows = JSON.parse((await sovDo('--list', '--json')).out) as { id: string; tier: string; headless: string }[];
+    for (const a of ACTIONS) {
+      const row = rows.find((r) => r.id === a.id)!;
+      if (HEADLESS[a.id]) expect(row.headless).toBe(HEADLESS[a.id]!.how);
+      else expect(row.headless, a.id).toMatch(a.tier === 'T3' ? /--tripcode/ : a.tier === 'T2' ? /--confirm/ : a.tier === 'T1' ? /audit/ : /at once/);
+    }
   });
 
   it('lists id, title, tier, description and how it runs headless (text and --json)', async () => {
@@ -136,7 +141,7 @@ describe('sov do against the daemon', () => {
     expect(r.err).toMatch(/dry run: nothing was run/);
     const j = await sovDo('engine.start', '--arg', 'name=alpha', '--dry-run', '--json');
     expect(JSON.parse(j.out)).toEqual({
-      action: 'engine.start', args: { name: 'alpha' }, dryRun: true, when: true, result: null,
+      action: 'engine.start', args: { name: 'alpha' }, tier: 'T1', checks: [], dryRun: true, when: true, result: null,
       describe: 'start alpha: `/usr/bin/llama-server -m /models/a.gguf --port 8080`',
     });
     expect(s.calls).toEqual([]);
@@ -159,7 +164,10 @@ describe('sov do against the daemon', () => {
     expect(s.calls).toEqual(['start alpha']);
     const j = await sovDo('engine.stop', '--arg', 'name=up', '--json');
     expect(j.code).toBe(0);
-    expect(JSON.parse(j.out)).toEqual({ action: 'engine.stop', args: { name: 'up' }, describe: 'stop up: SIGINT pid 4242 (its process group), SIGKILL after 7 s', result: { kind: 'done', message: 'up: stop → stopped' } });
+    expect(JSON.parse(j.out)).toMatchObject({ action: 'engine.stop', args: { name: 'up' }, tier: 'T1', outcome: 'ok', auditId: expect.any(String), describe: 'stop up: SIGINT pid 4242 (its process group), SIGKILL after 7 s', result: { kind: 'done', message: 'up: stop → stopped' } });
+    // both runs are in the daemon's audit log: who, what, the outcome
+    const audit = readFileSync(join(paths.stateDir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action: string; outcome?: string });
+    expect(audit.map((e) => `${e.kind} ${e.action}${e.outcome ? ` ${e.outcome}` : ''}`)).toEqual(['begin engine.start', 'end engine.start ok', 'begin engine.stop', 'end engine.stop ok']);
   });
 
   it('a refusal from when() prints the reason and exits 1', async () => {
@@ -169,7 +177,7 @@ describe('sov do against the daemon', () => {
     expect(r.err).toBe('sov do: alpha is not running');
     const b = await sovDo('engine.bench', '--arg', 'name=alpha', '--json');
     expect(b.code).toBe(EXIT.failed);
-    expect(JSON.parse(b.out)).toMatchObject({ action: 'engine.bench', refused: true, result: { kind: 'error', message: 'alpha is stopped: start it first' } });
+    expect(JSON.parse(b.out)).toMatchObject({ action: 'engine.bench', outcome: 'refused', refused: { code: 'unavailable' }, result: { kind: 'error', message: 'alpha is stopped: start it first' } });
     expect(s.calls).toEqual([]);
   });
 
