@@ -55,7 +55,7 @@ function scanNote(p: Pool): string {
 
 function healthRow(want: BlueprintPool, p: Pool, w: { id: string; check: string }): Row {
   const h = p.health.toUpperCase();
-  const ev = `${p.health}${scanNote(p)}${p.status ? ` · ${p.status.split('\n')[0]}` : ''}`;
+  const ev = `${p.health}${scanNote(p)}${p.status ? ` · ${p.status.split(/\.\s/)[0]!.replace(/\s+/g, ' ')}` : ''}`;
   const hint = p.scan.state === 'running' && p.scan.kind === 'resilver' ? `a resilver is running: let it finish (zpool status ${p.name})` : `${p.action ? `${p.action.split('\n')[0]} ` : ''}(zpool status -v ${p.name})`;
   if (h === 'ONLINE') return row(w.id, 'zfs', w.check, 'PASS', ev);
   if (h === 'DEGRADED' && want.health === 'DEGRADED') return row(w.id, 'zfs', w.check, 'WARN', ev, hint);
