@@ -126,6 +126,7 @@ export const scriptSchema = z.object({
   checkArgv(s.argv, 'argv', names, ctx);
   if (s.plan) checkArgv(s.plan, 'plan', names, ctx);
   if (s.cwd !== undefined && placeholders(s.cwd).length) ctx.addIssue({ code: 'custom', path: ['cwd'], message: 'placeholders work only in argv and plan' });
+  for (const [k, v] of Object.entries(s.env)) if (placeholders(v).length) ctx.addIssue({ code: 'custom', path: ['env', k], message: 'placeholders work only in argv and plan' });
 });
 
 export type ScriptConfig = z.infer<typeof scriptSchema>;

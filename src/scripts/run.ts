@@ -144,7 +144,8 @@ async function execute(r: ScriptRun, slot: Slot, none: ScriptOutcome): Promise<S
   }
   const tail = new Tail(r.tail ?? DEFAULT_TAIL);
   let lines = 0;
-  const onLine = (line: string) => { lines++; tail.push(line); r.onLine?.(line); };
+  // a consumer that throws must not take sov down from inside a stream event
+  const onLine = (line: string) => { lines++; tail.push(line); try { r.onLine?.(line); } catch {} };
   const maxLineChars = r.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
   const split = [new LineSplitter({ maxLineChars, onLine }), new LineSplitter({ maxLineChars, onLine })];
   const closed = [child.stdout!, child.stderr!].map((s, i) => {

@@ -45,6 +45,8 @@ describe('scripts config', () => {
   it('an unknown placeholder is an error with its path and line', () => {
     expect(errorsOf('scripts:\n  - name: x\n    inputs: [{ name: pool, pattern: "[a-z]+" }]\n    argv: [zpool, scrub, "{{poool}}"]\n'))
       .toEqual(['4:scripts[0].argv[2]: unknown placeholder {{poool}} (inputs: pool)']);
+    expect(errorsOf('scripts:\n  - name: x\n    inputs: [{ name: d, pattern: "[a-z]+" }]\n    cwd: "/srv/{{d}}"\n    env: { D: "{{d}}" }\n    argv: [echo]\n'))
+      .toEqual(['4:scripts[0].cwd: placeholders work only in argv and plan', '5:scripts[0].env.D: placeholders work only in argv and plan']);
     expect(errorsOf('scripts:\n  - name: x\n    argv: [echo]\n    plan: [echo, "{{ x }}"]\n'))
       .toEqual(['4:scripts[0].plan[1]: unknown placeholder {{ x }} (this script declares no inputs)']);
   });
