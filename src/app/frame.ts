@@ -47,6 +47,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
     ...(s.ui.screen === 'recovery' ? { recovery: recoveryCtx(s) } : {}),
+    ...(s.doctor ? { doctor: s.doctor } : {}),
     drawn: {},
   };
   const specs = def.panels(ctx);

@@ -27,6 +27,7 @@ import { whoAmI } from '../recovery/perform.js';
 import { killAll as killRunningScripts } from '../scripts/run.js';
 import { demoConfig } from '../demo/config.js';
 import { createRecoveryPoller } from './recovery-poll.js';
+import { chooseBlueprint } from '../doctor/load.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
 async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: string; path: string }> {
@@ -62,6 +63,8 @@ export async function runTui(o: Options): Promise<number> {
     chat = createChatSession({ providers, settings, dir: chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
     setChatSession(chat, { providers, chain: cfg.config?.chat.chain ?? [] });
   }
+  const chosen = await chooseBlueprint({ demo: o.demo, ...(cfg.config ? { config: cfg.config } : {}), configPath: cfg.path, ...(cfg.error ? { configError: cfg.error } : {}) });
+  store.getState().setDoctor(chosen.ok ? { blueprint: chosen.blueprint, path: chosen.path } : { error: chosen.error });
   const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
   const services = servicesBackend.create(cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
   // the daemon supervises; the TUI starts it only when the config names engines for it to run

@@ -41,6 +41,7 @@ export interface Actions {
   setTripcode(tripcode: UiState['tripcode']): void;
   setRecoveryIndex(i: number): void;
   setRecovery(v: RecoveryView): void;
+  setDoctor(d: AppState['doctor']): void;
   /** starts, updates or ends the foreground run */
   setRun(run: RunState | undefined): void;
   /** appends output lines to the running action (bounded: the oldest are dropped and counted) */
@@ -95,6 +96,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     setTripcode: (tripcode) => set({ ui: { ...get().ui, tripcode } }),
     setRecoveryIndex: (recoveryIndex) => set({ ui: { ...get().ui, recoveryIndex } }),
     setRecovery: (recovery) => set({ recovery }),
+    setDoctor: (doctor) => set({ doctor }),
     setRun: (run) => set({ run }),
     runOutput(lines) {
       const run = get().run;

@@ -9,6 +9,7 @@ import type { EnginesData } from '../engines/source.js';
 import type { BenchResult } from '../engines/bench.js';
 import type { Config, EngineConfig } from '../config/schema.js';
 import type { Tier } from '../actions/types.js';
+import type { Blueprint } from '../doctor/blueprint.js';
 import type { CheckResult, Outcome, RecoveryStatus } from '../recovery/types.js';
 import type { Ring } from './ring.js';
 
@@ -144,4 +145,6 @@ export interface AppState {
   config?: Config;
   recovery: RecoveryView;
   run?: RunState;
+  /** the blueprint the Doctor screen checks, where it came from, or why there is none */
+  doctor?: { blueprint?: Blueprint; path?: string; error?: string };
 }
