@@ -87,12 +87,14 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
     return ((ticks - p.ticks) / clkTck) / ((at - p.at) / 1000) * 100;
   }
 
-  async function chain(disk: VmDisk, inUse: boolean): Promise<void> {
+  /** the disk's backing chain; returns the internal snapshots of its top image */
+  async function chain(disk: VmDisk, inUse: boolean): Promise<VmSnapshot[]> {
     const r = await run(imgInfoArgv(disk.path, inUse));
-    if (r.exitCode !== 0) { disk.chainError = r.notFound ? 'qemu-img not found on PATH (install qemu-utils)' : failText(r); return; }
+    if (r.exitCode !== 0) { disk.chainError = r.notFound ? 'qemu-img not found on PATH (install qemu-utils)' : failText(r); return []; }
     const p = parseImgInfoJson(r.stdout);
-    if (!p) { disk.chainError = 'qemu-img info: not the expected JSON'; return; }
+    if (!p) { disk.chainError = 'qemu-img info: not the expected JSON'; return []; }
     disk.chain = p.chain;
+    return p.snapshots;
   }
 
   async function qemuProcesses(warnings: string[], libvirtSeen: boolean): Promise<{ vms: Vm[]; route: Route }> {
@@ -131,26 +133,33 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
       vms.push(vm);
       if (a.libvirt) hidden++;
     }
-    await Promise.all(vms.map((vm) => qemuState(vm)));
-    for (const vm of vms) for (const d of vm.disks) await chain(d, true);
+    const viaQmp = await Promise.all(vms.map((vm) => qemuState(vm)));
+    for (const [i, vm] of vms.entries()) {
+      for (const d of vm.disks) {
+        const snaps = await chain(d, true);
+        // without a QMP reading, the snapshots are those of the first qcow2 disk that has some (what savevm wrote)
+        if (!viaQmp[i] && !vm.snapshots.length) vm.snapshots = snaps;
+      }
+    }
     const detail = `${vms.length} found${hidden ? ` (${hidden} started by libvirt, which could not be asked)` : ''}`;
     return { vms, route: { name: 'qemu processes', state: 'ok', detail } };
   }
 
-  async function qemuState(vm: Vm): Promise<void> {
-    if (vm.qmpSocket === undefined) { vm.notes.push('no QMP socket in its argv: the guest state is the process state; snapshots are read from the disk'); vm.stateDetail = 'process alive'; return; }
-    if (!opts.qmp) { vm.notes.push(`QMP socket ${vm.qmpSocket} is on ${runner.host}: sov opens QMP sockets on this machine only`); return; }
+  /** state (and snapshots) through QMP; true when the snapshots came from it */
+  async function qemuState(vm: Vm): Promise<boolean> {
+    if (vm.qmpSocket === undefined) { vm.notes.push('no QMP socket in its argv: the guest state is the process state; snapshots are read from the disk'); vm.stateDetail = 'process alive'; return false; }
+    if (!opts.qmp) { vm.notes.push(`QMP socket ${vm.qmpSocket} is on ${runner.host}: sov opens QMP sockets on this machine only (state is the process state, snapshots are read from the disk)`); return false; }
     try {
       const q = await opts.qmp(vm.qmpSocket);
       vm.state = qmpState(q.status);
       vm.stateDetail = q.status;
-      if (q.snapshotsText !== undefined) {
-        const p = parseSnapshotTable(q.snapshotsText);
-        vm.snapshots = p.snapshots;
-      }
+      if (q.snapshotsText === undefined) return false;
+      vm.snapshots = parseSnapshotTable(q.snapshotsText).snapshots;
+      return true;
     } catch (e) {
       vm.state = 'unknown';
       vm.notes.push(`QMP: ${(e as Error)?.message ?? String(e)}`);
+      return false;
     }
   }
 
@@ -190,6 +199,8 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
       if (sn.exitCode === 0) vm.snapshots = parseSnapshotList(sn.stdout);
       else vm.notes.push(`snapshot-list: ${failText(sn)}`);
       for (const d of vm.disks) await chain(d, vm.state !== 'stopped');
+      // vagrant-libvirt: the domain's disk is an overlay on the Vagrant box's image
+      if (vm.disks.some((d) => d.chain.some((c) => /vagrant_box_image/.test(c.filename)))) vm.via = 'vagrant · libvirt';
       vms.push(vm);
     }
     return { vms, route: { name: 'libvirt', state: 'ok', detail: `${vms.length} domain${vms.length === 1 ? '' : 's'}` } };

@@ -53,9 +53,9 @@ export function joinRows(data: VmsData, config?: Config): VmRow[] {
     if (r) r.cfg = cfg; else rows.push({ name: cfg.name, cfg });
   }
   for (const r of rows) {
-    const t = sshTargetOf(r.vm, r.cfg);
-    if (t !== undefined) r.ssh = sshText(t);
     const hb = data.heartbeats[r.name];
+    const t = sshTargetOf(r.vm, r.cfg);
+    if (t !== undefined) r.ssh = sshText(t); else if (hb?.ssh !== undefined) r.ssh = hb.ssh;
     if (hb) r.heartbeat = hb;
   }
   return rows;

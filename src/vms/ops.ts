@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { Runner, RunResult } from '../../backends/types.js';
-import { localQmpReader } from '../../backends/vms/index.js';
+import { heartbeatFile, localQmpReader } from '../../backends/vms/index.js';
 import { connectQmp, type QmpClient } from '../../backends/vms/qmp.js';
 import { createVmsSource } from '../../backends/vms/source.js';
 import type { Vm, VmsData } from '../../backends/vms/types.js';
@@ -55,8 +55,8 @@ export async function step(o: VmOps, argv: string[], timeoutMs = STEP_TIMEOUT_MS
 }
 
 /** one discovery reading through the runner (QMP only on this machine) */
-export async function discover(runner: Runner): Promise<VmsData | string> {
-  const src = createVmsSource(runner, isLocalRunner(runner) ? { qmp: localQmpReader } : {});
+export async function discover(runner: Runner, env: NodeJS.ProcessEnv = process.env): Promise<VmsData | string> {
+  const src = createVmsSource(runner, { heartbeatFile: heartbeatFile(env), ...(isLocalRunner(runner) ? { qmp: localQmpReader } : {}) });
   const a = await src.sample();
   src.dispose();
   return a.state === 'ok' ? a.data : a.state === 'unavailable' ? a.reason : a.message;

@@ -13,6 +13,9 @@ export function beatLevel(h: Heartbeat | undefined): Level {
   return h.state === 'ok' ? 'ok' : h.state === 'failed' || h.state === 'missing' ? 'crit' : 'warn';
 }
 
+/** ages from another clock (the demo's state file) never go negative */
+const ago = (ms: number) => age(Math.max(0, ms));
+
 const glyph = (l: Level) => (l === 'ok' ? GLYPH.ok : l === 'warn' ? GLYPH.warn : l === 'crit' ? GLYPH.crit : GLYPH.info);
 
 /** the watchdog's declared target, else a forwarded guest port 22 */
@@ -30,7 +33,8 @@ function beatText(h: Heartbeat | undefined): string {
 
 const matches = (vm: Vm, filter: string) => !filter || vm.name.toLowerCase().includes(filter.toLowerCase());
 
-const COLS = [['NAME', 16], ['KIND', 8], ['STATE', 10], ['VCPU', 4], ['MEM', 7], ['USED', 7], ['CPU%', 6], ['UPTIME', 8], ['SSH', 18], ['BEAT', 11]] as const;
+/** the heartbeat right after the state: at 80 columns both stay visible */
+const COLS = [['NAME', 16], ['STATE', 10], ['HEARTBEAT', 13], ['VCPU', 4], ['MEM', 7], ['USED', 7], ['CPU%', 6], ['UPTIME', 8], ['SSH', 18], ['KIND', 8]] as const;
 const cell = (s: string, n: number) => fit(s, n);
 
 /** one row per VM: state, vCPUs, memory, CPU %, uptime, SSH target, heartbeat */
@@ -43,10 +47,9 @@ export function vmListLines(d: VmsData, w: number, theme: Theme, filter = ''): s
     const h = d.heartbeats[vm.name];
     const sl = stateLevel(vm.state);
     const row = [
-      cell(sanitize(vm.name), 16), cell(vm.kind, 8), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)),
+      cell(sanitize(vm.name), 16), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 13)),
       cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
-      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18),
-      paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 11)),
+      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 8),
     ];
     out.push(fit(row.join(' '), w));
   }
@@ -63,9 +66,9 @@ function heartbeatLines(h: Heartbeat, theme: Theme, now: number, w: number): str
   const parts = [`${glyph(l)} heartbeat ${beatText(h)}`];
   if (h.kind && h.target) parts.push(`${h.kind} ${sanitize(h.target)}`);
   if (h.beats !== undefined) parts.push(`${h.beats} beats`);
-  if (h.lastBeatAt !== undefined) parts.push(`last ${age(now - h.lastBeatAt)} ago`);
+  if (h.lastBeatAt !== undefined) parts.push(`last ${ago(now - h.lastBeatAt)} ago`);
   const out = [fit(paint(theme, l, parts.join(' · ')), w)];
-  if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${age(now - h.lastRecovery.at)} ago → ${sanitize(h.lastRecovery.outcome)}`), w));
+  if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${ago(now - h.lastRecovery.at)} ago → ${sanitize(h.lastRecovery.outcome)}`), w));
   return out;
 }
 
@@ -88,7 +91,7 @@ export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, 
     const snaps = vm.snapshots;
     out.push(fit(snaps.length ? `  snapshots ${snaps.map((s) => `${sanitize(s.name)}${s.date ? paint(theme, 'muted', ` ${s.date}`) : ''}`).join(', ')}` : paint(theme, 'muted', '  no snapshots'), w));
     const h = d.heartbeats[vm.name];
-    if (h) out.push(...heartbeatLines(h, theme, now, w).map((l) => fit(`  ${l}`, w)));
+    if (h) out.push(...heartbeatLines(h, theme, now, w - 2).map((l) => fit(`  ${l}`, w)));
     for (const n of vm.notes) out.push(fit(paint(theme, 'muted', `  ${GLYPH.info} ${sanitize(n)}`), w));
   }
   return out.length ? out : [paint(theme, 'muted', d.vms.length ? 'no VM matches the filter' : 'no VMs found')];
@@ -101,7 +104,7 @@ export function vmRouteLines(d: VmsData, w: number, theme: Theme, now: number): 
     return fit(`${paint(theme, l, `${glyph(l)} ${r.name}`)} ${paint(theme, 'muted', sanitize(r.detail ?? r.state))}`, w);
   });
   out.push(fit(d.heartbeatsAt !== undefined
-    ? paint(theme, now - d.heartbeatsAt > 60_000 ? 'warn' : 'muted', `watchdog: written ${age(now - d.heartbeatsAt)} ago`)
+    ? paint(theme, now - d.heartbeatsAt > 60_000 ? 'warn' : 'muted', `watchdog: written ${ago(now - d.heartbeatsAt)} ago`)
     : paint(theme, 'muted', 'watchdog: no state (the daemon watches VMs that declare a heartbeat)'), w));
   for (const x of d.warnings.slice(0, 5)) out.push(fit(paint(theme, 'warn', `${GLYPH.warn} ${sanitize(x)}`), w));
   out.push(fit(paint(theme, 'muted', 'sov ssh NAME · sov vms snapshot|revert|reimage NAME · actions: 8 / :'), w));
