@@ -115,7 +115,7 @@ async function runOf(s: ScriptConfig, ctx: ActionCtx): Promise<ActionResult> {
   return { kind: 'error', message: `${message}${last ? ` — last line: ${last.slice(0, 200)}` : ''}`, ...exit };
 }
 
-/** One action per declared script. */
+/** The action of one declared script. */
 export function scriptAction(s: ScriptConfig): Action {
   const title = s.name;
   const a: Action = {
@@ -139,6 +139,11 @@ export function scriptAction(s: ScriptConfig): Action {
   return a;
 }
 
+const memo = new WeakMap<ScriptConfig[], Action[]>();
+
+/** One action per declared script; the same objects for the same config (asked for on every frame and key). */
 export function scriptActions(scripts: ScriptConfig[]): Action[] {
-  return scripts.map(scriptAction);
+  let out = memo.get(scripts);
+  if (!out) memo.set(scripts, (out = scripts.map(scriptAction)));
+  return out;
 }

@@ -215,5 +215,7 @@ describe('script actions', () => {
     expect(ids).toContain('engine.start');
     expect(actionsFor().some((a) => a.id.startsWith('script.'))).toBe(false);
     expect(scriptActions(config.scripts).map((a) => a.tier)).toEqual(['T1', 'T3']);
+    // the same objects for the same config (the cockpit asks on every frame)
+    expect(actionsFor(config).at(-1)).toBe(actionsFor(config).at(-1));
   });
 });
