@@ -26,6 +26,14 @@ async function main(): Promise<number> {
     const { runVmsCli } = await import('./cli/vms.js');
     return runVmsCli(process.argv.slice(3), {}, { sshOnly: process.argv[2] === 'ssh' });
   }
+  if (process.argv[2] === 'tripcode') {
+    const { runTripcodeCli } = await import('./cli/tripcode.js');
+    return runTripcodeCli(process.argv.slice(3));
+  }
+  if (process.argv[2] === 'audit') {
+    const { runAuditCli } = await import('./cli/audit.js');
+    return runAuditCli(process.argv.slice(3));
+  }
   if (process.argv[2] === 'doctor') {
     const { runDoctorCli } = await import('./cli/doctor.js');
     return runDoctorCli(process.argv.slice(3));

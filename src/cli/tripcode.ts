@@ -1,0 +1,158 @@
+/**
+ * `sov tripcode init|sign|apply|code` (issue 8). init makes the box key; sign (on the trusted side, with a copy of
+ * the key) prints a payload; apply hands a payload to the authority — the daemon's, or the demo box's in-process —
+ * where LOCKDOWN and UNLOCK take effect, and an action code runs its action through `sov do … --tripcode`.
+ */
+import { parseArgs } from 'node:util';
+import { ACTION_BY_ID } from '../actions/index.js';
+import { connectDaemon } from '../daemon/client.js';
+import { resolvePaths } from '../daemon/paths.js';
+import { EXIT } from '../daemon/types.js';
+import { createAuthority, demoStateDir, initKey } from '../recovery/authority.js';
+import { actionCode, parseCode } from '../recovery/codes.js';
+import { whoAmI } from '../recovery/perform.js';
+import { keyPath, readKey, sign } from '../recovery/tripcode.js';
+import type { TripcodeApply } from '../recovery/types.js';
+import { errorText, exitFor } from './daemon.js';
+import { clean } from './engines.js';
+
+export const TRIPCODE_USAGE = `usage:
+  sov tripcode init [--force] [--demo]             make the box key (<state dir>/tripcode.key, 0600); prints its fingerprint
+  sov tripcode sign CODE [--key FILE] [--demo]     print a payload "ts|code|sig" (on the trusted side, with a copy of the key)
+  sov tripcode apply PAYLOAD [--arg k=v …] [--json] [--demo] [--config PATH]
+  sov tripcode code ACTION [--arg k=v …]           print the code a T3 action with exactly these arguments needs
+
+Codes: RECOVERY:LOCKDOWN · RECOVERY:UNLOCK · RECOVERY:REVERT_SNAPSHOT::<pool/ds@snap> · RECOVERY:REIMAGE_TO_GOLDEN[::vm]
+       RECOVERY:DIAGNOSTIC::<profile> · RECOVERY:PHOENIX · ACTION::<action-id>::<args hash> (sov tripcode code)
+apply: LOCKDOWN and UNLOCK take effect in the daemon (the demo box's authority with --demo); any other code names an
+action, which then runs as \`sov do ACTION --tripcode PAYLOAD\` (ACTION:: codes need the same --arg values they were made
+for). A payload is valid for 5 minutes (recovery.tripcode.windowSec), once. init --force replaces the key: stop the
+daemon first; payloads signed with the old key stop working.
+
+exit codes: 0 ok · 1 refused or failed · 2 bad arguments · 6 daemon down`;
+
+export interface TripcodeIo {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  env?: NodeJS.ProcessEnv;
+  /** runs `sov do` (tests hand in their own); default: src/cli/do.ts */
+  runDo?: (argv: string[]) => Promise<number>;
+}
+
+interface Io { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }
+
+function parseKv(raw: string[] | undefined): Record<string, string> | string {
+  const args: Record<string, string> = {};
+  for (const a of raw ?? []) {
+    const m = /^([A-Za-z][\w-]*)=(.*)$/s.exec(a);
+    if (!m) return `--arg wants k=v, got "${clean(a)}"`;
+    if (m[1]! in args) return `--arg ${m[1]} given twice`;
+    args[m[1]!] = m[2]!;
+  }
+  return args;
+}
+
+export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Promise<number> {
+  const io: Io = {
+    out: ioIn.out ?? ((s) => { process.stdout.write(s.endsWith('\n') ? s : s + '\n'); }),
+    err: ioIn.err ?? ((s) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n'); }),
+    env: ioIn.env ?? process.env,
+  };
+  const usage = (msg: string) => { io.err(`sov tripcode: ${msg}\n\n${TRIPCODE_USAGE}`); return EXIT.usage; };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv, allowPositionals: true, strict: true,
+      options: {
+        force: { type: 'boolean' }, demo: { type: 'boolean' }, key: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' },
+        arg: { type: 'string', multiple: true }, ts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    return usage((e as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) { io.out(TRIPCODE_USAGE); return EXIT.ok; }
+  const [sub, what, ...rest] = parsed.positionals;
+  if (rest.length) return usage(`unexpected argument: ${clean(rest[0]!)}`);
+  const stateDir = v.demo ? demoStateDir(io.env) : resolvePaths({ env: io.env }).stateDir;
+  const args = parseKv(v.arg);
+  if (typeof args === 'string') return usage(args);
+
+  switch (sub) {
+    case 'init': {
+      if (what !== undefined) return usage(`init takes no argument, got "${clean(what)}"`);
+      try {
+        const r = initKey(stateDir, v.force ?? false);
+        io.out(r.created ? `made ${keyPath(stateDir)} (fingerprint ${r.fingerprint}); copy it (0600) to the trusted side that signs tripcodes` : `${keyPath(stateDir)} exists (fingerprint ${r.fingerprint}); --force replaces it`);
+        return EXIT.ok;
+      } catch (e) {
+        io.err(`sov tripcode init: ${clean(errorText(e))}`);
+        return EXIT.failed;
+      }
+    }
+    case 'sign': {
+      if (what === undefined) return usage('sign needs a CODE (e.g. RECOVERY:UNLOCK)');
+      const m = parseCode(what);
+      if (m.kind === 'malformed') return usage(m.reason);
+      const ts = v.ts !== undefined ? Number(v.ts) : Math.floor(Date.now() / 1000);
+      if (!Number.isInteger(ts) || ts < 0) return usage(`--ts wants unix seconds, got "${clean(v.ts ?? '')}"`);
+      if (v.demo && v.key === undefined) { try { initKey(stateDir); } catch (e) { io.err(`sov tripcode sign: ${clean(errorText(e))}`); return EXIT.failed; } }
+      const k = readKey(v.key ?? keyPath(stateDir));
+      if (!k.ok) { io.err(`sov tripcode sign: ${clean(k.reason)}`); return EXIT.failed; }
+      io.out(sign(k.key, what, ts));
+      return EXIT.ok;
+    }
+    case 'code': {
+      if (what === undefined) return usage('code needs an ACTION id (sov do --list)');
+      const action = ACTION_BY_ID.get(what);
+      if (!action) return usage(`unknown action "${clean(what)}" (sov do --list)`);
+      if (action.tier !== 'T3') io.err(`note: ${what} is ${action.tier}; only T3 actions ask for a tripcode`);
+      io.out(actionCode(what, { ...(action.argDefaults ?? {}), ...args }));
+      return EXIT.ok;
+    }
+    case 'apply':
+      if (what === undefined) return usage('apply needs a PAYLOAD (sov tripcode sign CODE prints one)');
+      return apply(what, args, { json: v.json ?? false, demo: v.demo ?? false, stateDir, ...(v.config !== undefined ? { config: v.config } : {}) }, io, ioIn.runDo);
+    default:
+      return usage(sub === undefined ? 'name a subcommand: init, sign, apply, code' : `unknown subcommand "${clean(sub)}"`);
+  }
+}
+
+interface ApplyOpts { json: boolean; demo: boolean; stateDir: string; config?: string }
+
+async function apply(payload: string, args: Record<string, string>, o: ApplyOpts, io: Io, runDo?: (argv: string[]) => Promise<number>): Promise<number> {
+  const who = whoAmI(o.demo ? 'demo' : 'cli', io.env);
+  let r: TripcodeApply;
+  if (o.demo) {
+    const a = createAuthority({ stateDir: o.stateDir });
+    try { r = await a.applyTripcode(payload, who); } finally { a.close(); }
+  } else {
+    const paths = resolvePaths({ ...(o.config !== undefined ? { config: o.config } : {}), env: io.env });
+    try {
+      const c = await connectDaemon({ paths, autostart: true, env: io.env, ...(o.config !== undefined ? { config: o.config } : {}) });
+      try { r = await c.call('recovery.tripcode', { payload, who }, { timeoutMs: 15_000 }); } finally { c.close(); }
+    } catch (e) {
+      io.err(`sov tripcode apply: ${clean(errorText(e))}`);
+      return exitFor(e);
+    }
+  }
+  if (!r.ok) {
+    if (o.json) io.out(JSON.stringify(r, null, 2));
+    io.err(`sov tripcode apply: refused (${r.code}): ${clean(r.reason)}`);
+    return EXIT.failed;
+  }
+  if (!r.action) {
+    if (o.json) io.out(JSON.stringify(r, null, 2));
+    else io.out(`${r.code}: ${clean(r.effect)}`);
+    return EXIT.ok;
+  }
+  const clash = Object.keys(args).find((k) => k in r.action!.args && r.action!.args[k] !== args[k]);
+  if (clash) { io.err(`sov tripcode apply: --arg ${clash} differs from the code's own (${clean(r.action.args[clash]!)})`); return EXIT.usage; }
+  const all = { ...args, ...r.action.args };
+  const doArgv = [r.action.id, ...Object.entries(all).flatMap(([k, x]) => ['--arg', `${k}=${x}`]), '--tripcode', payload,
+    ...(o.demo ? ['--demo'] : []), ...(o.json ? ['--json'] : []), ...(o.config !== undefined ? ['--config', o.config] : [])];
+  if (!o.json) io.err(`${r.code}: ${clean(r.effect)}\nrunning: sov do ${doArgv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`);
+  const run = runDo ?? (async (a: string[]) => (await import('./do.js')).runDoCli(a, { out: io.out, err: io.err, env: io.env }));
+  return run(doArgv);
+}
