@@ -1,0 +1,153 @@
+/**
+ * The built `sov` against a REAL QEMU (qemu-system-x86_64, TCG, paused with -S: no guest OS needed) on a tiny qcow2
+ * overlay over a golden image made by qemu-img, with a QMP socket and a forwarded port (slirp accepts on it: the
+ * heartbeat). sov lists it from /proc, snapshots it (QMP savevm), reverts it (the current state first), and
+ * reimages it (stop, the old overlay kept, a new one on the golden, started again, its heartbeat awaited) — the
+ * last two through the audit authority of a daemon this test starts and stops. Every QEMU is ended by its pid.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, runSov as sov } from '../helpers/proc.js';
+import { SOV } from './tmux.js';
+
+const QEMU = ['/usr/bin/qemu-system-x86_64', '/usr/local/bin/qemu-system-x86_64'].find((p) => existsSync(p));
+const IMG = ['/usr/bin/qemu-img', '/usr/local/bin/qemu-img'].find((p) => existsSync(p));
+const have = QEMU !== undefined && IMG !== undefined;
+if (!have) console.warn('[vms-real] qemu-system-x86_64 / qemu-img not installed (apt-get install qemu-system-x86 qemu-utils): not run');
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
+const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
+const sha256 = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
+const chainOf = (p: string) => (JSON.parse(execFileSync(IMG!, ['info', '--backing-chain', '--output=json', '-U', p], { encoding: 'utf8' })) as { filename: string; 'full-backing-filename'?: string }[]);
+
+let dir = '';
+let env: NodeJS.ProcessEnv = {};
+const name = `sov-e2e-${process.pid}`;
+const pids = new Set<number>();
+let golden = '';
+let overlay = '';
+let pidFile = '';
+
+function vmArgv(port: number, daemonize: boolean): string[] {
+  return [QEMU!, '-machine', 'q35,accel=tcg', '-display', 'none', '-S', '-m', '32', '-nodefaults', '-name', name,
+    '-drive', `file=${overlay},format=qcow2,if=virtio`, '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${port}-:22`, '-device', 'virtio-net-pci,netdev=n0',
+    '-qmp', `unix:${join(dir, 'qmp.sock')},server=on,wait=off`, '-pidfile', pidFile, ...(daemonize ? ['-daemonize'] : [])];
+}
+
+async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) { if (Date.now() > end) throw new Error(`timed out waiting for ${what}`); await new Promise((r) => setTimeout(r, 100)); }
+}
+
+async function ls(): Promise<{ name: string; vm?: { pid?: number; state: string; stateDetail?: string; snapshots: { name: string }[]; disks: { chain: { filename: string }[] }[]; hostfwd: unknown[] }; heartbeat?: { state: string } }[]> {
+  const r = await sov(['vms', 'ls', '--json'], env);
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { vms: never[] }).vms;
+}
+const mine = async () => (await ls()).find((v) => v.name === name);
+
+beforeAll(async () => {
+  if (!have) return;
+  dir = mkdtempSync(`/tmp/sov-vms-${process.pid}-`);
+  golden = join(dir, 'golden.qcow2');
+  overlay = join(dir, 'green.qcow2');
+  pidFile = join(dir, 'qemu.pid');
+  execFileSync(IMG!, ['create', '-q', '-f', 'qcow2', golden, '16M']);
+  execFileSync(IMG!, ['create', '-q', '-f', 'qcow2', '-b', golden, '-F', 'qcow2', overlay]);
+  const port = await freePort();
+  env = { ...process.env, HOME: dir, XDG_RUNTIME_DIR: join(dir, 'run'), XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'config') };
+  delete env.SOV_RUNTIME_DIR; delete env.SOV_STATE_DIR; delete env.NODE_OPTIONS;
+  mkdirSync(join(dir, 'run'), { recursive: true, mode: 0o700 });
+  mkdirSync(join(dir, 'config', 'sov'), { recursive: true });
+  const start = vmArgv(port, false);
+  writeFileSync(join(dir, 'config', 'sov', 'config.yaml'), [
+    'vms:', `  - name: ${name}`, `    golden: ${golden}`, `    goldenSha256: ${sha256(golden)}`, `    overlay: ${overlay}`, '    keep: 2',
+    `    start: ${JSON.stringify(start)}`, `    heartbeat: { tcp: "127.0.0.1:${port}", intervalSec: 1, misses: 2, timeoutSec: 2 }`, '    startTimeoutSec: 30', '',
+  ].join('\n'));
+  // the test starts the first QEMU itself (not daemonized: its pid is ours from the start)
+  const child = spawn(QEMU!, start.slice(1), { stdio: 'ignore', detached: true });
+  pids.add(child.pid!);
+  await waitFor('the QMP socket', () => existsSync(join(dir, 'qmp.sock')));
+}, 60_000);
+
+afterAll(async () => {
+  if (!have) return;
+  if (existsSync(pidFile)) pids.add(Number(readFileSync(pidFile, 'utf8').trim()));
+  for (const pid of pids) if (alive(pid) && cmdline(pid).includes(name)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  let daemonPid: number | undefined;
+  try { daemonPid = (JSON.parse((await sov(['daemon', 'status', '--json'], env)).stdout) as { pid?: number }).pid; } catch {}
+  await sov(['daemon', 'stop'], env).catch(() => undefined);
+  if (daemonPid && alive(daemonPid) && cmdline(daemonPid).includes(SOV)) { try { process.kill(daemonPid, 'SIGKILL'); } catch {} }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+describe.runIf(have)('sov and a real QEMU', () => {
+  it('lists it from /proc: paused at prelaunch (QMP), its overlay on the golden, its forwarded port, its heartbeat', async () => {
+    const v = (await mine())!;
+    expect(v.vm).toMatchObject({ state: 'paused', stateDetail: 'prelaunch' });
+    expect([...pids]).toContain(v.vm!.pid);
+    expect(v.vm!.disks[0]!.chain.map((c) => c.filename)).toEqual([overlay, golden]);
+    expect(v.vm!.hostfwd).toHaveLength(1);
+    expect(v.heartbeat?.state).toBe('ok');
+    const text = await sov(['vms', 'ls'], env);
+    expect(text.stdout).toMatch(new RegExp(`${name}\\s+qemu\\s+paused \\(prelaunch\\)`));
+    expect(text.stdout).toContain('green.qcow2');
+  });
+
+  it('snapshots it through QMP savevm (T1, recorded), and lists the snapshot', async () => {
+    const r = await sov(['vms', 'snapshot', name, 'first'], env, 90_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('savevm first');
+    const s = await sov(['vms', 'snapshots', name, '--json'], env);
+    expect((JSON.parse(s.stdout) as { snapshots: { name: string }[] }).snapshots.map((x) => x.name)).toEqual(['first']);
+    const bad = await sov(['vms', 'snapshot', name, 'no;such'], env);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr + bad.stdout).toMatch(/letters, digits/);
+  }, 120_000);
+
+  it('reverts it (T2: the name typed) after snapshotting the current state; a wrong name is refused', async () => {
+    const wrong = await sov(['vms', 'revert', name, 'first', '--confirm', 'other'], env);
+    expect(wrong.code).not.toBe(0);
+    const r = await sov(['vms', 'revert', name, 'first', '--confirm', name], env, 90_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/loadvm first/);
+    const names = (await mine())!.vm!.snapshots.map((x) => x.name);
+    expect(names[0]).toBe('first');
+    expect(names.some((n) => /^sov-before-revert-\d{8}-\d{6}$/.test(n))).toBe(true);
+  }, 120_000);
+
+  it('reimages it (T3 tripcode): the old overlay is kept, the new one is on the golden, it runs again and beats', async () => {
+    const oldPid = (await mine())!.vm!.pid!;
+    const refused = await sov(['vms', 'reimage', name], env, 60_000);
+    expect(refused.code).not.toBe(0);
+    expect(alive(oldPid)).toBe(true);
+    expect((await sov(['tripcode', 'init'], env)).code).toBe(0);
+    const payload = (await sov(['tripcode', 'sign', `RECOVERY:REIMAGE_TO_GOLDEN::${name}`], env)).stdout.trim();
+    const r = await sov(['vms', 'reimage', name, '--tripcode', payload], env, 120_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/beating/);
+    expect(alive(oldPid)).toBe(false);
+    expect(chainOf(`${overlay}.1`).map((c) => c.filename)).toEqual([`${overlay}.1`, golden]);
+    expect(chainOf(overlay).map((c) => c.filename)).toEqual([overlay, golden]);
+    // the old overlay kept its snapshots; the new one has none
+    expect(execFileSync(IMG!, ['snapshot', '-l', '-U', `${overlay}.1`], { encoding: 'utf8' })).toContain('first');
+    const newPid = Number(readFileSync(pidFile, 'utf8').trim());
+    pids.add(newPid);
+    const v = (await mine())!;
+    expect(v.vm).toMatchObject({ pid: newPid, state: 'paused', snapshots: [] });
+    const audit = await sov(['audit', '--json'], env).catch(() => undefined);
+    if (audit && audit.code === 0) expect(audit.stdout).toContain('vm.reimage');
+  }, 180_000);
+
+  it('refuses a reimage when the golden changed since its checksum was recorded', async () => {
+    appendFileSync(golden, Buffer.from([0])); // a byte past the image's end: qemu-img still reads it, its sha256 differs
+    const payload = (await sov(['tripcode', 'sign', `RECOVERY:REIMAGE_TO_GOLDEN::${name}`], env)).stdout.trim();
+    const r = await sov(['vms', 'reimage', name, '--tripcode', payload], env, 60_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/golden checksum: sha256 [0-9a-f]{16}… differs from the recorded/);
+    expect(existsSync(`${overlay}.2`)).toBe(false);
+  }, 90_000);
+});
