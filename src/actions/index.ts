@@ -2,11 +2,12 @@
 import { ENGINE_ACTIONS } from './engines.js';
 import { VM_ACTIONS } from './vms.js';
 import { BOX_ACTIONS } from './box.js';
+import { DOCTOR_ACTIONS } from './doctor.js';
 import { scriptActions } from './scripts.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
-export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS];
+export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS, ...DOCTOR_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {
   return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];

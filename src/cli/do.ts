@@ -101,6 +101,10 @@ export const HEADLESS: Record<string, Headless> = {
       return { result: data.ok > 0 ? { kind: 'done', message } : { kind: 'error', message }, data, exit: code };
     },
   },
+  'doctor.run': {
+    how: 'prints the report of `sov doctor --profile PROFILE` (the cockpit opens the Doctor screen); --json: the report as data; exit 1 when a check fails',
+    run: async (ctx, io, o) => (await import('./doctor.js')).doctorHeadless(ctx, io, o),
+  },
 };
 
 /** how an action without its own headless form runs, by tier */

@@ -14,7 +14,9 @@ import { resolvePaths, type SovPaths } from '../daemon/paths.js';
 import { runChecks } from '../doctor/checks.js';
 import { chooseBlueprint, DEFAULT_PROFILE } from '../doctor/load.js';
 import { makeReport, reportText, type Report } from '../doctor/report.js';
-import { exitOf } from '../doctor/rows.js';
+import { exitOf, summaryText } from '../doctor/rows.js';
+import { isDemo } from '../actions/doctor.js';
+import type { ActionCtx, ActionResult } from '../actions/types.js';
 import type { EnginesData } from '../engines/source.js';
 import { readBenchResults } from '../engines/bench.js';
 import { nextSample } from '../store/sample.js';
@@ -149,4 +151,15 @@ export async function runDoctorCli(argv: string[], ioIn: DoctorIo = {}): Promise
   }
   out(json ? JSON.stringify(r.report, null, 2) : reportText(r.report));
   return r.exit;
+}
+
+/** `sov do doctor.run --arg profile=NAME [--demo] [--json]`: the report, printed (or as the result's data). */
+export async function doctorHeadless(ctx: ActionCtx, io: { out: (s: string) => void; env: NodeJS.ProcessEnv }, o: { json: boolean; config?: string }):
+  Promise<{ result: ActionResult; data?: unknown; exit?: number }> {
+  const r = await doctor({
+    json: o.json, demo: isDemo(ctx), profile: ctx.args?.profile ?? DEFAULT_PROFILE, ...(o.config !== undefined ? { config: o.config } : {}),
+  }, io.env);
+  if (!r.ok) return { result: { kind: 'error', message: sanitize(r.error), exitCode: r.exit }, exit: r.exit };
+  if (!o.json) io.out(reportText(r.report));
+  return { result: { kind: 'done', message: `doctor (${r.report.blueprint.name}): ${summaryText(r.report.summary)}`, exitCode: r.exit }, data: r.report, exit: r.exit };
 }

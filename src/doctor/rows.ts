@@ -72,7 +72,7 @@ export function summarize(rows: Row[]): Summary {
 export const exitOf = (s: Summary): number => (s.fail > 0 ? 1 : 0);
 
 export function summaryText(s: Summary): string {
-  return `${s.pass} pass · ${s.warn} warn · ${s.fail} fail · ${s.unknown} unknown (${s.total} checks)`;
+  return `${s.pass} pass · ${s.warn} warn · ${s.fail} fail · ${s.unknown} unknown (${plural(s.total, 'check')})`;
 }
 
 export const GiB = 1024 ** 3;

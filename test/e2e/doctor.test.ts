@@ -67,6 +67,23 @@ describe('sov doctor --demo', () => {
   });
 });
 
+describe('sov do doctor.run (the action, headless)', () => {
+  it('--demo --json: the report as the result\'s data, exit 1 on a FAIL; the table without --json', async () => {
+    const r = await sov(['do', 'doctor.run', '--demo', '--json'], env);
+    expect(r.code).toBe(1);
+    const doc = JSON.parse(r.stdout) as { action: string; tier: string; args: Record<string, string>; data: unknown; result: { kind: string; message: string } };
+    expect(doc).toMatchObject({ action: 'doctor.run', tier: 'T0', args: { profile: 'default' }, result: { kind: 'done', message: expect.stringMatching(/^doctor \(omni-demo\): \d+ pass/) } });
+    const report = reportSchema.parse(doc.data);
+    expect(report.rows.find((x) => x.id === 'gpu.1.pcie')?.status).toBe('FAIL');
+    const t = await sov(['do', 'doctor.run', '--demo'], env);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/✖ FAIL +GPU1 PCIe under load/);
+    const p = await sov(['do', 'doctor.run', '--demo', '--arg', 'profile=nightly'], env);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('no blueprint profile "nightly"');
+  });
+});
+
 describe('sov doctor on this machine', () => {
   it('no GPU here: every GPU check is UNKNOWN with why, never PASS; no daemon: engines UNKNOWN, and none is started', async () => {
     const r = await sov(['doctor', '--json', '--blueprint', join(repoRoot, 'contrib', 'blueprints', 'omni.yaml')], { ...env, PATH: barePath() });

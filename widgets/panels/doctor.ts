@@ -23,7 +23,7 @@ export function statusText(theme: Theme, s: Status): string {
 /** "✖ 4 fail  ▲ 0 warn  ? 4 unknown  ✓ 20 pass · 28 checks" */
 export function summaryLine(theme: Theme, s: Summary): string {
   const part = (st: Status, n: number, word: string) => paint(theme, n ? LOOK[st][0] : 'muted', `${LOOK[st][1]} ${n} ${word}`);
-  return `${part('FAIL', s.fail, 'fail')}  ${part('WARN', s.warn, 'warn')}  ${part('UNKNOWN', s.unknown, 'unknown')}  ${part('PASS', s.pass, 'pass')}${paint(theme, 'muted', ` · ${s.total} checks`)}`;
+  return `${part('FAIL', s.fail, 'fail')}  ${part('WARN', s.warn, 'warn')}  ${part('UNKNOWN', s.unknown, 'unknown')}  ${part('PASS', s.pass, 'pass')}${paint(theme, 'muted', ` · ${s.total} check${s.total === 1 ? '' : 's'}`)}`;
 }
 
 export function summaryBadge(theme: Theme, s: Summary): string {
