@@ -138,8 +138,9 @@ describe.runIf(have)('sov and a real QEMU', () => {
     pids.add(newPid);
     const v = (await mine())!;
     expect(v.vm).toMatchObject({ pid: newPid, state: 'paused', snapshots: [] });
-    const audit = await sov(['audit', '--json'], env).catch(() => undefined);
-    if (audit && audit.code === 0) expect(audit.stdout).toContain('vm.reimage');
+    const audit = await sov(['audit', 'ls', '--json', '-n', '50'], env);
+    expect(audit.code, audit.stderr).toBe(0);
+    for (const id of ['vm.snapshot', 'vm.revert', 'vm.reimage']) expect(audit.stdout).toContain(`"${id}"`);
   }, 180_000);
 
   it('refuses a reimage when the golden changed since its checksum was recorded', async () => {
