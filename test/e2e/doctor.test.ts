@@ -12,7 +12,8 @@ import type { EngineStatus } from '../../src/daemon/types.js';
 import { reportSchema } from '../../src/doctor/report.js';
 import { freePort, runSov as sov, SIM, simEngineYaml } from '../helpers/proc.js';
 import { repoRoot } from '../helpers/samples.js';
-import { barePath, SOV } from './tmux.js';
+import stringWidth from 'string-width';
+import { barePath, SOV, Tmux } from './tmux.js';
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
@@ -20,6 +21,7 @@ const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdli
 let dir: string;
 let env: NodeJS.ProcessEnv;
 const servers: Server[] = [];
+let tmux: Tmux | undefined;
 const enginePids: number[] = [];
 
 beforeAll(() => {
@@ -31,6 +33,7 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  tmux?.kill();
   if (env) {
     for (const n of ['local', 'open']) await sov(['engines', 'stop', n], env).catch(() => undefined);
     let daemonPid: number | undefined;
@@ -165,5 +168,34 @@ services: [up, down]
     expect(row('service.up')).toMatchObject({ status: 'PASS', evidence: expect.stringMatching(new RegExp(`^tcp 127\\.0\\.0\\.1:${upPort} up in`)) });
     expect(row('service.down')).toMatchObject({ status: 'FAIL', evidence: expect.stringContaining('refused') });
     expect(r.code).toBe(1);
+  });
+});
+
+describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
+  it.each([[80, 24], [120, 40]])('at %i×%i: 9 opens it, GPU1 fails first with its reading, / filters, nothing overflows', async (cols, rows) => {
+    tmux = new Tmux().start(cols, rows, { HOME: env.HOME!, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR!, XDG_STATE_HOME: env.XDG_STATE_HOME!, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME! });
+    try {
+      tmux.typeLine(`cd ${repoRoot} && node ${SOV} --demo`);
+      await tmux.waitFor((x) => x.includes('GPU0') && x.includes('rpool'), 15_000);
+      tmux.keys('9');
+      const s = await tmux.waitFor((x) => x.includes('Doctor · omni-demo') && /✖ FAIL +(gpu +)?GPU1 PCIe/.test(x), 15_000);
+      expect(s).toMatch(/✖ 4 fail/);
+      expect(s).toMatch(/Gen4 x16 of Gen5 x16 under load/);
+      expect(s).toContain('fix: reseat GPU1');
+      const lines = s.replace(/\n$/, '').split('\n');
+      expect(lines.length).toBeLessThanOrEqual(rows);
+      for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
+      tmux.keys('/');
+      tmux.text('scratch');
+      tmux.keys('Enter');
+      const f = await tmux.waitFor('Checks (filter "scratch")', 10_000);
+      const shown = f.split('\n').filter((l) => /[✓✖▲?] (PASS|FAIL|WARN|UNKNOWN)/.test(l));
+      expect(shown.length).toBe(2);
+      for (const l of shown) expect(l).toContain('ember/scratch');
+      tmux.keys('q');
+    } finally {
+      tmux.kill();
+      tmux = undefined;
+    }
   });
 });

@@ -54,7 +54,10 @@ export function doctorLines(rows: Row[], w: number, theme: Theme, filter = ''): 
     const ev = r.status === 'PASS' ? [sanitize(r.evidence)] : wrap(sanitize(r.evidence), evW, 3);
     out.push(fit(`${statusText(theme, r.status)} ${group}${fit(sanitize(r.check), checkW)}  ${ev[0] ?? ''}`, w));
     for (const more of ev.slice(1)) out.push(fit(`${' '.repeat(w - evW)}${more}`, w));
-    if (r.hint) out.push(fit(paint(theme, 'muted', `${' '.repeat(10)}fix: `) + sanitize(r.hint), w));
+    if (r.hint) {
+      const fix = wrap(sanitize(r.hint), Math.max(8, w - 15), 2);
+      fix.forEach((l, i) => out.push(fit(paint(theme, 'muted', i ? ' '.repeat(15) : `${' '.repeat(10)}fix: `) + l, w)));
+    }
   }
   return out;
 }
