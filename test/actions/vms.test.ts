@@ -1,0 +1,169 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttp } from 'node:http';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { VmsData } from '../../backends/vms/types.js';
+import { VM_ACTIONS } from '../../src/actions/vms.js';
+import { sshTargetOf, runVmsCli } from '../../src/cli/vms.js';
+import { vmSchema, sshArgv, type VmConfig } from '../../src/config/vms.js';
+import { createLocalRunner } from '../../src/runner/local.js';
+import { probeHeartbeat, sshBeatArgv } from '../../src/vms/heartbeat.js';
+import { snapshotName, startArgv } from '../../src/vms/ops.js';
+import { reimageChecks, reimagePlan, rotationPlan } from '../../src/vms/reimage.js';
+
+const IMG = ['/usr/bin/qemu-img', '/usr/local/bin/qemu-img'].find((p) => existsSync(p));
+const dir = mkdtempSync(`/tmp/sov-vmact-${process.pid}-`);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const cfg = (o: Partial<VmConfig> & Record<string, unknown> = {}): VmConfig => vmSchema.parse({ name: 'g1', ...o });
+
+describe('reimage: keeping N generations of the overlay', () => {
+  const o = '/v/g1.qcow2';
+  it('shifts the older ones up, removes the oldest past N, moves the current to .1', () => {
+    expect(rotationPlan(o, 3, new Set([o, `${o}.1`, `${o}.2`, `${o}.3`]))).toEqual({ remove: `${o}.3`, moves: [[`${o}.2`, `${o}.3`], [`${o}.1`, `${o}.2`], [o, `${o}.1`]] });
+    expect(rotationPlan(o, 3, new Set([o, `${o}.2`]))).toEqual({ moves: [[`${o}.2`, `${o}.3`], [o, `${o}.1`]] });
+    expect(rotationPlan(o, 1, new Set([o, `${o}.1`]))).toEqual({ remove: `${o}.1`, moves: [[o, `${o}.1`]] });
+  });
+  it('keep 0 removes the overlay; a missing overlay (an interrupted reimage run again) moves nothing', () => {
+    expect(rotationPlan(o, 0, new Set([o]))).toEqual({ remove: o, moves: [] });
+    expect(rotationPlan(o, 3, new Set([`${o}.1`]))).toEqual({ moves: [] });
+  });
+  it('the dry run names every step, with the exact qemu-img argv', () => {
+    const p = reimagePlan(cfg({ golden: '/v/golden.qcow2', overlay: o, keep: 2, start: ['qemu-system-x86_64', '-name', 'g1'], heartbeat: { tcp: '127.0.0.1:2222' } }));
+    expect(p).toEqual([
+      'stop g1 (QMP quit, or virsh destroy)',
+      'move /v/g1.qcow2 aside as g1.qcow2.1 (keeping 2 generations: g1.qcow2.1 … .2)',
+      'qemu-img create -f qcow2 -b /v/golden.qcow2 -F qcow2 /v/g1.qcow2',
+      'start: qemu-system-x86_64 -name g1 -daemonize',
+      'wait for its heartbeat (120 s)',
+    ]);
+  });
+});
+
+describe.runIf(IMG !== undefined)('reimage preconditions on real images (qemu-img, sha256sum)', () => {
+  const golden = join(dir, 'golden.qcow2');
+  const runner = createLocalRunner();
+  const o = { runner };
+  beforeAll(() => { execFileSync(IMG!, ['create', '-q', '-f', 'qcow2', golden, '8M']); });
+  const sum = () => createHash('sha256').update(readFileSync(golden)).digest('hex');
+  const empty: VmsData = { vms: [], routes: [], heartbeats: {}, warnings: [] };
+
+  it('all pass: the golden exists, no running VM writes it, its sha256 is the one recorded', async () => {
+    const c = await reimageChecks(o, cfg({ golden, overlay: join(dir, 'o.qcow2'), goldenSha256: sum() }), empty);
+    expect(c.map((x) => `${x.name}:${x.state}`)).toEqual(['golden exists:pass', 'golden not in use:pass', 'golden checksum:pass']);
+  });
+  it('refuses a missing golden, a golden that a running VM has as its disk, a changed or unrecorded checksum', async () => {
+    const missing = await reimageChecks(o, cfg({ golden: join(dir, 'nope.qcow2'), overlay: join(dir, 'o.qcow2'), goldenSha256: 'a'.repeat(64) }), empty);
+    expect(missing[0]).toMatchObject({ name: 'golden exists', state: 'fail', detail: expect.stringContaining('No such file') });
+    const writer: VmsData = { ...empty, vms: [{ name: 'rogue', kind: 'qemu', state: 'running', pid: 4242, disks: [{ path: golden, chain: [] }], hostfwd: [], snapshots: [], notes: [] }] };
+    const inUse = await reimageChecks(o, cfg({ golden, overlay: join(dir, 'o.qcow2'), goldenSha256: sum() }), writer);
+    expect(inUse[1]).toEqual({ name: 'golden not in use', state: 'fail', detail: `${golden} is a disk of running rogue (pid 4242): it may be written` });
+    const changed = await reimageChecks(o, cfg({ golden, overlay: join(dir, 'o.qcow2'), goldenSha256: 'b'.repeat(64) }), empty);
+    expect(changed[2]).toMatchObject({ state: 'fail', detail: expect.stringMatching(/differs from the recorded bbbbbbbbbbbbbbbb…: the golden changed$/) });
+    const unrecorded = await reimageChecks(o, cfg({ golden, overlay: join(dir, 'o.qcow2') }), empty);
+    expect(unrecorded[2]).toMatchObject({ state: 'fail', detail: expect.stringContaining('no goldenSha256 recorded') });
+    expect((await reimageChecks(o, undefined, empty))[0]!.state).toBe('fail');
+  });
+});
+
+describe('the VM actions as declared', () => {
+  it('tiers: snapshot T1, revert T2 typing the VM name, reimage T3; no keys (reached from Recovery and the palette)', () => {
+    const t = Object.fromEntries(VM_ACTIONS.map((a) => [a.id, a.tier]));
+    expect(t).toEqual({ 'vm.snapshot': 'T1', 'vm.revert': 'T2', 'vm.reimage': 'T3', 'vm.start': 'T1', 'vm.stop': 'T1' });
+    const revert = VM_ACTIONS.find((a) => a.id === 'vm.revert')!;
+    expect(revert.target!({ args: { vm: 'green-2', snapshot: 'clean' } } as never)).toBe('green-2');
+    for (const a of VM_ACTIONS) expect(a.keys).toEqual([]);
+  });
+  it('refuse on the demo box, say why; names that could reach the monitor\'s command line are refused', async () => {
+    const snap = VM_ACTIONS.find((a) => a.id === 'vm.snapshot')!;
+    expect(snap.when({ runner: { host: 'omni (demo)' } } as never)).toMatch(/demo box/);
+    const checks = await snap.checks!({ runner: createLocalRunner(), args: { vm: 'x; quit', name: 'a b' } } as never);
+    expect(checks.filter((c) => c.state === 'fail').map((c) => c.name)).toEqual(['VM found', 'vm', 'name']);
+  });
+  it('auto snapshot names, -daemonize added to a QEMU start argv only', () => {
+    expect(snapshotName(new Date(Date.UTC(2026, 11, 6, 7, 5, 9)))).toBe('sov-20261206-070509');
+    expect(startArgv(cfg({ start: ['/usr/bin/qemu-system-x86_64', '-m', '64'] }))).toEqual(['/usr/bin/qemu-system-x86_64', '-m', '64', '-daemonize']);
+    expect(startArgv(cfg({ start: ['virsh', 'start', 'g1'] }))).toEqual(['virsh', 'start', 'g1']);
+  });
+});
+
+describe('config', () => {
+  it('refuses a watchdog without heartbeat, reimage without golden/overlay, an overlay that is the golden, a bad policy', () => {
+    const bad = (o: Record<string, unknown>) => vmSchema.safeParse({ name: 'g1', ...o }).success;
+    expect(bad({ watchdog: { policy: 'restart' } })).toBe(false);
+    expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'reimage' } })).toBe(false);
+    expect(bad({ golden: '/a', overlay: '/a' })).toBe(false);
+    expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'revert:' } })).toBe(false);
+    expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'revert:clean' } })).toBe(true);
+    expect(bad({ ssh: 'agent-ws', heartbeat: { ssh: ['true'] } })).toBe(true);
+    expect(bad({ heartbeat: { ssh: ['true'] } })).toBe(false);
+  });
+  it('ssh argv: the user\'s own ssh, never host-key checking off; BatchMode for heartbeats', () => {
+    expect(sshArgv({ host: '127.0.0.1', port: 2222, user: 'ops', identity: '/k/id' })).toEqual(['ssh', '-p', '2222', '-i', '/k/id', 'ops@127.0.0.1']);
+    expect(sshBeatArgv('agent-ws', ['true'], 3)).toEqual(['ssh', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', 'agent-ws', '--', 'true']);
+    expect(JSON.stringify(sshBeatArgv('x', ['y'], 1))).not.toMatch(/StrictHostKeyChecking/);
+    const vm = { name: 'g', kind: 'qemu', state: 'running', disks: [], snapshots: [], notes: [], hostfwd: [{ proto: 'tcp', hostPort: 2222, guestPort: 22 }] } as never;
+    expect(sshTargetOf(vm, undefined)).toEqual({ host: '127.0.0.1', port: 2222 });
+    expect(sshTargetOf(vm, cfg({ ssh: 'agent-ws' }))).toBe('agent-ws');
+  });
+});
+
+describe('heartbeat probes against real loopback servers', () => {
+  let tcp: Server;
+  let http: ReturnType<typeof createHttp>;
+  let tcpPort = 0;
+  let httpPort = 0;
+  beforeAll(async () => {
+    tcp = createServer((s) => s.end());
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+    tcpPort = (tcp.address() as { port: number }).port;
+    http = createHttp((req, res) => { res.statusCode = req.url === '/ok' ? 204 : 503; res.end(); });
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    httpPort = (http.address() as { port: number }).port;
+  });
+  afterAll(() => { tcp.close(); http.close(); });
+
+  it('tcp connects or says why; http wants 2xx', async () => {
+    expect(await probeHeartbeat({ tcp: `127.0.0.1:${tcpPort}`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toMatchObject({ ok: true });
+    const closed = await new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
+    expect(await probeHeartbeat({ tcp: `127.0.0.1:${closed}`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `tcp 127.0.0.1:${closed}: ECONNREFUSED` });
+    expect(await probeHeartbeat({ http: `http://127.0.0.1:${httpPort}/ok`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toMatchObject({ ok: true });
+    expect(await probeHeartbeat({ http: `http://127.0.0.1:${httpPort}/sick`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `http http://127.0.0.1:${httpPort}/sick: 503` });
+  });
+
+  it('ssh: the command over the user\'s ssh (a PATH shim that knows only the exact argv) must exit 0', async () => {
+    writeFileSync(join(dir, 'ssh'), `#!/bin/sh
+[ "$*" = "-o BatchMode=yes -o ConnectTimeout=2 agent-ws -- systemctl is-active agent" ] || { echo "ssh shim: unexpected argv: $*" >&2; exit 255; }
+exit \${SHIM_EXIT:-0}
+`);
+    chmodSync(join(dir, 'ssh'), 0o755);
+    const hb = { ssh: ['systemctl', 'is-active', 'agent'], intervalSec: 1, misses: 1, timeoutSec: 2 };
+    expect(await probeHeartbeat(hb, { runner: createLocalRunner({ env: { PATH: `${dir}:/usr/bin:/bin` } }), ssh: 'agent-ws' })).toMatchObject({ ok: true });
+    const down = await probeHeartbeat(hb, { runner: createLocalRunner({ env: { PATH: `${dir}:/usr/bin:/bin`, SHIM_EXIT: '3' } }), ssh: 'agent-ws' });
+    expect(down).toEqual({ ok: false, why: 'ssh heartbeat: exit 3' });
+  });
+});
+
+describe('sov ssh NAME', () => {
+  it('execs the user\'s ssh with the declared target and the command, and exits with ssh\'s code; no target: exit 4', async () => {
+    writeFileSync(join(dir, 'ssh'), `#!/bin/sh
+[ "$*" = "-p 2222 ops@127.0.0.1 -- exit 7" ] || { echo "ssh shim: unexpected argv: $*" >&2; exit 255; }
+exit 7
+`);
+    chmodSync(join(dir, 'ssh'), 0o755);
+    const cfgDir = join(dir, 'cfg', 'sov');
+    execFileSync('mkdir', ['-p', cfgDir]);
+    writeFileSync(join(cfgDir, 'config.yaml'), 'vms:\n  - name: g1\n    ssh: { host: 127.0.0.1, port: 2222, user: ops }\n  - name: g2\n');
+    const env = { ...process.env, PATH: `${dir}:${process.env.PATH}`, XDG_CONFIG_HOME: join(dir, 'cfg'), SOV_STATE_DIR: join(dir, 'state') };
+    const err: string[] = [];
+    expect(await runVmsCli(['g1', '--', 'exit', '7'], { env, err: (s) => err.push(s), out: () => {} }, { sshOnly: true })).toBe(7);
+    expect(err).toEqual([]);
+    expect(await runVmsCli(['ssh', 'g2'], { env, err: (s) => err.push(s), out: () => {} })).toBe(4);
+    expect(err.join('')).toMatch(/g2 has no SSH target/);
+    expect(await runVmsCli(['ssh', 'nope'], { env, err: () => {}, out: () => {} })).toBe(3);
+    expect(await runVmsCli(['frobnicate'], { env, err: () => {}, out: () => {} })).toBe(2);
+  });
+});
