@@ -7,7 +7,7 @@ import { age } from '../../widgets/primitives/format.js';
 import sliceAnsi from 'slice-ansi';
 import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
 import { viewSamples } from '../store/store.js';
-import type { AppState } from '../store/types.js';
+import type { AppState, ScreenId } from '../store/types.js';
 import { KEYMAP } from '../keys/keymap.js';
 import { paletteView } from './palette.js';
 import { recoveryActions } from '../actions/index.js';
@@ -18,6 +18,25 @@ import { confirmBox, tripcodeBox } from '../../widgets/overlays/confirm.js';
 function recoveryCtx(s: AppState): RecoveryCtx {
   const actions = recoveryActions(s.config).map((a) => ({ id: a.id, title: a.title, tier: a.tier, description: a.description }));
   return { actions, index: Math.min(s.ui.recoveryIndex, Math.max(0, actions.length - 1)), ...(s.run ? { run: s.run } : {}), authority: s.recovery, readOnly: s.ui.readOnly };
+}
+
+/**
+ * The screen tabs in the room the header leaves beside the flags (LOCKDOWN, read-only, the clock), which are never
+ * cut: full titles, then short ones, then numbers only with the current screen named.
+ */
+function headerTabs(s: AppState, theme: ReturnType<typeof themeByName>, room: number): string {
+  const key = (i: number) => String((i + 1) % 10);
+  const forms: ((id: ScreenId, i: number) => string)[] = [
+    (id, i) => ` ${key(i)} ${SCREENS[id].title} `,
+    (id, i) => `${key(i)} ${SCREENS[id].title.replace(/\/.*$/, '')} `,
+    (id, i) => (id === s.ui.screen ? ` ${key(i)} ${SCREENS[id].title.replace(/\/.*$/, '')} ` : `${key(i)} `),
+  ];
+  const draw = (f: (id: ScreenId, i: number) => string) => SCREEN_ORDER.map((id, i) => paint(theme, id === s.ui.screen ? 'selected' : 'muted', f(id, i))).join('');
+  for (const f of forms) {
+    const text = draw(f);
+    if (width(text) <= room) return text;
+  }
+  return fit(draw(forms[2]!), Math.max(0, room));
 }
 
 export const MIN_COLS = 60;
@@ -55,12 +74,6 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const lines = renderScreen(def, ctx, specs, s.ui.zoomed);
   const panels = specs;
 
-  // narrow terminals get shorter tabs so the clock and flags still fit
-  const narrow = cols < 100;
-  const tabs = SCREEN_ORDER.map((id, i) => {
-    const t = `${(i + 1) % 10} ${narrow ? SCREENS[id].title.replace(/\/.*$/, '') : SCREENS[id].title}`;
-    return id === s.ui.screen ? paint(theme, 'selected', ` ${t} `) : paint(theme, 'muted', narrow ? `${t}` : ` ${t} `);
-  }).join(narrow ? ' ' : '');
   const flags = [
     s.ui.frozen ? paint(theme, 'warn', `${GLYPH.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
@@ -68,7 +81,8 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     s.run?.state === 'running' ? paint(theme, 'warn', `${GLYPH.pending} ${s.run.action}`) : '',
     new Date(now).toISOString().slice(11, 19),
   ].filter(Boolean).join('  ');
-  const header = spread(paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ' + tabs, flags, cols);
+  const left = paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ';
+  const header = spread(left + headerTabs(s, theme, cols - width(left) - width(flags) - 1), flags, cols);
 
   let status: string;
   if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], ['↑/↓', 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
