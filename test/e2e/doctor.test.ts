@@ -4,7 +4,8 @@
  * a real daemon running real simulated engines on loopback (models, tok/s from a real benchmark, a 0.0.0.0 bind)
  * beside real TCP services, one up and one refused.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,5 +198,80 @@ describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
       tmux.kill();
       tmux = undefined;
     }
+  });
+});
+
+/**
+ * A REAL zfs-fuse: two 4-wide raidz2 vdevs on sparse files (a zfs-fuse daemon this test starts and alone stops, by
+ * its pid; one already running is used and never stopped), checked against the ZFS plan (7 wide + a special mirror:
+ * FAIL, with the layout it saw) and a blueprint of what it is (PASS). zfs-fuse has no special_small_blocks: UNKNOWN.
+ */
+describe('sov doctor against a real zfs-fuse pool', () => {
+  const ZPATH = `/usr/local/sbin:/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  const zenv = { ...process.env, PATH: ZPATH, LC_ALL: 'C' };
+  const DAEMON = ['/usr/sbin/zfs-fuse', '/sbin/zfs-fuse'].find((p) => existsSync(p));
+  const POOL = `sovdoc${process.pid}${Date.now() % 100000}`;
+  let zdir = '';
+  let zfsd: ChildProcess | undefined;
+  let created = false;
+  const zsh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { env: zenv, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  const running = () => readdirSync('/proc').some((e) => { try { return /^\d+$/.test(e) && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'zfs-fuse'; } catch { return false; } });
+
+  beforeAll(async () => {
+    if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
+    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) throw new Error('a real zfs-fuse needs root and /dev/fuse');
+    zdir = mkdtempSync(join('/tmp', `sov-doctor-zfs-${process.pid}-`));
+    if (!running()) zfsd = spawn(DAEMON, ['--no-daemon', '--no-kstat-mount', '--pidfile', join(zdir, 'zfs-fuse.pid')], { env: zenv, stdio: 'ignore' });
+    const end = Date.now() + 30_000;
+    for (;;) {
+      try { zsh(['zpool', 'list']); break; } catch (e) { if (Date.now() > end) throw e; }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const files = Array.from({ length: 8 }, (_, i) => {
+      const f = join(zdir, `d${i}.img`);
+      const fd = openSync(f, 'w'); ftruncateSync(fd, 128 * 1024 * 1024); closeSync(fd);
+      return f;
+    });
+    mkdirSync(join(zdir, 'mnt'));
+    zsh(['zpool', 'create', '-o', 'cachefile=none', '-m', join(zdir, 'mnt', POOL), POOL, 'raidz2', ...files.slice(0, 4), 'raidz2', ...files.slice(4)]);
+    created = true;
+    zsh(['zfs', 'create', '-o', 'compression=on', `${POOL}/models`]);
+  }, 90_000);
+
+  afterAll(async () => {
+    if (created) { try { zsh(['zpool', 'destroy', '-f', POOL]); } catch {} }
+    if (zfsd?.pid && zfsd.exitCode === null) {
+      const gone = new Promise<void>((r) => zfsd!.once('exit', () => r()));
+      process.kill(zfsd.pid, 'SIGTERM');
+      const t = setTimeout(() => { if (zfsd?.pid && zfsd.exitCode === null) process.kill(zfsd.pid, 'SIGKILL'); }, 15_000);
+      await gone;
+      clearTimeout(t);
+    }
+    if (zdir) rmSync(zdir, { recursive: true, force: true });
+  }, 60_000);
+
+  it('the plan fails with the layout it saw; the pool as built passes; compression per dataset; small blocks unknown', async () => {
+    const plan = join(zdir, 'plan.yaml');
+    writeFileSync(plan, `name: plan
+zfs:
+  pools:
+    - { name: ${POOL}, minFreePct: 50, layout: { data: { vdevs: 2, kind: raidz2, width: 7 }, special: { vdevs: 1, kind: mirror, width: 2 } } }
+    - { name: ${POOL}, layout: { data: { vdevs: 2, kind: raidz2, width: 4 } } }
+  datasets:
+    - { name: ${POOL}, compression: "on", specialSmallBlocks: "<= recordsize" }
+`);
+    const r = await sov(['doctor', '--json', '--blueprint', plan], { ...env, PATH: ZPATH });
+    const doc = reportSchema.parse(JSON.parse(r.stdout));
+    const rows = doc.rows.filter((x) => x.group === 'zfs');
+    const byId = (id: string) => rows.filter((x) => x.id === id);
+    expect(byId(`zfs.pool.${POOL}.health`).map((x) => x.status)).toEqual(['PASS', 'PASS']);
+    const [want7, want4] = byId(`zfs.pool.${POOL}.layout`);
+    expect(want7).toMatchObject({ status: 'FAIL', evidence: 'data: 2 × raidz2 4 wide (want 2 × raidz2 7 wide); special: none (want 1 × mirror 2 wide)' });
+    expect(want4).toMatchObject({ status: 'PASS', evidence: 'data: 2 × raidz2 4 wide' });
+    expect(byId(`zfs.pool.${POOL}.free`)[0]).toMatchObject({ status: 'PASS', evidence: expect.stringMatching(/^\d+\.\d % free/) });
+    expect(byId(`zfs.ds.${POOL}.compression`)[0]).toMatchObject({ status: 'FAIL', evidence: 'compression=off' });
+    expect(byId(`zfs.ds.${POOL}/models.compression`)[0]).toMatchObject({ status: 'PASS' });
+    expect(byId(`zfs.ds.${POOL}/models.small`)[0]).toMatchObject({ status: 'UNKNOWN', evidence: expect.stringContaining('not both reported') });
+    expect(r.code).toBe(1);
   });
 });
