@@ -9,6 +9,7 @@ import { classifyNvidiaError, parseQX } from '../../backends/nvidia/parse.js';
 import type { NvidiaData } from '../../backends/nvidia/types.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { CheckResult } from '../recovery/types.js';
+import { sanitize } from '../../widgets/primitives/text.js';
 import { dataOf, engineList, pidToEngine } from '../store/selectors.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
 import { argOf, needRunner, q, step } from './zfs.js';
@@ -58,7 +59,7 @@ async function runSmi(ctx: ActionCtx, argv: string[], done: string, timeoutMs: n
   const s = await step(ctx, argv, timeoutMs);
   if (s.text) ctx.output?.(s.text);
   if (s.ok) return { kind: 'done', message: done, exitCode: 0 };
-  return { kind: 'error', message: `${q(argv)} refused (exit ${s.r.exitCode ?? 'signal'}): ${smiSaid(s.r.stdout, s.r.stderr) || s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
+  return { kind: 'error', message: `${q(argv)} refused (exit ${s.r.exitCode ?? 'signal'}): ${smiSaid(sanitize(s.r.stdout), sanitize(s.r.stderr)) || s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
 }
 
 async function post(ctx: ActionCtx, f: (d: NvidiaData) => Check): Promise<CheckResult[]> {
