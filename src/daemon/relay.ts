@@ -18,7 +18,7 @@
  * fixed size (no new blocks needed when the disk is full); the supervisor reads it into EngineStatus.
  */
 import {
-  closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, statSync, statfsSync, writeSync,
+  closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, statfsSync, writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -224,7 +224,6 @@ export class Relay {
   write(chunk: Buffer): void {
     if (!this.roomFor(chunk.length + (this.pendingDropped > 0 ? 200 : 0))) {
       this.drop(chunk.length, 'disk nearly full', true);
-      this.flushStats(false);
       return;
     }
     if (this.pendingDropped > 0) {
@@ -262,27 +261,40 @@ export class Relay {
   }
 }
 
-/** The relay process: stdin → Relay until end of input (or SIGTERM). Exit 2 on bad arguments. */
+/**
+ * The relay process: stdin → Relay until end of input. A blocking read loop into one reused buffer (no allocation
+ * per chunk: the relay stays at a bare Node's size whatever the rate). SIGTERM ends it (the default action: every
+ * chunk is already written); SIGHUP, SIGINT and SIGPIPE are ignored. Exit 2 on bad arguments.
+ */
 export function runRelay(argv: string[]): void {
   const o = parseRelayArgs(argv);
   if (!o) {
     process.stderr.write(`sov log relay: bad arguments: ${argv.join(' ')}\n`);
     process.exit(2);
   }
-  // a relay must not die of a terminal's or a parent's signals: it ends at end of input
+  // listeners make libuv catch these; the blocking loop never runs them: ignored
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGPIPE', () => undefined);
   const relay = new Relay(o);
   relay.flushStats(true);
-  const timer = setInterval(() => relay.flushStats(false), 250);
-  const end = () => {
-    clearInterval(timer);
-    relay.close();
-    process.exit(0);
-  };
-  process.on('SIGTERM', end);
-  process.stdin.on('data', (c: Buffer) => relay.write(c));
-  process.stdin.on('end', end);
-  process.stdin.on('error', end);
+  const buf = Buffer.allocUnsafe(64 * 1024);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  let flushedAt = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN' || code === 'EINTR') { Atomics.wait(nap, 0, 0, 10); continue; }
+      break;
+    }
+    if (n === 0) break;
+    relay.write(buf.subarray(0, n));
+    const t = Date.now();
+    if (t - flushedAt >= 250) { flushedAt = t; relay.flushStats(false); }
+  }
+  relay.close();
+  process.exit(0);
 }

@@ -109,6 +109,8 @@ const TREE_EVERY_MS = 10_000;
 const UNKNOWN_STATE_LIMIT = 3;
 /** while an engine is starting, its readiness is probed at least this often, so "healthy" shows soon after it is */
 const STARTING_PROBE_MS = 500;
+/** engines.logs calls running or waiting at once; more are refused (busy) */
+const MAX_LOG_READERS = 8;
 
 function isProcess(c: EngineConfig): c is ProcessEngineConfig { return c.kind === 'process'; }
 
@@ -142,6 +144,8 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const orphans = new Map<string, StateEntry>();
   let detached = false;
   let writing: Promise<void> = Promise.resolve();
+  let logTurn: Promise<void> = Promise.resolve();
+  let logReaders = 0;
   /** the last state write failed: what the OS said */
   let stateError: string | undefined;
   /** the marker value that ties an engine process to this state dir (two sov users or dirs never adopt each other's) */
@@ -720,6 +724,33 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     }
   };
 
+  /** engines.logs, bounded in lines and bytes (src/daemon/logs.ts); called one at a time by logs() */
+  const readLogs = async (rt: Rt, name: string, o: { lines?: number; search?: string }): Promise<LogsResult> => {
+    const n = Math.max(1, Math.min(o.lines ?? 200, MAX_LOG_LINES));
+    const cfg = rt.cfg;
+    if (isProcess(cfg)) {
+      const file = logFileOf(cfg.name);
+      if (!rt.relay) await rotateIfNeeded(file, rotateOpts(rt, cfg)).catch(() => false);
+      readRelayStats(rt);
+      const files = logFiles(file, cfg.logs.keep);
+      const dropped = rt.st.logDroppedBytes ? { droppedBytes: rt.st.logDroppedBytes } : {};
+      if (o.search !== undefined && o.search !== '') {
+        const r = await searchLines(files, o.search, n, MAX_RESPONSE_BYTES);
+        return { name, file, lines: r.lines, matched: r.matched, ...dropped, ...(r.truncated ? { truncated: r.truncated } : {}) };
+      }
+      const t = await tailBounded(files, n, MAX_RESPONSE_BYTES);
+      return { name, file, lines: t.lines, ...dropped, ...(t.truncated ? { truncated: t.truncated } : {}) };
+    }
+    if (o.search !== undefined && o.search !== '') {
+      const all = await rt.adapter!.logs(Math.max(n, 10_000));
+      const want = o.search.toLowerCase();
+      const hits = all.filter((l) => l.toLowerCase().includes(want));
+      return { name, lines: hits.slice(-n), matched: hits.length };
+    }
+    const out: LogsResult = { name, lines: await rt.adapter!.logs(n) };
+    return out;
+  };
+
   const sup: Supervisor = {
     list() {
       return [...engines.values()].map(snapshot);
@@ -767,29 +798,12 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
     async logs(name, o = {}) {
       const rt = get(name);
-      const n = Math.max(1, Math.min(o.lines ?? 200, MAX_LOG_LINES));
-      const cfg = rt.cfg;
-      if (isProcess(cfg)) {
-        const file = logFileOf(cfg.name);
-        if (!rt.relay) await rotateIfNeeded(file, rotateOpts(rt, cfg)).catch(() => false);
-        readRelayStats(rt);
-        const files = logFiles(file, cfg.logs.keep);
-        const dropped = rt.st.logDroppedBytes ? { droppedBytes: rt.st.logDroppedBytes } : {};
-        if (o.search !== undefined && o.search !== '') {
-          const r = await searchLines(files, o.search, n, MAX_RESPONSE_BYTES);
-          return { name, file, lines: r.lines, matched: r.matched, ...dropped, ...(r.truncated ? { truncated: r.truncated } : {}) };
-        }
-        const t = await tailBounded(files, n, MAX_RESPONSE_BYTES);
-        return { name, file, lines: t.lines, ...dropped, ...(t.truncated ? { truncated: t.truncated } : {}) };
-      }
-      if (o.search !== undefined && o.search !== '') {
-        const all = await rt.adapter!.logs(Math.max(n, 10_000));
-        const want = o.search.toLowerCase();
-        const hits = all.filter((l) => l.toLowerCase().includes(want));
-        return { name, lines: hits.slice(-n), matched: hits.length };
-      }
-      const out: LogsResult = { name, lines: await rt.adapter!.logs(n) };
-      return out;
+      // one log read at a time (each is bounded; many at once are not): a few wait, more are told to retry
+      if (logReaders >= MAX_LOG_READERS) throw new SupervisorError('busy', `${logReaders} log reads are already waiting; retry in a moment`);
+      logReaders++;
+      const turn = logTurn.then(() => readLogs(rt, name, o));
+      logTurn = turn.then(() => undefined, () => undefined);
+      try { return await turn; } finally { logReaders--; }
     },
 
     async setEngines(list) {

@@ -117,6 +117,8 @@ export const RPC_ERRORS = {
   crashloop: 409,
   /** the box is in lockdown (recovery): T1+ requests are refused until RECOVERY:UNLOCK */
   locked: 423,
+  /** too many requests of one kind at once (log reads): retry */
+  busy: 429,
 } as const;
 
 /** Exit codes of `sov engines …` and `sov daemon …` */

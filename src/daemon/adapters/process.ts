@@ -49,7 +49,7 @@ export function relayCommand(): { argv: string[]; cwd: string } {
     const root = join(dirname(here), '../../..');
     return { argv: [process.execPath, '--import', 'tsx', join(root, 'src/daemon/relay-main.ts')], cwd: root };
   }
-  return { argv: [process.execPath, '--max-semi-space-size=1', '--max-old-space-size=32', join(dirname(here), 'log-relay.js')], cwd: '/' };
+  return { argv: [process.execPath, '--max-semi-space-size=1', '--max-old-space-size=8', '--lite-mode', join(dirname(here), 'log-relay.js')], cwd: '/' };
 }
 
 export interface Relayed {
