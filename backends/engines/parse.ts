@@ -38,16 +38,9 @@ function count(v: unknown): number | undefined {
   return n !== undefined && n >= 0 && Number.isFinite(n) ? n : undefined;
 }
 
-/** One printable line: control characters (terminal escapes included) removed, blanks collapsed, length capped. */
-export function oneLine(text: string, max = 300): string {
-  const t = text
-    .replace(/\u001b\[[0-?]*[ -/]*[@-~]/g, '')
-    .replace(/\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)?/g, '')
-    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
-}
+/** One printable line (the one sanitiser, blanks collapsed, length capped): src/text/sanitize.ts */
+import { oneLine } from '../../src/text/sanitize.js';
+export { oneLine };
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',

@@ -2,6 +2,7 @@
  * Pure, total helpers for the service probes: the answer to a Redis PING (RESP), and one-line reasons for socket
  * errors. Nothing here throws.
  */
+import { sanitize } from '../../src/text/sanitize.js';
 
 export type RedisReply =
   | { state: 'pong' }
@@ -26,7 +27,7 @@ export function parseRedisReply(buf: string): RedisReply {
 }
 
 function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').trim();
+  return sanitize(s).replace(/\n/g, '').trim();
 }
 
 /** A socket/HTTP error as one short line. */

@@ -2,6 +2,7 @@
  * Pure, total parsers for the /proc files the host panel needs, and the rate arithmetic between two readings.
  * None of them throws; odd lines become `warnings`; unknown values stay `undefined`, never 0.
  */
+import { sanitize } from '../../src/text/sanitize.js';
 
 /** A non-negative decimal integer that fits a double exactly, else undefined. */
 function uint(s: string | undefined): number | undefined {
@@ -214,6 +215,6 @@ export function ratePerSec(prev: number | undefined, cur: number, elapsedMs: num
 
 /** /proc/sys/kernel/hostname, trimmed; undefined when empty or holding control characters only. */
 export function parseHostname(text: string): string | undefined {
-  const h = text.trim().replace(/[\u0000-\u001f\u007f]/g, '');
+  const h = sanitize(text.trim()).replace(/\n/g, '');
   return h === '' ? undefined : h;
 }

@@ -20,6 +20,7 @@ import {
 } from './transcript.js';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
+import { sanitize } from '../text/sanitize.js';
 
 export interface NoteMessage { id: string; role: 'note'; text: string; at: number; level: 'info' | 'warn' | 'crit' }
 export type SessionMessage = TranscriptMessage | NoteMessage;
@@ -393,7 +394,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
 
     insert(text) {
       // pasted text keeps its line breaks; control characters never enter the prompt
-      const clean = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g, '');
+      const clean = sanitize(text.replace(/\r\n?/g, '\n').replace(/\t/g, ''));
       if (clean === '') return;
       const d = state.draft;
       set({ draft: d.slice(0, state.cursor) + clean + d.slice(state.cursor), cursor: state.cursor + clean.length });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChainEvent, Skip } from './chain.js';
 import type { ChatMessage } from './client.js';
+import { oneLine } from '../text/sanitize.js';
 
 export const TRANSCRIPT_VERSION = 1;
 
@@ -312,7 +313,7 @@ export function readTranscript(path: string): TranscriptRead {
       const r = asRecord(JSON.parse(last));
       if (typeof r !== 'string') { apply(r); recovered = true; }
     } catch {}
-    out.torn = { line: lines.length + 1, bytes: Buffer.byteLength(last), recovered, preview: last.slice(0, 60).replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ') };
+    out.torn = { line: lines.length + 1, bytes: Buffer.byteLength(last), recovered, preview: oneLine(last.slice(0, 60), 60) };
   }
   out.messages = order;
   return out;
@@ -361,8 +362,7 @@ export function listConversations(dir: string): ConversationInfo[] {
 }
 
 function oneLineTitle(s: string): string {
-  const t = s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\u001b/g, '').replace(/\s+/g, ' ').trim();
-  return t.length > 60 ? `${t.slice(0, 59)}…` : t;
+  return oneLine(s, 60);
 }
 
 export interface SearchHit { id: string; messageId: string; role: TranscriptMessage['role']; at: number; snippet: string }

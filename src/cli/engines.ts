@@ -8,6 +8,7 @@ import { connectDaemon, DaemonRpcError, type DaemonClient } from '../daemon/clie
 import { resolvePaths, type SovPaths } from '../daemon/paths.js';
 import { EXIT, RPC_ERRORS, type EngineStatus } from '../daemon/types.js';
 import { errorText, exitFor, fmtDuration, warnConfigMismatch } from './daemon.js';
+import { sanitize } from '../text/sanitize.js';
 
 export const ENGINES_USAGE = `usage:
   sov engines ls [--json]
@@ -33,7 +34,7 @@ const err = (s: string) => { process.stderr.write(s.endsWith('\n') ? s : s + '\n
 
 /** text from outside (engine names from the config, model ids, log lines) never moves the cursor */
 export function clean(s: string): string {
-  return s.replace(/\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '');
+  return sanitize(s);
 }
 
 function usageError(msg: string): number {

@@ -1,11 +1,8 @@
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
-import stripAnsi from 'strip-ansi';
 
-/** Removes terminal control sequences and control characters from outside text (tool output, names, hostnames). */
-export function sanitize(text: string): string {
-  return stripAnsi(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '').replace(/\t/g, ' ');
-}
+/** The one sanitiser (escape sequences, control characters, bidi and invisible format controls): src/text/sanitize.ts */
+export { sanitize } from '../../src/text/sanitize.js';
 
 export const width = (s: string): number => stringWidth(s);
 

@@ -38,7 +38,7 @@ describe('/proc/loadavg, /proc/uptime, hostname', () => {
     expect(parseUptime(CAPTURED.uptime)).toEqual({ uptimeSec: 280.1, warnings: [] });
     expect(parseHostname('omni\n')).toBe('omni');
     expect(parseHostname('\n')).toBeUndefined();
-    expect(parseHostname('ev\u001b[2Jil\n')).toBe('ev[2Jil');
+    expect(parseHostname('ev\u001b[2Jil\n')).toBe('evil');
   });
   it('garbage → undefined with a warning', () => {
     expect(parseLoadavg('0.1 x 0.3').load).toBeUndefined();
