@@ -15,7 +15,7 @@
  *     datasets: [{ name: tank, compression: on, specialSmallBlocks: "<= recordsize" }]   # the dataset and those under it
  *   services: [qdrant, redis]                                     # names from the config's services; "*": all of them
  */
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { issueErrors, type ConfigError } from '../config/load.js';
@@ -146,10 +146,21 @@ export function parseBlueprint(text: string, path = 'blueprint.yaml'): Blueprint
   return refused(path, errors);
 }
 
+/** A regular file of at most MAX_BLUEPRINT_BYTES (a FIFO or /dev/zero is refused, never read without end). */
 export async function loadBlueprint(path: string): Promise<BlueprintResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    const st = await stat(path);
+    if (!st.isFile()) return refused(path, [{ key: '', message: `not a regular file (${st.isDirectory() ? 'a directory' : 'a device, socket or FIFO'})` }]);
+    if (st.size > MAX_BLUEPRINT_BYTES) return refused(path, [{ key: '', message: `larger than ${MAX_BLUEPRINT_BYTES / 1024} KiB: not a blueprint` }]);
+    const fh = await open(path, 'r');
+    try {
+      const buf = Buffer.alloc(MAX_BLUEPRINT_BYTES + 1);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      text = buf.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await fh.close();
+    }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     return refused(path, [{ key: '', message: err.code === 'ENOENT' ? 'no such file' : `cannot read: ${err.message}` }]);

@@ -76,7 +76,13 @@ describe('a bad blueprint is refused whole, each problem with its line and key',
     const dir = join(tmp, 'a-dir.yaml');
     mkdirSync(dir);
     const unreadable = await loadBlueprint(dir);
-    expect(!unreadable.ok && unreadable.text).toMatch(/cannot read: EISDIR/);
+    expect(!unreadable.ok && unreadable.text).toMatch(/not a regular file \(a directory\)/);
+    // a device that never ends is refused, not read
+    const zero = await loadBlueprint('/dev/zero');
+    expect(!zero.ok && zero.text).toMatch(/\/dev\/zero: not a regular file \(a device, socket or FIFO\)/);
+    const huge = join(tmp, 'huge.yaml');
+    writeFileSync(huge, `name: x\n#${'x'.repeat(MAX_BLUEPRINT_BYTES)}\n`);
+    expect((await loadBlueprint(huge)).ok).toBe(false);
   });
 });
 
