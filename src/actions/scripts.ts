@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fillArgv, inputProblem, anchoredPattern, type ScriptConfig, type ScriptInput } from '../config/scripts.js';
 import type { CheckResult } from '../recovery/types.js';
+import { scriptLockDir, type ScriptLock } from '../scripts/lock.js';
 import { busyReason, outcomeSummary, runScript } from '../scripts/run.js';
 import { sanitize } from '../../widgets/primitives/text.js';
 import { readOnlyReason, type Action, type ActionCtx, type ActionResult } from './types.js';
@@ -98,14 +99,18 @@ async function planOf(s: ScriptConfig, plan: string[], ctx: ActionCtx): Promise<
   return [head, ...dropped, ...o.tail, `(plan: ${outcomeSummary(o, s.planTimeoutSec * 1000)})`].join('\n');
 }
 
+/** one run of a declared script at a time, in every sov on this machine (its declared argv and cwd name it) */
+const lockOf = (s: ScriptConfig): ScriptLock => ({ dir: scriptLockDir(), id: JSON.stringify([s.argv, s.cwd ?? '']) });
+
 async function runOf(s: ScriptConfig, ctx: ActionCtx): Promise<ActionResult> {
   const v = inputValues(s, ctx.args ?? {});
   if (v.problems.length) return { kind: 'error', message: `${s.name} refused, nothing ran: ${v.problems.join('; ')}` };
-  const busy = busyReason(s.name);
+  const lock = lockOf(s);
+  const busy = busyReason(s.name, lock);
   if (busy) return { kind: 'error', message: busy };
   const timeoutMs = s.timeoutSec * 1000;
   const o = await runScript({
-    key: s.name, argv: fillArgv(s.argv, v.values), ...(s.cwd !== undefined ? { cwd: s.cwd } : {}), env: s.env, timeoutMs,
+    key: s.name, lock, argv: fillArgv(s.argv, v.values), ...(s.cwd !== undefined ? { cwd: s.cwd } : {}), env: s.env, timeoutMs,
     ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.output ? { onLine: ctx.output } : {}),
   });
   const message = `${s.name}: ${outcomeSummary(o, timeoutMs)}`;
@@ -127,7 +132,7 @@ export function scriptAction(s: ScriptConfig): Action {
     argChoices: (_ctx, arg) => s.inputs.find((i) => i.name === arg)?.choices ?? [],
     when(ctx) {
       if (ctx.readOnly && s.tier !== 'T0') return readOnlyReason(title);
-      return busyReason(s.name) ?? true;
+      return busyReason(s.name, lockOf(s)) ?? true;
     },
     describe: (ctx) => describeScript(s, ctx.args ?? {}),
     checks: async (ctx) => scriptChecks(s, ctx.args ?? {}),

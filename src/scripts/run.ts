@@ -10,6 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { stopGroup } from '../daemon/adapters/process.js';
 import { groupMembers } from '../daemon/procfs.js';
+import { acquireLock, holderReason, lockHolder, type ScriptLock } from './lock.js';
 import { LineSplitter, Tail } from './output.js';
 
 export const DEFAULT_GRACE_MS = 2000;
@@ -33,6 +34,8 @@ export interface ScriptRun {
   onLine?: (line: string) => void;
   tail?: { lines: number; bytes: number };
   maxLineChars?: number;
+  /** one run at a time across sov processes too (src/scripts/lock.ts); without it, within this process only */
+  lock?: ScriptLock;
 }
 
 export interface ScriptOutcome {
@@ -73,10 +76,13 @@ export function runningSince(key: string): Slot | undefined {
   return s ? { ...s } : undefined;
 }
 
-/** "already running since 07:12:03 (pid 4242)" */
-export function busyReason(key: string): string | undefined {
+/** "already running since 07:12:03 (pid 4242)", here or (with `lock`) in another sov */
+export function busyReason(key: string, lock?: ScriptLock): string | undefined {
   const s = RUNNING.get(key);
-  if (!s) return undefined;
+  if (!s) {
+    const h = lock ? lockHolder(lock, key) : undefined;
+    return h ? holderReason(key, h) : undefined;
+  }
   return `${key} is already running since ${new Date(s.since).toTimeString().slice(0, 8)}${s.pid !== undefined ? ` (pid ${s.pid})` : ''}`;
 }
 
@@ -120,9 +126,14 @@ export async function runScript(r: ScriptRun): Promise<ScriptOutcome> {
   if (busy) return { ...none, error: busy, busy: true };
   const slot: Slot = { since: Date.now() };
   RUNNING.set(r.key, slot);
+  const held = r.lock ? acquireLock(r.lock, r.key) : undefined;
   try {
-    return await execute(r, slot, none);
+    if (held && !held.ok) return { ...none, error: held.reason, busy: true };
+    const o = await execute(r, slot, none);
+    const note = [o.note, held?.ok ? held.note : undefined].filter(Boolean).join('; ');
+    return note ? { ...o, note } : o;
   } finally {
+    if (held?.ok) held.release();
     RUNNING.delete(r.key);
   }
 }

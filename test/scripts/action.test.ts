@@ -1,6 +1,6 @@
 // script.NAME actions with real processes, run the way every entry point runs them: prepare() → perform() with a
 // small recording RecoveryLink (begin/end), plus the action's own parts.
-import { access, mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -16,7 +16,10 @@ import type { BeginRequest, EndRequest, RecoveryLink } from '../../src/recovery/
 import { runScript } from '../../src/scripts/run.js';
 
 let dir: string;
-beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), `sov-script-actions-${process.pid}-`)); });
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), `sov-script-actions-${process.pid}-`));
+  process.env.SOV_RUNTIME_DIR = join(dir, 'run'); // the script locks of this test, not the machine's
+});
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 const exists = (p: string) => access(p).then(() => true, () => false);
@@ -164,6 +167,13 @@ describe('script actions', () => {
     expect(await a.run(ctx())).toMatchObject({ kind: 'error', message: expect.stringMatching(/already running since/) });
     await running;
     expect(a.when(ctx())).toBe(true);
+    // a run through the action holds the machine-wide lock (another sov refuses it) and lets it go after
+    const locks = join(dir, 'run', 'scripts');
+    const viaAction = a.run(ctx());
+    await sleep(100);
+    expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(1);
+    expect(await viaAction).toMatchObject({ kind: 'done' });
+    expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(0);
     expect(a.when(ctx({ readOnly: true }))).toBe(`${s.name} is disabled: sov runs --read-only`);
     expect(scriptAction(script({ tier: 'T0', argv: ['true'] })).when(ctx({ readOnly: true }))).toBe(true);
   });

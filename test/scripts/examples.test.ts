@@ -46,6 +46,7 @@ const shimmed = (s: ScriptConfig): ScriptConfig => ({ ...s, env: { ...s.env, PAT
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), `sov-script-examples-${process.pid}-`));
+  process.env.SOV_RUNTIME_DIR = join(dir, 'run'); // the script locks of this test, not the machine's
   shims = join(dir, 'bin');
   await import('node:fs/promises').then((f) => f.mkdir(shims));
   const r = await loadConfig(EXAMPLE);
