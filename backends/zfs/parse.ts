@@ -21,12 +21,15 @@ export function parseSize(v: string | undefined): number | undefined {
   return Number.isFinite(r) ? r : undefined;
 }
 
-/** Error counters: `0`, `12`, `1.2K` → 1200, `3M` → 3000000 (zpool prints them with decimal suffixes). */
+/**
+ * Error counters: `0`, `12`, `1.2K` → 1229, `3M` → 3145728. zpool prints them with zfs_nicenum, which is
+ * 1024-based like its sizes, and rounds to what fits the column: a suffixed value is approximate.
+ */
 export function parseCount(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)([KMGT])?$/i.exec(v.trim());
+  const m = /^(\d+(?:\.\d+)?)([KMGTPE])?$/i.exec(v.trim());
   if (!m) return undefined;
-  const mult = m[2] ? ({ K: 1e3, M: 1e6, G: 1e9, T: 1e12 } as Record<string, number>)[m[2].toUpperCase()] ?? 1 : 1;
+  const mult = m[2] ? 1024 ** (UNITS[m[2].toUpperCase()] ?? 0) : 1;
   const r = Math.round(Number(m[1]) * mult);
   return Number.isFinite(r) ? r : undefined;
 }

@@ -64,6 +64,7 @@ function mergePool(l: ListedPool | undefined, s: StatusPool | undefined, name: s
     capacityPct: l?.capacityPct, fragmentationPct: l?.fragmentationPct, dedupRatio: l?.dedupRatio,
     scan: s?.scan ?? { kind: 'none', state: 'none' },
     vdevs: s?.vdevs ?? [],
+    read: s?.root?.read, write: s?.root?.write, cksum: s?.root?.cksum,
     status: s?.status, action: s?.action, errorsText: s?.errorsText,
   };
   for (const k of Object.keys(p) as (keyof Pool)[]) if (p[k] === undefined) delete p[k];

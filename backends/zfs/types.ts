@@ -41,6 +41,10 @@ export interface Pool {
   dedupRatio?: number;
   scan: Scan;
   vdevs: Vdev[];
+  /** the pool's own row of the config table: pool-wide READ/WRITE/CKSUM errors */
+  read?: number;
+  write?: number;
+  cksum?: number;
   status?: string;
   action?: string;
   errorsText?: string;

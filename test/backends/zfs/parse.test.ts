@@ -183,8 +183,9 @@ describe('numbers', () => {
   });
   it('error counters with suffixes', () => {
     expect(parseCount('0')).toBe(0);
-    expect(parseCount('1.2K')).toBe(1200);
-    expect(parseCount('3M')).toBe(3_000_000);
+    expect(parseCount('1.2K')).toBe(1229);
+    expect(parseCount('3M')).toBe(3 * 1024 * 1024);
+    expect(parseCount('999')).toBe(999);
     expect(parseCount('-')).toBeUndefined();
   });
   it('durations', () => {
@@ -278,7 +279,7 @@ errors: No known data errors
       ['mirror-4', 'mirror', 'log'], ['nvme6n1', 'disk', 'cache'], ['sdz', 'disk', 'spare'], ['sdy', 'disk', 'spare'],
     ]);
     const rz = p.vdevs[0]!;
-    expect(rz.children[1]).toMatchObject(leaf('sdb', 'ONLINE', { read: 1200, write: 0, cksum: 3 }));
+    expect(rz.children[1]).toMatchObject(leaf('sdb', 'ONLINE', { read: 1229, write: 0, cksum: 3 }));
     expect(shape(rz.children[2]!)).toEqual({
       name: 'spare-2', kind: 'spare', state: 'DEGRADED', rwc: [0, 0, 0], children: [
         { name: '1234567890123456789', kind: 'disk', state: 'UNAVAIL', rwc: [0, 0, 0], note: 'was /dev/sdc1' },
@@ -341,7 +342,7 @@ describe('zpool status -j --json-int (OpenZFS 2.3)', () => {
     ]);
     expect(p.vdevs[0]!.children.map(shape)).toEqual([
       { name: 'sda', kind: 'disk', state: 'ONLINE', rwc: [0, 0, 0] },
-      { name: 'sdb', kind: 'disk', state: 'FAULTED', rwc: [5, 1200, 0] },
+      { name: 'sdb', kind: 'disk', state: 'FAULTED', rwc: [5, 1229, 0] },
     ]);
     expect(p.errorsText).toBe('No known data errors');
   });

@@ -74,6 +74,22 @@ describe('zfs source', () => {
     noSnapshots(r.calls);
   });
 
+  it("the pool's own READ/WRITE/CKSUM row reaches the sample (status --json); 1.2K is 1024-based", async () => {
+    const status = STATUS.replace('rpool          ONLINE       0     0     0', 'rpool          DEGRADED     2  1.2K     7');
+    expect(status).not.toBe(STATUS);
+    const r = new FakeRunner()
+      .on({ argv: ZPOOL_LIST_OPENZFS, stdout: OPENZFS_LIST })
+      .on({ argv: ZPOOL_STATUS_JSON, stderr: USAGE_J, exitCode: 2 })
+      .on({ argv: ZPOOL_STATUS, stdout: status })
+      .on({ argv: ZFS_GET_OPENZFS, stdout: GET })
+      .file(ARCSTATS, ARC);
+    const a = await createZfsSource(r).sample();
+    expect(a.state).toBe('ok');
+    if (a.state !== 'ok') return;
+    expect(a.data.pools[0]).toMatchObject({ name: 'rpool', read: 2, write: 1229, cksum: 7 });
+    expect(JSON.parse(JSON.stringify(a.data.pools[0]))).toMatchObject({ read: 2, write: 1229, cksum: 7 });
+  });
+
   it('OpenZFS 2.3: uses zpool status -j and keeps using it', async () => {
     const json = JSON.stringify({ pools: { rpool: { name: 'rpool', state: 'ONLINE', vdevs: { rpool: { name: 'rpool', vdev_type: 'root', state: 'ONLINE', vdevs: { 'mirror-0': { name: 'mirror-0', vdev_type: 'mirror', state: 'ONLINE', read_errors: 0, write_errors: 0, checksum_errors: 0 } } } }, error_count: 0 } } });
     const r = new FakeRunner().on({ argv: ZPOOL_LIST_OPENZFS, stdout: OPENZFS_LIST }).on({ argv: ZPOOL_STATUS_JSON, stdout: json }).on({ argv: ZFS_GET_OPENZFS, stdout: GET });
