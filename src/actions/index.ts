@@ -4,10 +4,15 @@ import { VM_ACTIONS } from './vms.js';
 import { BOX_ACTIONS } from './box.js';
 import { DOCTOR_ACTIONS } from './doctor.js';
 import { scriptActions } from './scripts.js';
+import { ZFS_ACTIONS, ZFS_DEVICE_ACTIONS } from './zfs.js';
+import { zfsRollback } from './zfs-rollback.js';
+import { GPU_ACTIONS } from './gpu.js';
+import { STACK_ACTIONS } from './stack.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
-export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS, ...DOCTOR_ACTIONS];
+export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS, ...DOCTOR_ACTIONS,
+  ...ZFS_ACTIONS, zfsRollback, ...ZFS_DEVICE_ACTIONS, ...GPU_ACTIONS, ...STACK_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {
   return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];
