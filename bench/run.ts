@@ -9,6 +9,7 @@ import { median, recordRun, soakSummary, summarize, type Measurement, type RunSp
 import { formatChatBench, measureChatRendering, type ChatBenchResult } from './chat.js';
 import { buildRows, formatTable } from './report.js';
 import { formatSupervision, measureSupervision, type SupervisionResult } from './supervision.js';
+import { formatAuditBench, measureAudit, type AuditBenchResult } from './audit.js';
 
 function which(name: string): string | undefined {
   try {
@@ -95,6 +96,10 @@ async function main(): Promise<number> {
     }
   }
 
+  // the audit log: 10,000 entries verified (issue 8); a few seconds, always run
+  let audit: AuditBenchResult | { error: string };
+  try { audit = await measureAudit(); } catch (err) { audit = { error: err instanceof Error ? err.message : String(err) }; }
+
   const rows = buildRows(app, htop, soakResult);
   process.stdout.write(`\n${formatTable(rows)}\n`);
   if (soakResult) {
@@ -110,6 +115,7 @@ async function main(): Promise<number> {
       `\n${'error' in chat ? `chat: FAILED: ${chat.error}` : `${formatChatBench(chat)}\n  keeps up (every token on screen, trailing the wire by < 1 s): ${chat.keepsUp ? 'PASS' : 'FAIL'}`}\n`,
     );
   }
+  process.stdout.write(`\n${'error' in audit ? `audit log: FAILED: ${audit.error}` : formatAuditBench(audit)}\n`);
   const out = resolve(opts.out);
   mkdirSync(dirname(out), { recursive: true });
   const doc = {
@@ -121,6 +127,7 @@ async function main(): Promise<number> {
     soak: soakResult,
     supervision,
     chat,
+    audit,
     rows,
   };
   writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
