@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { readStat } from '../daemon/procfs.js';
-import { GENESIS, hashLine, parseHead, signHead, verifyChain, type AuditHead, type ChainFile, type ChainResult } from './chain.js';
+import { GENESIS, hashLine, parseHead, signHead, verifyChain, type AuditHead, type ChainFile, type ChainResult, type Visited } from './chain.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
 export const HEAD_FILE = 'audit.head';
@@ -59,7 +59,7 @@ export interface AuditRead extends ChainResult {
 }
 
 /** Reads and checks the whole log (every file, the head); never throws. */
-export function readAudit(stateDir: string, o: { key?: Buffer; visit?: (e: Record<string, unknown>) => void; keep?: number } = {}): AuditRead {
+export function readAudit(stateDir: string, o: { key?: Buffer; visit?: (e: Visited) => void; keep?: number } = {}): AuditRead {
   const paths = auditFiles(stateDir, o.keep);
   const base = { files: paths, entries: 0, lastSeq: 0, lastHash: GENESIS, warnings: [] as string[] };
   let head: AuditHead | undefined;
@@ -171,7 +171,7 @@ export interface OpenOptions {
   maxFileBytes?: number;
   keepFiles?: number;
   /** every entry of the existing log, oldest first (the authority replays its state from them) */
-  visit?: (e: Record<string, unknown>) => void;
+  visit?: (e: Visited) => void;
 }
 
 export type Opened = { ok: true; writer: AuditWriter; read: AuditRead } | { ok: false; reason: string; read?: AuditRead };

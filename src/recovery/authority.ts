@@ -11,7 +11,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../daemon/paths.js';
 import { openAuditWriter, writeAtomicSync, writeHead, AUDIT_FILE, HEAD_FILE, type AuditEntry, type AuditWriter, type EntryFields } from './audit.js';
-import { GENESIS } from './chain.js';
+import { GENESIS, type Visited } from './chain.js';
 import { actionCode, codeCovers, parseCode } from './codes.js';
 import { cooldownFor, keyPath, newKeyText, parseTripcode, readKey, sigHash, verifyTripcode, type TripcodeFacts, type Verified } from './tripcode.js';
 import type { BeginReply, BeginRequest, Confirmation, EndRequest, RecoveryLink, RecoveryStatus, RefusalCode, TripcodeApply, Who } from './types.js';
@@ -104,7 +104,8 @@ export function createAuthority(o: AuthorityOptions): Authority {
   let knownEntries = 0;
   const used = new Map<string, number>();
   const lastUsed = new Map<string, number>();
-  const recentRing: AuditEntry[] = [];
+  /** the newest entries, as lines while replaying (parsed when asked for) or as written */
+  const recentRing: (string | AuditEntry)[] = [];
   const begun = new Map<string, BeginRequest>();
 
   const pruneUsed = () => {
@@ -112,7 +113,7 @@ export function createAuthority(o: AuthorityOptions): Authority {
     const oldest = Math.floor(now() / 1000) - windowSec - skewSec - 60;
     for (const [h, ts] of used) if (ts < oldest) used.delete(h);
   };
-  const remember = (e: Record<string, unknown>) => {
+  const apply = (e: Record<string, unknown>) => {
     const at = Date.parse(String(e.at));
     if (e.kind === 'lockdown') { lockdown = true; since = at; }
     if (e.kind === 'unlock') { lockdown = false; since = undefined; }
@@ -122,10 +123,21 @@ export function createAuthority(o: AuthorityOptions): Authority {
       lastUsed.set(c.code, at);
       pruneUsed();
     }
-    recentRing.push(e as AuditEntry);
-    if (recentRing.length > RECENT_MAX) recentRing.shift();
-    knownEntries = typeof e.seq === 'number' ? e.seq : knownEntries;
   };
+  const keep = (x: string | AuditEntry, seq: number) => {
+    recentRing.push(x);
+    if (recentRing.length > RECENT_MAX) recentRing.shift();
+    knownEntries = seq;
+  };
+  /** replay: only lockdown/unlock and entries that used a tripcode change the state; the rest are not parsed */
+  const replay = (v: Visited) => {
+    if (v.line.includes('"kind":"lockdown"') || v.line.includes('"kind":"unlock"') || v.line.includes('"kind":"tripcode"')) {
+      try { apply(JSON.parse(v.line) as Record<string, unknown>); } catch {}
+    }
+    keep(v.line, v.seq);
+  };
+  const remember = (e: AuditEntry) => { apply(e); keep(e, e.seq); };
+  const parsed = (x: string | AuditEntry): unknown => { if (typeof x !== 'string') return x; try { return JSON.parse(x); } catch { return { unreadable: x.slice(0, 200) }; } };
 
   /** (re)opens the log and replays it; on failure everything above T0 is refused with the reason */
   const open = (): boolean => {
@@ -141,7 +153,7 @@ export function createAuthority(o: AuthorityOptions): Authority {
       }
       if (!k.ok) throw new Error(k.reason);
       key = k.key;
-      const opened = openAuditWriter({ stateDir: o.stateDir, key: k.key, now, visit: remember, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), ...(o.keepFiles ? { keepFiles: o.keepFiles } : {}) });
+      const opened = openAuditWriter({ stateDir: o.stateDir, key: k.key, now, visit: replay, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), ...(o.keepFiles ? { keepFiles: o.keepFiles } : {}) });
       if (!opened.ok) {
         // keep what the readable part said (a lockdown stays shown), but allow nothing
         if (opened.read?.head && opened.read.head.seq > knownEntries) knownEntries = opened.read.head.seq;
@@ -261,7 +273,7 @@ export function createAuthority(o: AuthorityOptions): Authority {
   return {
     status: async (): Promise<RecoveryStatus> => ({ lockdown, ...(since !== undefined ? { since } : {}), auditEntries: writer?.lastSeq ?? knownEntries, ...(auditError ? { auditError } : {}) }),
     begin, end, applyTripcode,
-    recent: async (n: number) => recentRing.slice(-Math.max(0, Math.min(RECENT_MAX, Math.floor(n) || 0))),
+    recent: async (n: number) => { const k = Math.max(0, Math.min(RECENT_MAX, Math.floor(n) || 0)); return k ? recentRing.slice(-k).map(parsed) : []; },
     locked: () => lockdown,
     guard(action, args, who) {
       if (!lockdown) return { ok: true };

@@ -74,20 +74,28 @@ export interface ChainResult {
   warnings: string[];
 }
 
-interface Line { text: string; seq?: number; prev?: string; entry?: Record<string, unknown> }
+interface Line { text: string; seq?: number; prev?: string }
+
+/** the writer puts seq, at and prev first: read them without parsing the whole line (the hash covers every byte) */
+const HEAD_FIELDS = /^\{"seq":(\d{1,15}),"at":"[^"\\]{0,40}","prev":"([0-9a-f]{64})"[,}]/;
 
 function parseLine(text: string): Line {
+  const m = HEAD_FIELDS.exec(text);
+  if (m) return { text, seq: Number(m[1]), prev: m[2]! };
   try {
     const v = JSON.parse(text) as Record<string, unknown>;
-    if (v && typeof v === 'object' && Number.isInteger(v.seq) && typeof v.prev === 'string') return { text, seq: v.seq as number, prev: v.prev, entry: v };
+    if (v && typeof v === 'object' && Number.isInteger(v.seq) && typeof v.prev === 'string') return { text, seq: v.seq as number, prev: v.prev };
   } catch {}
   return { text };
 }
 
+/** one whole, chained entry as the walk sees it: its seq and its exact line (parse it only when needed) */
+export interface Visited { seq: number; line: string }
+
 interface Walk { lastSeq: number; lastHash: string; entries: number; firstSeq?: number; beforeLastHash?: string }
 
 /** Classifies the first break in one file's lines; undefined when the lines chain on from `w`. */
-function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, visit?: (e: Record<string, unknown>) => void, headHash?: string): Problem | undefined {
+function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, visit?: (e: Visited) => void, headHash?: string): Problem | undefined {
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const at = { file: name, line: i + 1 };
@@ -123,7 +131,7 @@ function walkFile(name: string, lines: Line[], w: Walk, expectFirst: number, vis
     w.beforeLastHash = w.lastHash;
     w.lastHash = hashLine(l.text);
     w.entries++;
-    visit?.(l.entry!);
+    visit?.({ seq: l.seq, line: l.text });
   }
   return undefined;
 }
@@ -134,7 +142,7 @@ export interface ChainOptions {
   /** the box key (checks the head's HMAC); undefined: the head cannot be checked */
   key?: Buffer;
   /** every whole, chained entry in order (replay) */
-  visit?: (entry: Record<string, unknown>) => void;
+  visit?: (e: Visited) => void;
 }
 
 /** Walks the files oldest first (audit.jsonl.N … audit.jsonl.1, audit.jsonl) and checks them against the head. */
