@@ -164,7 +164,7 @@ export function createAuthority(o: AuthorityOptions): Authority {
       auditError = undefined;
       return true;
     } catch (e) {
-      auditError = `fail closed, nothing above T0 runs: ${(e as Error)?.message ?? String(e)}`;
+      auditError = `fail closed: ${(e as Error)?.message ?? String(e)}`;
       return false;
     }
   };
