@@ -18,7 +18,7 @@ const IMG = ['/usr/bin/qemu-img', '/usr/local/bin/qemu-img'].find((p) => existsS
 const dir = mkdtempSync(`/tmp/sov-vmact-${process.pid}-`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const cfg = (o: Partial<VmConfig> & Record<string, unknown> = {}): VmConfig => vmSchema.parse({ name: 'g1', ...o });
+const cfg = (o: Record<string, unknown> = {}): VmConfig => vmSchema.parse({ name: 'g1', ...o });
 
 describe('reimage: keeping N generations of the overlay', () => {
   const o = '/v/g1.qcow2';

@@ -1,0 +1,118 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseHeartbeatFile } from '../../backends/vms/source.js';
+import { vmSchema } from '../../src/config/vms.js';
+import { createLocalRunner } from '../../src/runner/local.js';
+import { startVmWatchdog } from '../../src/vms/watch-runtime.js';
+import { initialWatch, recoveryAction, stepWatch, type WatchEffect, type WatchEvent, type WatchPolicy, type WatchState } from '../../src/vms/watchdog.js';
+
+const P: WatchPolicy = { missLimit: 3, cooldownMs: 600_000, recovery: 'revert:clean' };
+
+/** runs events through the transition function with a fake clock; returns every state and every effect */
+function run(events: (Omit<WatchEvent, 'at'> & { dt?: number })[], p = P, s0 = initialWatch()) {
+  let s: WatchState = s0;
+  let t = 0;
+  const phases: string[] = [];
+  const effects: WatchEffect[] = [];
+  for (const e of events) {
+    t += e.dt ?? 10_000;
+    const r = stepWatch(p, s, { ...e, at: t } as WatchEvent);
+    s = r.state;
+    phases.push(s.phase);
+    effects.push(...r.effects);
+  }
+  return { s, phases, effects };
+}
+const beat = { kind: 'beat' as const };
+const miss = { kind: 'miss' as const, why: 'tcp 127.0.0.1:2222: ECONNREFUSED' };
+const ok = { kind: 'recovered' as const, ok: true, message: 'reverted' };
+
+describe('the watchdog as event sequences (fake clock)', () => {
+  it('N misses start the declared recovery once; misses while it runs do not start another', () => {
+    const r = run([beat, miss, miss, miss, miss, miss]);
+    expect(r.phases).toEqual(['ok', 'missing', 'missing', 'recovering', 'recovering', 'recovering']);
+    expect(r.effects).toEqual([{ kind: 'recover', action: 'revert:clean' }]);
+  });
+
+  it('a beat between misses starts the count again', () => {
+    expect(run([miss, miss, beat, miss, miss]).effects).toEqual([]);
+  });
+
+  it('recovered, then failing again right after (within the cooldown) → failed, no second recovery, no loop', () => {
+    const r = run([miss, miss, miss, ok, beat, miss, miss, miss, miss, miss, miss]);
+    expect(r.effects.filter((e) => e.kind === 'recover')).toHaveLength(1);
+    expect(r.s.phase).toBe('failed');
+    expect(r.s.failedWhy).toMatch(/^failed again 40 s after revert:clean \(cooldown 600 s\): the operator decides$/);
+    expect(r.effects.at(-1)).toEqual({ kind: 'alert', message: r.s.failedWhy });
+    // beats are counted but failed stays failed until the operator resets it
+    const after = run([beat, beat], P, r.s);
+    expect(after.s.phase).toBe('failed');
+    expect(after.s.beats).toBe(r.s.beats + 2);
+    expect(run([{ kind: 'reset' }, beat], P, r.s).s.phase).toBe('ok');
+  });
+
+  it('failing again after the cooldown has passed recovers again (once per cooldown)', () => {
+    const r = run([miss, miss, miss, ok, beat, { ...miss, dt: 700_000 }, miss, miss]);
+    expect(r.effects.filter((e) => e.kind === 'recover')).toHaveLength(2);
+    expect(r.s.phase).toBe('recovering');
+  });
+
+  it('a recovery that fails → failed with its words; no recovery declared → alert only', () => {
+    const r = run([miss, miss, miss, { kind: 'recovered', ok: false, message: 'loadvm clean: Snapshot does not exist' }]);
+    expect(r.s).toMatchObject({ phase: 'failed', failedWhy: 'revert:clean failed: loadvm clean: Snapshot does not exist', lastRecovery: { outcome: 'failed' } });
+    const w = run([miss, miss, miss, miss], { missLimit: 3, cooldownMs: 1000 });
+    expect(w.effects).toEqual([{ kind: 'alert', message: '3 heartbeats missed (tcp 127.0.0.1:2222: ECONNREFUSED); no recovery declared' }]);
+    expect(w.s.phase).toBe('missing');
+  });
+
+  it('a stray recovered event (not recovering) changes nothing', () => {
+    const r = run([beat, ok]);
+    expect(r.phases).toEqual(['ok', 'ok']);
+  });
+
+  it('declared recoveries map onto the VM actions', () => {
+    expect(recoveryAction('reimage', 'g')).toEqual([{ id: 'vm.reimage', args: { vm: 'g' } }]);
+    expect(recoveryAction('revert:clean', 'g')).toEqual([{ id: 'vm.revert', args: { vm: 'g', snapshot: 'clean' } }]);
+    expect(recoveryAction('restart', 'g').map((a) => a.id)).toEqual(['vm.stop', 'vm.start']);
+  });
+});
+
+describe('the runtime with a heartbeat served by a real TCP server on loopback', () => {
+  const dir = mkdtempSync(`/tmp/sov-watch-${process.pid}-`);
+  let server: Server | undefined;
+  afterAll(() => { server?.close(() => {}); rmSync(dir, { recursive: true, force: true }); });
+  const listen = (port: number) => new Promise<Server>((r) => { const s = createServer((c) => c.end()); s.listen(port, '127.0.0.1', () => r(s)); });
+  const close = (s: Server) => new Promise<void>((r) => s.close(() => r()));
+  const until = async (ok: () => boolean, ms = 15_000) => { const end = Date.now() + ms; while (!ok()) { if (Date.now() > end) throw new Error('timed out'); await new Promise((r) => setTimeout(r, 50)); } };
+
+  it('stop the server → after 2 misses the recovery runs once; it comes back; stop it again at once → failed, not a loop', async () => {
+    server = await listen(0);
+    const port = (server.address() as { port: number }).port;
+    const vm = vmSchema.parse({ name: 'g1', heartbeat: { tcp: `127.0.0.1:${port}`, intervalSec: 1, misses: 2, timeoutSec: 1 }, watchdog: { policy: 'restart', cooldownSec: 60 } });
+    const recoveries: string[] = [];
+    const alerts: string[] = [];
+    const stateFile = join(dir, 'vms-watch.json');
+    const w = startVmWatchdog({
+      vms: [vm], runner: createLocalRunner(), stateFile,
+      async recover(v, action) { recoveries.push(`${v.name}:${action}`); server = await listen(port); return { ok: true, message: 'restarted' }; },
+      alert: (_n, m) => alerts.push(m),
+    });
+    try {
+      await until(() => w.states().g1!.phase === 'ok');
+      await close(server);
+      await until(() => w.states().g1!.phase === 'cooldown');
+      expect(recoveries).toEqual(['g1:restart']);
+      await until(() => w.states().g1!.beats >= 2);
+      await close(server);
+      await until(() => w.states().g1!.phase === 'failed');
+      await new Promise((r) => setTimeout(r, 2500));
+      expect(recoveries).toEqual(['g1:restart']);
+      expect(alerts.at(-1)).toMatch(/failed again \d+ s after restart \(cooldown 60 s\)/);
+      await w.flushed();
+      const file = parseHeartbeatFile(readFileSync(stateFile, 'utf8'))!;
+      expect(file.vms.g1).toMatchObject({ state: 'failed', kind: 'tcp', missLimit: 2, lastRecovery: { action: 'restart', outcome: 'ok: restarted' } });
+    } finally { w.stop(); }
+  }, 30_000);
+});
