@@ -102,8 +102,6 @@ function installExitHook(): void {
   process.once('exit', () => { killAll(); });
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 function spawnError(argv0: string, e: NodeJS.ErrnoException): string {
   if (e.code === 'ENOENT') return `${argv0}: not found${argv0.includes('/') ? '' : ' on PATH'}`;
   if (e.code === 'EACCES') return `${argv0}: permission denied (not executable?)`;
@@ -175,7 +173,12 @@ async function execute(r: ScriptRun, slot: Slot, none: ScriptOutcome): Promise<S
   const ended = await supervise(r, pid, exited);
   GROUPS.delete(pid);
   let note: string | undefined;
-  const pipesClosed = await Promise.race([Promise.all(closed).then(() => true), sleep(PIPE_CLOSE_WAIT_MS).then(() => false)]);
+  let waitTimer: NodeJS.Timeout | undefined;
+  const pipesClosed = await Promise.race([
+    Promise.all(closed).then(() => true),
+    new Promise<false>((res) => { waitTimer = setTimeout(() => res(false), PIPE_CLOSE_WAIT_MS); }),
+  ]);
+  clearTimeout(waitTimer); // sov do must not linger a second after the script is done
   if (!pipesClosed) {
     child.stdout?.destroy();
     child.stderr?.destroy();

@@ -120,6 +120,19 @@ printf 'crlf\r\n'`;
     expect(outcomeSummary(o)).toMatch(/1 process it left behind ended/);
   });
 
+  it('a process that left its group (setsid) and holds the output open is not waited for', async () => {
+    const o = await run(['sh', '-c', 'setsid sleep 30 & echo $!; echo main done']);
+    const escaped = pidsIn(o.tail);
+    try {
+      expect(o.exitCode).toBe(0);
+      expect(o.durationMs).toBeLessThan(5000);
+      expect(o.note).toBe('a process outside its process group still holds its output open: not waited for');
+      expect(o.tail).toContain('main done');
+    } finally {
+      for (const p of escaped) try { process.kill(p, 'SIGKILL'); } catch {}
+    }
+  });
+
   it('one run per key at a time: a second is refused with "already running since"', async () => {
     const k = key();
     const first = runScript({ key: k, argv: ['sh', '-c', 'echo started; sleep 0.5'], timeoutMs: 10_000 });
