@@ -11,7 +11,8 @@ import { initialWatch, recoveryAction, stepWatch, type WatchEffect, type WatchEv
 const P: WatchPolicy = { missLimit: 3, cooldownMs: 600_000, recovery: 'revert:clean' };
 
 /** runs events through the transition function with a fake clock; returns every state and every effect */
-function run(events: (Omit<WatchEvent, 'at'> & { dt?: number })[], p = P, s0 = initialWatch()) {
+type Ev = WatchEvent extends infer E ? (E extends WatchEvent ? Omit<E, 'at'> & { dt?: number } : never) : never;
+function run(events: Ev[], p = P, s0 = initialWatch()) {
   let s: WatchState = s0;
   let t = 0;
   const phases: string[] = [];
