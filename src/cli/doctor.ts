@@ -68,7 +68,7 @@ async function enginesSample(paths: SovPaths, env: NodeJS.ProcessEnv, at: number
     const engines = await client.call('engines.list', {}, { timeoutMs: ASK_TIMEOUT_MS });
     return { state: 'ok', data: { engines: Array.isArray(engines) ? engines : [] }, at, tookMs: 0 };
   } catch (e) {
-    return unavailable(errorText(e).split('\n')[0]!, at, 'the doctor never starts the daemon: sov daemon start');
+    return unavailable(errorText(e).split('\n')[0]!, at, 'the doctor never starts it');
   } finally {
     client?.close();
   }
