@@ -4,6 +4,8 @@
  * heartbeat). sov lists it from /proc, snapshots it (QMP savevm), reverts it (the current state first), and
  * reimages it (stop, the old overlay kept, a new one on the golden, started again, its heartbeat awaited) — the
  * last two through the audit authority of a daemon this test starts and stops. Every QEMU is ended by its pid.
+ * And `sov ssh NAME` against a REAL sshd on a 127.0.0.1 port (throwaway host and user keys, its own known_hosts,
+ * host-key checking on): the user's ssh runs in the same terminal and sov exits with its code.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -151,4 +153,57 @@ describe.runIf(have)('sov and a real QEMU', () => {
     expect(r.stdout + r.stderr).toMatch(/golden checksum: sha256 [0-9a-f]{16}… differs from the recorded/);
     expect(existsSync(`${overlay}.2`)).toBe(false);
   }, 90_000);
+});
+
+const SSHD = ['/usr/sbin/sshd', '/usr/local/sbin/sshd'].find((p) => existsSync(p));
+const SSH = ['/usr/bin/ssh', '/usr/local/bin/ssh'].find((p) => existsSync(p));
+if (!SSHD || !SSH) console.warn('[vms-real] sshd/ssh not installed (openssh-server, openssh-client): sov ssh against a real sshd not run');
+
+describe.runIf(SSHD !== undefined && SSH !== undefined)('sov ssh NAME and a real sshd on loopback', () => {
+  let sdir = '';
+  let senv: NodeJS.ProcessEnv = {};
+  let sshd: ReturnType<typeof spawn> | undefined;
+  beforeAll(async () => {
+    sdir = mkdtempSync(`/tmp/sov-ssh-${process.pid}-`);
+    const port = await freePort();
+    const k = (f: string) => join(sdir, f);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k('hostkey')]);
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k('id')]);
+    writeFileSync(k('authorized_keys'), readFileSync(k('id.pub')));
+    writeFileSync(k('known_hosts'), `[127.0.0.1]:${port} ${readFileSync(k('hostkey.pub'), 'utf8')}`);
+    writeFileSync(k('sshd_config'), [`Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${k('hostkey')}`, `AuthorizedKeysFile ${k('authorized_keys')}`, `PidFile ${k('sshd.pid')}`,
+      'StrictModes no', 'UsePAM no', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'PermitRootLogin prohibit-password', ''].join('\n'));
+    // the user's own ssh config (ssh reads ~/.ssh from the passwd home, not $HOME: a shim hands it -F); host keys checked
+    writeFileSync(k('ssh_config'), ['Host agent-ws', '  HostName 127.0.0.1', `  Port ${port}`, `  User ${execFileSync('id', ['-un'], { encoding: 'utf8' }).trim()}`, `  IdentityFile ${k('id')}`,
+      `  UserKnownHostsFile ${k('known_hosts')}`, '  StrictHostKeyChecking yes', '  BatchMode yes', ''].join('\n'));
+    mkdirSync(k('bin'));
+    writeFileSync(k('bin/ssh'), `#!/bin/sh\nexec ${SSH} -F ${k('ssh_config')} "$@"\n`, { mode: 0o755 });
+    mkdirSync('/run/sshd', { recursive: true });
+    mkdirSync(k('config/sov'), { recursive: true });
+    writeFileSync(k('config/sov/config.yaml'), 'vms:\n  - name: agent\n    ssh: agent-ws\n');
+    senv = { ...process.env, PATH: `${k('bin')}:${process.env.PATH}`, HOME: sdir, XDG_CONFIG_HOME: k('config'), XDG_STATE_HOME: k('state') };
+    delete senv.SOV_STATE_DIR; delete senv.SOV_RUNTIME_DIR;
+    sshd = spawn(SSHD!, ['-D', '-e', '-f', k('sshd_config')], { stdio: 'ignore' });
+    const probe = async () => (await sov(['ssh', 'agent', '--', 'true'], senv, 15_000)).code === 0;
+    const end = Date.now() + 15_000;
+    while (!(await probe())) { if (Date.now() > end) throw new Error('sshd did not come up'); await new Promise((r) => setTimeout(r, 200)); }
+  }, 40_000);
+  afterAll(() => {
+    if (sshd?.pid && alive(sshd.pid) && cmdline(sshd.pid).includes(join(sdir, 'sshd_config'))) process.kill(sshd.pid, 'SIGTERM');
+    if (sdir) rmSync(sdir, { recursive: true, force: true });
+  });
+
+  it('runs the command over the user\'s ssh and exits with its code', async () => {
+    const r = await sov(['ssh', 'agent', '--', 'echo', 'hello-from-sshd;', 'exit', '7'], senv, 20_000);
+    expect(r.stdout).toContain('hello-from-sshd');
+    expect(r.code).toBe(7);
+    expect((await sov(['vms', 'ssh', 'agent', '--', 'exit', '0'], senv, 20_000)).code).toBe(0);
+  }, 45_000);
+
+  it('a host key that does not match the known one is refused by ssh (sov never turns checking off)', async () => {
+    writeFileSync(join(sdir, 'known_hosts'), readFileSync(join(sdir, 'known_hosts'), 'utf8').replace(/AAAA\S+/, `AAAAC3NzaC1lZDI1NTE5AAAAI${'A'.repeat(43)}`));
+    const r = await sov(['ssh', 'agent', '--', 'true'], senv, 20_000);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
+  }, 30_000);
 });
