@@ -12,13 +12,19 @@ import { isBusy } from '../../backends/nvidia/present.js';
 import type { Blueprint, PcieWant } from './blueprint.js';
 import { engineRows, serviceRows } from './checks-engines.js';
 import { zfsRows } from './checks-zfs.js';
-import { fresh, gib, GiB, plural, row, type Readings, type Row } from './rows.js';
+import { fresh, gib, GiB, plural, row, type Group, type Readings, type Row } from './rows.js';
 
 export * from './rows.js';
 
 /** Every check the blueprint declares, in a fixed order: gpu, numa, memory, engines, zfs, services. */
 export function runChecks(bp: Blueprint, r: Readings): Row[] {
-  return [...gpuRows(bp, r), ...numaRows(bp, r), ...memoryRows(bp, r), ...engineRows(bp, r), ...zfsRows(bp, r), ...serviceRows(bp, r)];
+  const groups: [Group, (bp: Blueprint, r: Readings) => Row[]][] = [
+    ['gpu', gpuRows], ['numa', numaRows], ['memory', memoryRows], ['engines', engineRows], ['zfs', zfsRows], ['services', serviceRows],
+  ];
+  // a reading of an unexpected shape (a daemon of another version, a parser's gap) makes its group UNKNOWN, not a crash
+  return groups.flatMap(([g, f]) => {
+    try { return f(bp, r); } catch (e) { return [row(`${g}.error`, g, `${g} checks`, 'UNKNOWN', `could not be checked: ${(e as Error)?.message ?? String(e)}`)]; }
+  });
 }
 
 const gpuName = (g: Gpu) => `GPU${g.index}`;

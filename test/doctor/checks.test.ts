@@ -230,6 +230,26 @@ describe('engines and services', () => {
   });
 });
 
+describe('odd readings', () => {
+  it('a pool the blueprint allows to be DEGRADED warns; an explicit width and an `each` override are both held', () => {
+    const b = bp('name: t\nzfs: { pools: [{ name: tank, health: DEGRADED }] }\ngpus: { pcie: { gen: 4, width: 16 }, each: [{ index: 0, pcie: { width: 8 } }] }\n');
+    const rows = runChecks(b, readings({
+      zfs: ok(zfs([pool({ health: 'DEGRADED' })])),
+      nvidia: ok(nv(gpu(0, { pcie: { genCurrent: 4, genMax: 4, widthCurrent: 8, widthMax: 16 } }), gpu(1, { pcie: { genCurrent: 4, genMax: 4, widthCurrent: 8, widthMax: 16 } }))),
+    }));
+    expect(byId(rows, 'zfs.pool.tank.health').status).toBe('WARN');
+    expect(byId(rows, 'gpu.0.pcie')).toMatchObject({ status: 'PASS', check: 'GPU0 PCIe under load ≥ Gen4 x8' });
+    expect(byId(rows, 'gpu.1.pcie')).toMatchObject({ status: 'FAIL', evidence: expect.stringContaining('Gen4 x8 of Gen4 x16 under load') });
+  });
+  it('a reading of an unexpected shape makes its group UNKNOWN, and the other groups still run', () => {
+    const b = bp('name: t\nengines: [{ name: llama, models: [q] }]\nnuma: { nodes: 1 }\n');
+    const bad = { engines: [{ name: 'llama', state: 'healthy', models: 'not-a-list' }] } as unknown as { engines: EngineStatus[] };
+    const rows = runChecks(b, readings({ engines: ok(bad), numa: ok({ nodes: [{ id: 0, cpus: [0] }], distances: [], warnings: [] }) }));
+    expect(byId(rows, 'engines.error')).toMatchObject({ status: 'UNKNOWN', evidence: expect.stringContaining('could not be checked') });
+    expect(byId(rows, 'numa.nodes').status).toBe('PASS');
+  });
+});
+
 describe('rows as shown', () => {
   it('outside text is stripped of control sequences, and bounded', () => {
     const b = bp('name: t\ngpus: { model: RTX }\n');
