@@ -189,7 +189,8 @@ describe.runIf(SSHD !== undefined && SSH !== undefined)('sov ssh NAME and a real
     while (!(await probe())) { if (Date.now() > end) throw new Error('sshd did not come up'); await new Promise((r) => setTimeout(r, 200)); }
   }, 40_000);
   afterAll(() => {
-    if (sshd?.pid && alive(sshd.pid) && cmdline(sshd.pid).includes(join(sdir, 'sshd_config'))) process.kill(sshd.pid, 'SIGTERM');
+    // sshd rewrites its argv into one title string ("sshd: /usr/sbin/sshd -D … [listener]")
+    if (sshd?.pid && alive(sshd.pid) && cmdline(sshd.pid).join(' ').includes(join(sdir, 'sshd_config'))) process.kill(sshd.pid, 'SIGTERM');
     if (sdir) rmSync(sdir, { recursive: true, force: true });
   });
 
