@@ -34,7 +34,7 @@ function beatText(h: Heartbeat | undefined): string {
 const matches = (vm: Vm, filter: string) => !filter || vm.name.toLowerCase().includes(filter.toLowerCase());
 
 /** the heartbeat right after the state: at 80 columns both stay visible */
-const COLS = [['NAME', 16], ['STATE', 10], ['HEARTBEAT', 13], ['VCPU', 4], ['MEM', 7], ['USED', 7], ['CPU%', 6], ['UPTIME', 8], ['SSH', 18], ['KIND', 8]] as const;
+const COLS = [['NAME', 18], ['STATE', 10], ['HEARTBEAT', 13], ['VCPU', 4], ['MEM', 7], ['USED', 7], ['CPU%', 6], ['UPTIME', 8], ['SSH', 18], ['KIND', 18]] as const;
 const cell = (s: string, n: number) => fit(s, n);
 
 /** one row per VM: state, vCPUs, memory, CPU %, uptime, SSH target, heartbeat */
@@ -47,9 +47,9 @@ export function vmListLines(d: VmsData, w: number, theme: Theme, filter = ''): s
     const h = d.heartbeats[vm.name];
     const sl = stateLevel(vm.state);
     const row = [
-      cell(sanitize(vm.name), 16), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 13)),
+      cell(sanitize(vm.name), 18), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 13)),
       cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
-      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 8),
+      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 18),
     ];
     out.push(fit(row.join(' '), w));
   }
