@@ -1,6 +1,7 @@
 /** Every declared action, by id. */
 import { ENGINE_ACTIONS } from './engines.js';
 import { VM_ACTIONS } from './vms.js';
+import { vmSsh } from './vm-ssh.js';
 import { BOX_ACTIONS } from './box.js';
 import { DOCTOR_ACTIONS } from './doctor.js';
 import { scriptActions } from './scripts.js';
@@ -11,7 +12,7 @@ import { STACK_ACTIONS } from './stack.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
-export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, ...BOX_ACTIONS, ...DOCTOR_ACTIONS,
+export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, vmSsh, ...BOX_ACTIONS, ...DOCTOR_ACTIONS,
   ...ZFS_ACTIONS, zfsRollback, ...ZFS_DEVICE_ACTIONS, ...GPU_ACTIONS, ...STACK_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {

@@ -21,6 +21,8 @@ export type ActionResult =
   /** runs on in the background; progress shows in the screen it belongs to */
   | { kind: 'job'; id: string; message: string }
   | { kind: 'navigate'; message?: string }
+  /** hand the terminal to this program (the user's own ssh) and come back when it exits */
+  | { kind: 'attach'; argv: string[]; message: string }
   | { kind: 'error'; message: string; exitCode?: number };
 
 export interface ActionCtx {

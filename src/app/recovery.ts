@@ -15,6 +15,8 @@ import { sanitize } from '../../widgets/primitives/text.js';
 
 export interface RecoveryController {
   now(): number;
+  /** hands the terminal to a program (ssh) and returns its exit code once the cockpit is back */
+  attach?(argv: string[]): { code: number | null; signal?: string; error?: string };
   actionCtx?(engine?: string): ActionCtx;
   /** read the authority again (after a run, a tripcode) */
   refreshRecovery?(): void;
@@ -152,6 +154,12 @@ function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirm
       running = undefined;
       const cur = st.run;
       st.setRun({ ...(cur ?? run), state: r.outcome, message: r.result.message, post: r.post, durationMs: r.durationMs });
+    }
+    if (r.result.kind === 'attach') {
+      const argv = r.result.argv;
+      if (!c.attach) return st.say(`cannot hand the terminal over here: run ${argv.join(' ')} yourself`, c.now());
+      const x = c.attach(argv);
+      return store.getState().say(x.error ? `${argv[0]}: ${x.error}` : `back from ${argv.join(' ')}: ${x.signal ? `killed by ${x.signal}` : `exit ${x.code}`}`, c.now());
     }
     if (r.result.kind !== 'navigate' || r.result.message) st.say(r.result.message ?? '', c.now());
     if (r.result.kind === 'navigate' && p.action.id === 'doctor.run') st.setScreen('doctor');

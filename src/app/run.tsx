@@ -28,6 +28,7 @@ import { killAll as killRunningScripts } from '../scripts/run.js';
 import { demoConfig } from '../demo/config.js';
 import { createRecoveryPoller } from './recovery-poll.js';
 import { chooseBlueprint } from '../doctor/load.js';
+import { handOff } from '../terminal/handoff.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
 async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: string; path: string }> {
@@ -121,6 +122,13 @@ export async function runTui(o: Options): Promise<number> {
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
     refreshRecovery: () => readRecovery.now(),
+    attach: (argv: string[]) => {
+      const r = handOff(argv, { writer, out, stdin: process.stdin });
+      // what was sampled meanwhile, and the terminal's size now
+      onResize();
+      void scheduler.refreshNow();
+      return r;
+    },
   };
   const ink = render(<App store={store} controller={controller} intervalMs={o.intervalMs} present={writer.present} />, {
     stdout: writer.inkStdout as unknown as NodeJS.WriteStream, stdin: process.stdin, debug: true, exitOnCtrlC: false, patchConsole: false,

@@ -4,6 +4,7 @@
  * palette (DESIGN.md §5). The engine comes from `--arg name=X` (looked up in the daemon's engines.list), what it
  * runs from the config, the daemon through a one-shot connection.
  */
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { actionsFor } from '../actions/index.js';
 import { demoConfig } from '../demo/config.js';
@@ -330,6 +331,12 @@ async function doAction(o: Parsed, ctx: ActionCtx, headless: Headless | undefine
   const hr = headless?.run;
   const pp = hr ? { ...p, action: { ...action, run: async (c: ActionCtx) => (own = await hr(c, io, { json, ...(o.config !== undefined ? { config: o.config } : {}) })).result } } : p;
   const r = await perform(pp, confirmationOf(o));
+  if (r.result.kind === 'attach') {
+    // the terminal is ours: run it here, and its exit code is ours
+    const x = spawnSync(r.result.argv[0]!, r.result.argv.slice(1), { stdio: 'inherit' });
+    if (x.error) { io.err(`sov do: ${r.result.argv[0]}: ${(x.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found on PATH' : x.error.message}`); return EXIT.failed; }
+    return x.status ?? EXIT.failed;
+  }
   if (own && r.outcome !== 'refused') return finish(r.result, own.exit ?? (r.outcome === 'ok' ? EXIT.ok : EXIT.failed), own.data, json, doc, io);
   const extra = { outcome: r.outcome, post: r.post, durationMs: r.durationMs, ...(r.refusal ? { refused: r.refusal } : {}), ...(r.auditId ? { auditId: r.auditId } : {}) };
   if (!json && r.post.length) io.out(checksText(r.post));
