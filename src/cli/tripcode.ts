@@ -87,7 +87,8 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
         io.out(r.created ? `made ${keyPath(stateDir)} (fingerprint ${r.fingerprint}); copy it (0600) to the trusted side that signs tripcodes` : `${keyPath(stateDir)} exists (fingerprint ${r.fingerprint}); --force replaces it`);
         return EXIT.ok;
       } catch (e) {
-        io.err(`sov tripcode init: ${clean(errorText(e))}`);
+        const msg = errorText(e);
+        io.err(`sov tripcode init: ${clean(msg)}${/has a writer already/.test(msg) ? '\n(the daemon holds the audit log: `sov daemon stop`, then init --force, then start it again)' : ''}`);
         return EXIT.failed;
       }
     }
