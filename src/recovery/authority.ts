@@ -153,6 +153,8 @@ export function createAuthority(o: AuthorityOptions): Authority {
       }
       if (!k.ok) throw new Error(k.reason);
       key = k.key;
+      // the key and the signed head are made together: a head gone while the key stays is a removed log, not a new box
+      if (!existsSync(join(o.stateDir, HEAD_FILE))) throw new Error(`${join(o.stateDir, HEAD_FILE)} is missing while the box key exists: the audit log (and with it the lockdown state and the used tripcodes) was removed; \`sov tripcode init --force\` starts a new log with a new key`);
       const opened = openAuditWriter({ stateDir: o.stateDir, key: k.key, now, visit: replay, ...(o.maxFileBytes ? { maxFileBytes: o.maxFileBytes } : {}), ...(o.keepFiles ? { keepFiles: o.keepFiles } : {}) });
       if (!opened.ok) {
         // keep what the readable part said (a lockdown stays shown), but allow nothing

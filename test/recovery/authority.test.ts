@@ -177,6 +177,21 @@ describe('fail closed', () => {
     expect(await b.applyTripcode(signNow('RECOVERY:UNLOCK'), who)).toMatchObject({ ok: false, code: 'audit-unwritable' });
   });
 
+  it('the log and its head both removed (the key left): refused, not a new box; init --force starts over on purpose', async () => {
+    const a = auth();
+    expect((await a.applyTripcode(signNow('RECOVERY:LOCKDOWN'), who)).ok).toBe(true);
+    a.close();
+    unlinkSync(join(dir, 'audit.jsonl'));
+    unlinkSync(join(dir, 'audit.head'));
+    const b = auth();
+    expect((await b.status()).auditError).toMatch(/audit\.head is missing while the box key exists/);
+    expect(await b.begin(req())).toMatchObject({ ok: false, code: 'audit-unwritable' });
+    b.close();
+    initKey(dir, true);
+    const c = auth();
+    expect(await c.status()).toEqual({ lockdown: false, auditEntries: 0 });
+  });
+
   it('an edited log refuses; a loose or missing key refuses', async () => {
     const a = auth();
     await a.begin(req());
