@@ -36,19 +36,31 @@ export interface AuthorityView {
 
 const tierStyle = (t: Tier) => (t === 'T3' ? 'crit' : t === 'T2' ? 'warn' : t === 'T1' ? 'info' : 'muted') as 'crit' | 'warn' | 'info' | 'muted';
 
+/** The actions, the highlighted one kept in view, and its whole description under the list (wrapped to 3 lines). */
 export function actionRowsLines(rows: ActionRow[], selected: number, w: number, h: number, theme: Theme, note?: string): string[] {
   if (!rows.length) return [paint(theme, 'muted', fit('no recovery actions', w))];
-  const idW = Math.min(28, Math.max(...rows.map((r) => r.id.length)));
-  const all = rows.map((r, i) => {
+  const idW = Math.min(30, Math.max(...rows.map((r) => r.id.length)));
+  const list = rows.map((r, i) => {
     const mark = i === selected ? paint(theme, 'selected', '›') : ' ';
-    const line = `${mark} ${paint(theme, tierStyle(r.tier), r.tier)} ${fit(sanitize(r.id), idW)}  ${paint(theme, 'muted', sanitize(r.description))}`;
-    return fit(line, w);
+    return fit(`${mark} ${paint(theme, tierStyle(r.tier), r.tier)} ${fit(sanitize(r.id), idW)}  ${sanitize(r.title)}`, w);
   });
-  const body = note ? [paint(theme, 'warn', fit(note, w)), ...all] : all;
-  const room = Math.max(1, h);
-  const at = selected + (note ? 1 : 0);
-  const top = Math.max(0, Math.min(at - room + 1, body.length - room));
-  return body.slice(Math.max(0, Math.min(top, at)), Math.max(0, Math.min(top, at)) + room);
+  const head = note ? [paint(theme, 'warn', fit(note, w))] : [];
+  const sel = rows[selected];
+  const about = sel && h >= 8 ? ['', ...wrapText(sanitize(sel.description), w).slice(0, 3).map((l) => paint(theme, 'muted', l))] : [];
+  const room = Math.max(1, h - head.length - about.length);
+  const top = Math.max(0, Math.min(selected - room + 1, list.length - room));
+  const shown = list.slice(top, top + room);
+  return [...head, ...shown, ...Array(Math.max(0, room - shown.length)).fill(''), ...about];
+}
+
+function wrapText(text: string, w: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (const word of text.split(/\s+/)) {
+    if (cur && cur.length + 1 + word.length > w) { out.push(cur); cur = word; } else cur = cur ? `${cur} ${word}` : word;
+  }
+  if (cur) out.push(cur);
+  return out.map((l) => fit(l, w));
 }
 
 const checkLine = (theme: Theme, c: Check, w: number) => fit(`${c.state === 'pass' ? paint(theme, 'ok', GLYPH.ok) : c.state === 'fail' ? paint(theme, 'crit', GLYPH.crit) : paint(theme, 'warn', GLYPH.unknown)} ${sanitize(c.name)}: ${sanitize(c.detail)}`, w);
