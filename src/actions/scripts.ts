@@ -7,6 +7,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fillArgv, inputProblem, anchoredPattern, type ScriptConfig, type ScriptInput } from '../config/scripts.js';
+import { demoStateDir } from '../recovery/authority.js';
 import type { CheckResult } from '../recovery/types.js';
 import { scriptLockDir, type ScriptLock } from '../scripts/lock.js';
 import { busyReason, outcomeSummary, runScript } from '../scripts/run.js';
@@ -99,13 +100,17 @@ async function planOf(s: ScriptConfig, plan: string[], ctx: ActionCtx): Promise<
   return [head, ...dropped, ...o.tail, `(plan: ${outcomeSummary(o, s.planTimeoutSec * 1000)})`].join('\n');
 }
 
-/** one run of a declared script at a time, in every sov on this machine (its declared argv and cwd name it) */
-const lockOf = (s: ScriptConfig): ScriptLock => ({ dir: scriptLockDir(), id: JSON.stringify([s.argv, s.cwd ?? '']) });
+/**
+ * One run of a declared script at a time, in every sov on this machine (its declared argv and cwd name it); the demo
+ * box keeps its locks in its own state dir, away from the real box's.
+ */
+const lockOf = (s: ScriptConfig, ctx: ActionCtx): ScriptLock =>
+  ({ dir: ctx.who?.via === 'demo' ? join(demoStateDir(), 'scripts') : scriptLockDir(), id: JSON.stringify([s.argv, s.cwd ?? '']) });
 
 async function runOf(s: ScriptConfig, ctx: ActionCtx): Promise<ActionResult> {
   const v = inputValues(s, ctx.args ?? {});
   if (v.problems.length) return { kind: 'error', message: `${s.name} refused, nothing ran: ${v.problems.join('; ')}` };
-  const lock = lockOf(s);
+  const lock = lockOf(s, ctx);
   const busy = busyReason(s.name, lock);
   if (busy) return { kind: 'error', message: busy };
   const timeoutMs = s.timeoutSec * 1000;
@@ -132,7 +137,7 @@ export function scriptAction(s: ScriptConfig): Action {
     argChoices: (_ctx, arg) => s.inputs.find((i) => i.name === arg)?.choices ?? [],
     when(ctx) {
       if (ctx.readOnly && s.tier !== 'T0') return readOnlyReason(title);
-      return busyReason(s.name, lockOf(s)) ?? true;
+      return busyReason(s.name, lockOf(s, ctx)) ?? true;
     },
     describe: (ctx) => describeScript(s, ctx.args ?? {}),
     checks: async (ctx) => scriptChecks(s, ctx.args ?? {}),

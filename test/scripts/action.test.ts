@@ -174,6 +174,14 @@ describe('script actions', () => {
     expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(1);
     expect(await viaAction).toMatchObject({ kind: 'done' });
     expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(0);
+    // the demo box keeps its locks in its own state dir ($TMPDIR/sov-demo-<uid>), never in the real box's
+    process.env.TMPDIR = join(dir, 'tmp');
+    const demoLocks = join(dir, 'tmp', `sov-demo-${process.getuid!()}`, 'scripts');
+    const onDemo = a.run(ctx({ who: { uid: 0, user: 'u', via: 'demo' } }));
+    await sleep(100);
+    expect((await readdir(demoLocks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(1);
+    expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(0);
+    await onDemo;
     expect(a.when(ctx({ readOnly: true }))).toBe(`${s.name} is disabled: sov runs --read-only`);
     expect(scriptAction(script({ tier: 'T0', argv: ['true'] })).when(ctx({ readOnly: true }))).toBe(true);
   });
