@@ -33,6 +33,10 @@ export interface VmsSourceOptions {
 }
 
 const TIMEOUT_MS = 8000;
+/** a tool found absent is asked again only after this long (a spawn that fails still costs tens of ms) */
+const ABSENT_RETRY_MS = 60_000;
+/** a process found not to be QEMU is not read again for this long (a wrapper that execs QEMU shows within it) */
+const NOT_QEMU_MS = 30_000;
 const MAX_DISKS = 16;
 const MAX_PROCS = 4096;
 const firstLine = (s: string) => s.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
@@ -73,6 +77,12 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
   const prevCpu = new Map<string, { ticks: number; at: number }>();
   let seenCpu = new Set<string>();
   const run = (argv: string[]) => runner.run(argv, { timeoutMs: TIMEOUT_MS });
+  const absent = new Map<string, { until: number; route: Route }>();
+  /** pid → until when it is known not to be QEMU */
+  const notQemu = new Map<string, number>();
+  /** the route's last "absent" answer while it is fresh; undefined: ask the tool */
+  const stillAbsent = (name: Route['name']) => { const a = absent.get(name); return a && runner.now() < a.until ? a.route : undefined; };
+  const markAbsent = (route: Route) => { absent.set(route.name, { until: runner.now() + ABSENT_RETRY_MS, route }); return route; };
 
   async function readSafe(path: string): Promise<string | undefined> {
     try { return await runner.readFile(path); } catch { return undefined; }
@@ -105,11 +115,14 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
     const at = runner.now();
     const vms: Vm[] = [];
     let hidden = 0;
+    const live = new Set(pids);
+    for (const k of [...notQemu.keys()]) if (!live.has(k) || notQemu.get(k)! < at) notQemu.delete(k);
     for (const pid of pids) {
+      if (notQemu.has(pid)) continue;
       const raw = await readSafe(`/proc/${pid}/cmdline`);
       if (!raw) continue;
       const argv = splitCmdline(raw);
-      if (!isQemuArgv(argv)) continue;
+      if (!isQemuArgv(argv)) { notQemu.set(pid, at + NOT_QEMU_MS); continue; }
       const a = parseQemuArgv(argv);
       if (a.libvirt && libvirtSeen) continue; // libvirt reports it
       const stat = parseProcStat((await readSafe(`/proc/${pid}/stat`)) ?? '');
@@ -164,8 +177,10 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
   }
 
   async function libvirt(warnings: string[]): Promise<{ vms: Vm[]; route: Route }> {
+    const known = stillAbsent('libvirt');
+    if (known) return { vms: [], route: known };
     const r = await run(VIRSH_LIST);
-    if (r.notFound) return { vms: [], route: { name: 'libvirt', state: 'absent', detail: 'virsh not found on PATH (libvirt-clients)' } };
+    if (r.notFound) return { vms: [], route: markAbsent({ name: 'libvirt', state: 'absent', detail: 'virsh not found on PATH (libvirt-clients)' }) };
     if (r.exitCode !== 0) return { vms: [], route: { name: 'libvirt', state: 'error', detail: failText(r) } };
     const rows = parseVirshList(r.stdout);
     const stats = rows.some((x) => virshState(x.state) === 'running') ? await run(VIRSH_DOMSTATS) : undefined;
@@ -207,8 +222,10 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
   }
 
   async function virtualbox(): Promise<{ vms: Vm[]; route: Route }> {
+    const known = stillAbsent('virtualbox');
+    if (known) return { vms: [], route: known };
     const r = await run(VBOX_LIST);
-    if (r.notFound) return { vms: [], route: { name: 'virtualbox', state: 'absent', detail: 'VBoxManage not found on PATH' } };
+    if (r.notFound) return { vms: [], route: markAbsent({ name: 'virtualbox', state: 'absent', detail: 'VBoxManage not found on PATH' }) };
     if (r.exitCode !== 0) return { vms: [], route: { name: 'virtualbox', state: 'error', detail: failText(r) } };
     const vms = parseVBoxList(r.stdout).map((v): Vm => {
       // Vagrant names its VirtualBox machines DIR_MACHINE_TIMESTAMP_RANDOM
@@ -250,7 +267,7 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
     async sample() {
       try { return await once(); } catch (e) { return { state: 'error', message: `vms: ${String((e as Error)?.message ?? e)}` }; }
     },
-    dispose() { prevCpu.clear(); },
+    dispose() { prevCpu.clear(); absent.clear(); notQemu.clear(); },
   };
 }
 
