@@ -79,6 +79,28 @@ describe('the VMs source (fake runner: exact argv, loud on any other)', () => {
     expect(d.routes.find((x) => x.name === 'qemu processes')!.detail).toBe('0 found');
   });
 
+  it('an absent virsh is asked again only after 60 s; a process that turns into QEMU (exec) shows within 30 s', async () => {
+    const r = fake().file('/proc/1/cmdline', '/bin/sh\0/usr/local/bin/start-vm\0');
+    r.dir('/proc', ['1']);
+    const src = createVmsSource(r);
+    const virshCalls = () => r.calls.filter((c) => c[0] === 'virsh').length;
+    await src.sample();
+    r.file('/proc/1/cmdline', qemuCmdline); // the wrapper exec'd QEMU
+    r.file('/proc/1/stat', stat(1)).file('/proc/1/status', 'VmRSS: 1 kB\n');
+    r.clock += 10_000;
+    const early = ((await src.sample()) as { data: VmsData }).data;
+    expect(virshCalls()).toBe(1);
+    expect(early.vms).toHaveLength(0);
+    expect(early.routes[1]!.detail).toContain('virsh not found');
+    r.clock += 21_000;
+    const mid = ((await src.sample()) as { data: VmsData }).data;
+    expect(mid.vms.map((v) => v.name)).toEqual(['g1']);
+    expect(virshCalls()).toBe(1);
+    r.clock += 30_000;
+    await src.sample();
+    expect(virshCalls()).toBe(2);
+  });
+
   it('the watchdog\'s file: read when present, junk is a warning, unknown states become unknown', async () => {
     expect(parseHeartbeatFile('{"at":5,"vms":{"a":{"state":"missing","misses":2},"b":{"state":"??"}}}')).toEqual({ at: 5, vms: { a: { state: 'missing', misses: 2 }, b: { state: 'unknown' } } });
     expect(parseHeartbeatFile('[]')).toBeUndefined();
