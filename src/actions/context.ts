@@ -28,6 +28,7 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   const ctx: ActionCtx = {
     readOnly: s.ui.readOnly,
     setLogs: (l) => store.getState().setLogs(l),
+    setDoctor: (d) => store.getState().setDoctor(d),
     benchRunning: (name) => Object.values(store.getState().jobs).some((j) => j.engine === name && j.state === 'running'),
   };
   if (engine) ctx.engine = engine;

@@ -32,11 +32,12 @@ export const doctorRun: Action = {
     const chosen = await chooseBlueprint({
       demo: isDemo(ctx), profile, configPath: ctx.link?.paths.configPath ?? resolvePaths().configPath, ...(ctx.config ? { config: ctx.config } : {}),
     });
-    if (!chosen.ok) return { kind: 'navigate', message: `doctor: ${chosen.error.split('\n')[0]}` };
-    if (!ctx.samples) return { kind: 'navigate', message: `doctor: blueprint ${chosen.blueprint.name}: the Doctor screen (9) checks it` };
+    ctx.setDoctor?.(chosen.ok ? { blueprint: chosen.blueprint, path: chosen.path } : { error: chosen.error });
+    if (!chosen.ok) return { kind: 'navigate', screen: 'doctor', message: `doctor: ${chosen.error.split('\n')[0]}` };
+    if (!ctx.samples) return { kind: 'navigate', screen: 'doctor', message: `doctor: blueprint ${chosen.blueprint.name}: the Doctor screen (9) checks it` };
     const rows = runChecks(chosen.blueprint, { samples: ctx.samples, now: ctx.runner?.now() ?? Date.now(), staleMs: 60_000 });
     for (const r of rows) if (r.status !== 'PASS') ctx.output?.(`${STATUS_GLYPH[r.status]} ${r.status} ${r.check}: ${r.evidence}`);
-    return { kind: 'navigate', message: `doctor (${chosen.blueprint.name}): ${summaryText(summarize(rows))}` };
+    return { kind: 'navigate', screen: 'doctor', message: `doctor (${chosen.blueprint.name}): ${summaryText(summarize(rows))}` };
   },
 };
 

@@ -7,6 +7,7 @@ import type { DaemonLink } from '../daemon/client.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { ScreenId, Samples } from '../store/types.js';
 import type { Config } from '../config/schema.js';
+import type { Blueprint } from '../doctor/blueprint.js';
 import type { Runner } from '../../backends/types.js';
 import type { CheckResult, RecoveryLink, Who } from '../recovery/types.js';
 
@@ -20,7 +21,8 @@ export type ActionResult =
   | { kind: 'done'; message: string; exitCode?: number }
   /** runs on in the background; progress shows in the screen it belongs to */
   | { kind: 'job'; id: string; message: string }
-  | { kind: 'navigate'; message?: string }
+  /** open a screen (the cockpit); headless it only says the message */
+  | { kind: 'navigate'; message?: string; screen?: ScreenId }
   /** hand the terminal to this program (the user's own ssh) and come back when it exits */
   | { kind: 'attach'; argv: string[]; message: string }
   | { kind: 'error'; message: string; exitCode?: number };
@@ -38,6 +40,8 @@ export interface ActionCtx {
   /** the log view as it is now, and how to change it */
   logs?: { engine: string; follow: boolean };
   setLogs(logs: { engine: string; follow: boolean } | undefined): void;
+  /** the blueprint the Doctor screen checks (doctor.run with a profile); absent headless */
+  setDoctor?(d: { blueprint?: Blueprint; path?: string; error?: string }): void;
   /** starts a benchmark job; undefined when benchmarks cannot run here */
   startBench?: (engine: EngineStatus) => ActionResult;
   /** a benchmark of this engine is running */

@@ -162,7 +162,7 @@ function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirm
       return store.getState().say(x.error ? `${argv[0]}: ${x.error}` : `back from ${argv.join(' ')}: ${x.signal ? `killed by ${x.signal}` : `exit ${x.code}`}`, c.now());
     }
     if (r.result.kind !== 'navigate' || r.result.message) st.say(r.result.message ?? '', c.now());
-    if (r.result.kind === 'navigate' && p.action.id === 'doctor.run') st.setScreen('doctor');
+    if (r.result.kind === 'navigate' && r.result.screen) st.setScreen(r.result.screen);
     c.refreshRecovery?.();
   }, (e: unknown) => {
     running = undefined;

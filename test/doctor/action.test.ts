@@ -50,7 +50,7 @@ describe('doctor.run', () => {
     expect(p.dryRun).toBe('check the box against the demo box\'s blueprint (reads only)');
     const r = await perform(p, { kind: 'none' });
     expect(r.outcome).toBe('ok');
-    expect(r.result).toEqual({ kind: 'navigate', message: 'doctor (omni-demo): 20 pass · 0 warn · 4 fail · 4 unknown (28 checks)' });
+    expect(r.result).toEqual({ kind: 'navigate', screen: 'doctor', message: 'doctor (omni-demo): 20 pass · 0 warn · 4 fail · 4 unknown (28 checks)' });
     expect(out).toHaveLength(8);
     expect(out[0]).toMatch(/^✖ FAIL GPU1 PCIe under load ≥ Gen5 x16: Gen4 x16/);
   });
@@ -61,8 +61,11 @@ describe('doctor.run', () => {
     const cfg = parseConfigText('recovery:\n  blueprints: { numa: numa.yaml }\n', join(tmp, 'cfg', 'config.yaml'));
     if (!cfg.ok) throw new Error(cfg.text);
     const link = { paths: { configPath: join(tmp, 'cfg', 'config.yaml') } } as ActionCtx['link'];
-    const ok = await doctorRun.run(demoCtx({ config: cfg.config, link, args: { profile: 'numa' } }));
-    expect(ok).toEqual({ kind: 'navigate', message: 'doctor (numa-only): 1 pass · 0 warn · 0 fail · 0 unknown (1 check)' });
+    const shown: { blueprint?: { name: string } }[] = [];
+    const ok = await doctorRun.run(demoCtx({ config: cfg.config, link, args: { profile: 'numa' }, setDoctor: (d) => shown.push(d) }));
+    expect(ok).toEqual({ kind: 'navigate', screen: 'doctor', message: 'doctor (numa-only): 1 pass · 0 warn · 0 fail · 0 unknown (1 check)' });
+    // the Doctor screen is handed the profile's blueprint, not the default one
+    expect(shown.map((d) => d.blueprint?.name)).toEqual(['numa-only']);
     const bad = await doctorRun.run(demoCtx({ config: cfg.config, link, args: { profile: 'weekly' } }));
     expect(bad.kind === 'navigate' && bad.message).toMatch(/no blueprint profile "weekly" .*\(profiles: default, numa\)/);
   });
