@@ -13,7 +13,7 @@ import { ensurePrivateDir } from '../daemon/paths.js';
 import { openAuditWriter, writeAtomicSync, writeHead, AUDIT_FILE, HEAD_FILE, type AuditEntry, type AuditWriter, type EntryFields } from './audit.js';
 import { GENESIS, type Visited } from './chain.js';
 import { actionCode, codeCovers, parseCode } from './codes.js';
-import { cooldownFor, keyPath, newKeyText, parseTripcode, readKey, sigHash, verifyTripcode, type TripcodeFacts, type Verified } from './tripcode.js';
+import { cooldownFor, keyPath, newKeyText, parseTripcode, readKey, verifyTripcode, type TripcodeFacts, type Verified } from './tripcode.js';
 import type { BeginReply, BeginRequest, Confirmation, EndRequest, RecoveryLink, RecoveryStatus, RefusalCode, TripcodeApply, Who } from './types.js';
 
 export interface TripcodeSettings {
@@ -48,13 +48,16 @@ const BEGUN_MAX = 1000;
 /** entries that use up a tripcode (a refusal does not; an action code shown by applyTripcode neither) */
 const CONSUMING = new Set(['begin', 'lockdown', 'unlock']);
 
-/** What the log may say about a confirmation: never a key, for a tripcode its code, ts and a hash of its sig. */
+/**
+ * What the log may say about a confirmation: never a key; for a tripcode its code, ts and a hash of its sig — the
+ * sigHash only once verified (the replay treats an entry with one as having used it up), else a hash of the payload.
+ */
 function confFacts(c: Confirmation, facts?: TripcodeFacts): Record<string, unknown> {
   if (c.kind !== 'tripcode') return { ...c };
   if (facts) return { kind: 'tripcode', ...facts };
   const p = parseTripcode(c.payload);
-  if (p.ok) return { kind: 'tripcode', code: p.tc.code, ts: p.tc.tsSec, sigHash: sigHash(p.tc.sig) };
-  return { kind: 'tripcode', malformed: true, payloadHash: createHash('sha256').update(c.payload).digest('hex') };
+  const payloadHash = createHash('sha256').update(c.payload).digest('hex');
+  return p.ok ? { kind: 'tripcode', unverified: true, code: p.tc.code, ts: p.tc.tsSec, payloadHash } : { kind: 'tripcode', malformed: true, payloadHash };
 }
 
 const kindOk = (tier: BeginRequest['tier'], kind: Confirmation['kind']): boolean =>

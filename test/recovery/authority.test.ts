@@ -138,6 +138,16 @@ describe('begin and end', () => {
     ]);
   });
 
+  it('a tripcode given to a T1 action is not verified, so it neither uses up that payload nor starts its code\'s cooldown', async () => {
+    const a = auth();
+    const forged = `${T0_SEC}|RECOVERY:PHOENIX|${'0'.repeat(8)}.${'0'.repeat(64)}`;
+    expect((await a.begin(req({ confirmation: { kind: 'tripcode', payload: forged } }))).ok).toBe(true);
+    expect(last()).toMatchObject({ kind: 'begin', confirmation: { kind: 'tripcode', unverified: true, code: 'RECOVERY:PHOENIX' } });
+    const good = signNow('RECOVERY:PHOENIX');
+    expect((await a.begin(req({ confirmation: { kind: 'tripcode', payload: good } }))).ok).toBe(true);
+    expect((await a.begin(req({ action: 'stack.phoenix', args: {}, tier: 'T3', confirmation: { kind: 'tripcode', payload: good } }))).ok).toBe(true);
+  });
+
   it('applyTripcode verifies an action code without using it up; the begin uses it', async () => {
     const a = auth();
     const p = signNow('RECOVERY:REVERT_SNAPSHOT::tank/a@1');
