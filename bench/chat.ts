@@ -45,7 +45,7 @@ export interface ChatBenchResult {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function startSimProcess(tokensPerSec: number, replyTokens: number): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'fixtures/engine/sim-engine.ts'), '--host', '127.0.0.1', '--port', '0', '--tokens-per-sec', String(tokensPerSec), '--reply-tokens', String(replyTokens)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/demo/engine.ts'), '--host', '127.0.0.1', '--port', '0', '--tokens-per-sec', String(tokensPerSec), '--reply-tokens', String(replyTokens)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   const url = await new Promise<string>((res, rej) => {
     let buf = '';
     child.stdout.on('data', (c: Buffer) => { buf += c.toString(); const m = /listening on (http:\/\/\S+)/.exec(buf); if (m) res(m[1]!); });

@@ -1,6 +1,6 @@
 // Supervision overhead and restart latency of the real daemon: the built `dist/sov.js daemon --foreground` (run
 // through its shebang, as an installed sov is) in a private XDG tree under /tmp, supervising simulated llama.cpp
-// engines (fixtures/engine/sim-engine.ts). Ends only the processes it started or that its daemon reports, by pid,
+// engines (src/demo/engine.ts). Ends only the processes it started or that its daemon reports, by pid,
 // after checking their command line; talks only to loopback.
 //
 //   measureSupervision({ seconds: 60, restartTrials: 5, log })
@@ -24,7 +24,7 @@ import { clockTicksPerSecond, parseStat, parseStatusKb, sampleTree } from './pro
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SOV = join(root, 'dist', 'sov.js');
-const SIM = join(root, 'fixtures', 'engine', 'sim-engine.ts');
+const SIM = join(root, 'src', 'demo', 'engine.ts');
 
 /** The bench config's knobs, printed with the figures (the defaults of src/config/schema.ts where not set). */
 export const SUPERVISION_CONFIG = {

@@ -3,7 +3,7 @@ import { createServer, request, type IncomingMessage, type Server } from 'node:h
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimEngine, type SimEngine, type SimEngineOptions } from '../../fixtures/engine/sim-engine.js';
+import { startSimEngine, type SimEngine, type SimEngineOptions } from '../../src/demo/engine.js';
 import type { Provider } from '../../src/chat/providers.js';
 
 const engines: SimEngine[] = [];

@@ -1,5 +1,5 @@
 /**
- * The supervisor with REAL engines: fixtures/engine/sim-engine.ts as a separate process on 127.0.0.1.
+ * The supervisor with REAL engines: src/demo/engine.ts as a separate process on 127.0.0.1.
  * Every process a test starts (through the supervisor or itself) is recorded by pid + start time and SIGKILLed
  * (its group) in afterEach when it is still that process.
  */
@@ -16,7 +16,7 @@ import { createSupervisor, STATE_FILE, SupervisorError, type StateFile } from '.
 import type { EngineStatus, Supervisor } from '../../src/daemon/types.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const simPath = join(repoRoot, 'fixtures/engine/sim-engine.ts');
+const simPath = join(repoRoot, 'src/demo/engine.ts');
 const root = mkdtempSync(join(tmpdir(), 'sov-sup-'));
 
 const started = new Map<number, string>(); // pid → start time

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSimEngine, type SimEngine } from '../../fixtures/engine/sim-engine.js';
+import { startSimEngine, type SimEngine } from '../../src/demo/engine.js';
 import { runBenchCli } from '../../src/cli/bench.js';
 import {
   appendBenchResult, BENCH_PROMPTS, latestPerModel, parseComputeApps, percentile, readBenchResults, runBench, sampleVramOf, vramOf,

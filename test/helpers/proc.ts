@@ -30,7 +30,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export const SIM = join(repoRoot, 'fixtures', 'engine', 'sim-engine.ts');
+export const SIM = join(repoRoot, 'src', 'demo', 'engine.ts');
 
 /** A config entry (YAML, under `engines:`) running the simulated llama.cpp engine on 127.0.0.1:port. */
 export function simEngineYaml(name: string, port: number, extra: string[], o: { intervalSec?: number; more?: string } = {}): string {
