@@ -6,7 +6,7 @@
  * breaker). Blackout (offline) tries loopback providers only and never opens a socket to anything else.
  */
 import type { LookupFunction } from 'node:net';
-import { listModels, streamChat, type ChatErrorKind, type ChatMessage, type ConnectAttempt } from './client.js';
+import { DEFAULT_MAX_REPLY_BYTES, listModels, streamChat, type ChatErrorKind, type ChatMessage, type ConnectAttempt } from './client.js';
 import type { Provider } from './providers.js';
 
 export type SkipKind = ChatErrorKind | 'cooldown' | 'blackout' | 'config';
@@ -20,6 +20,8 @@ export interface DoneFigures {
   tokPerSec?: number;
   tokens: number;
   skipped: Skip[];
+  /** the reply reached the size bound (maxReplyBytes) and was cut there */
+  truncated?: { limitBytes: number };
 }
 
 export type ChainEvent =
@@ -42,10 +44,13 @@ export const CONTINUE_PROMPT = 'Your previous reply was cut off mid-way (shown a
 
 export interface Cooldown { provider: string; untilMs: number; reason: string; failures: number }
 
-/** Per-provider cooldowns: a provider that failed is skipped until its cooldown ends. */
+/** A monotonic clock in ms (a wall-clock jump neither ends a cooldown early nor makes it last for ever). */
+export const monotonicNow = (): number => performance.now();
+
+/** Per-provider cooldowns: a provider that failed is skipped until its cooldown ends (on a monotonic clock). */
 export class CircuitBreaker {
   private readonly m = new Map<string, Cooldown>();
-  constructor(public cooldownMs = 60_000, readonly now: () => number = Date.now) {}
+  constructor(public cooldownMs = 60_000, readonly now: () => number = monotonicNow) {}
   /** the active cooldown, if any */
   check(provider: string): Cooldown | undefined {
     const c = this.m.get(provider);
@@ -81,6 +86,8 @@ export interface ChainOptions {
   /** a 429's Retry-After up to this long is waited for (then the same provider is asked again); default 5000 */
   maxRetryAfterMs?: number;
   maxTokens?: number;
+  /** the bound on the whole reply (kept partials included), in UTF-8 bytes; default DEFAULT_MAX_REPLY_BYTES */
+  maxReplyBytes?: number;
   lookup?: LookupFunction;
   onConnect?: (a: ConnectAttempt & { provider: string }) => void;
   signal?: AbortSignal;
@@ -151,12 +158,14 @@ export async function runChain(o: ChainOptions): Promise<ChainOutcome> {
         baseUrl: p.baseUrl, apiKey: p.apiKey, model, messages, stream: o.stream, signal: o.signal,
         connectTimeoutMs: o.connectTimeoutMs, firstTokenTimeoutMs: o.firstTokenTimeoutMs, stallTimeoutMs: o.stallTimeoutMs,
         maxTokens: o.maxTokens, lookup: o.lookup, loopbackOnly: o.offline, now: o.now,
+        maxReplyBytes: Math.max(0, (o.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES) - Buffer.byteLength(prefix())),
         onConnect: (a) => o.onConnect?.({ ...a, provider: p.name }),
         onToken: (text) => emit({ type: 'token', provider: p.name, text }),
       });
       if (r.ok) {
         o.breaker?.succeed(p.name);
         const done: ChainOutcome = { type: 'done', provider: p.name, model: r.model ?? model, text: r.text, prefix: prefix(), ttftMs: r.ttftMs, tokPerSec: r.tokPerSec, tokens: r.tokens, skipped: [...skipped], warnings: r.warnings };
+        if (r.truncated) done.truncated = r.truncated;
         emit(done);
         return done;
       }

@@ -11,6 +11,7 @@ import type { LookupFunction } from 'node:net';
 import { oneLine, parseChatChunk, parseErrorBody, parseModels, SseDecoder } from '../../backends/engines/parse.js';
 import type { ChatUsage } from '../../backends/engines/types.js';
 import { isLoopbackAddress, isLoopbackHost, type Secret } from './providers.js';
+import { redact, StreamRedactor } from '../text/redact.js';
 
 export type ChatErrorKind =
   | 'refused' | 'dns' | 'connect-timeout' | 'first-token-timeout' | 'http-429' | 'http-5xx' | 'http-4xx'
@@ -54,6 +55,11 @@ export interface ChatRequest extends RequestBase {
   /** silence this long after the first token counts as a cut stream; default firstTokenTimeoutMs */
   stallTimeoutMs?: number;
   maxTokens?: number;
+  /**
+   * the reply's size bound in UTF-8 bytes: a reply that reaches it is cut there, the request is closed, and the
+   * result is ok with `truncated` (a provider that streams without end cannot grow sov without bound)
+   */
+  maxReplyBytes?: number;
   /** each piece of content as it arrives (raw: the caller sanitizes before drawing) */
   onToken?: (text: string) => void;
   now?: () => number;
@@ -69,11 +75,31 @@ export interface ChatFigures {
 }
 
 export type ChatResult =
-  | ({ ok: true; text: string; model?: string; finishReason?: string; usage?: ChatUsage; warnings: string[] } & ChatFigures)
+  | ({ ok: true; text: string; model?: string; finishReason?: string; usage?: ChatUsage; warnings: string[]; truncated?: { limitBytes: number } } & ChatFigures)
   | ({ ok: false; error: ChatError; partial: string; model?: string; warnings: string[] } & ChatFigures);
 
 const MAX_ERROR_BODY = 256 * 1024;
 const MAX_JSON_BODY = 64 * 1024 * 1024;
+
+/** The default bound on one reply (config chat.maxReplyBytes). */
+export const DEFAULT_MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+/** The reason a truncated reply carries (CLI marker, transcript, cockpit). */
+export function truncatedReason(limitBytes: number): string {
+  const size = limitBytes >= 1024 * 1024 ? `${+(limitBytes / 1024 / 1024).toFixed(1)} MiB` : limitBytes >= 1024 ? `${+(limitBytes / 1024).toFixed(1)} KiB` : `${limitBytes} bytes`;
+  return `truncated: the reply reached ${size}, the bound set by chat.maxReplyBytes`;
+}
+
+/** The longest prefix of `s` whose UTF-8 encoding fits `bytes` (never splits a surrogate pair). */
+export function utf8Prefix(s: string, bytes: number): string {
+  if (bytes <= 0) return '';
+  if (Buffer.byteLength(s) <= bytes) return s;
+  let cut = Buffer.from(s).subarray(0, bytes).toString('utf8');
+  // a character cut in two decodes to U+FFFD at the end: drop it
+  while (cut.endsWith('\uFFFD') && Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
+  if (Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
+  return cut;
+}
 
 /** Retry-After: delay-seconds or an HTTP-date → ms from now; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | string[] | undefined, nowMs = Date.now()): number | undefined {
@@ -261,7 +287,7 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
     return f;
   };
   const failed = (error: ChatError, partial = '', tokens = 0, tFirst?: number, model?: string): ChatResult => {
-    const out: ChatResult = { ok: false, error, partial, warnings, ...fig(tokens, tFirst, now()) };
+    const out: ChatResult = { ok: false, error: { ...error, message: redact(error.message) }, partial: redact(partial), warnings: warnings.map(redact), ...fig(tokens, tFirst, now()) };
     if (model !== undefined) out.model = model;
     return out;
   };
@@ -292,14 +318,22 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
     let serverError: string | undefined;
     let serverTps: number | undefined;
     let sawDone = false;
+    const maxBytes = r.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    let replyBytes = 0;
+    let truncated = false;
     let mode: 'sse' | 'json' | 'html' | 'other' | undefined;
     const sse = new SseDecoder();
+    // what reaches onToken is redacted as a stream (a key split across two pieces included)
+    const redactor = new StreamRedactor();
+    const emitToken = (t: string) => { if (t !== '') { try { r.onToken?.(t); } catch {} } };
+    const flushRedactor = () => emitToken(redactor.end());
     const raw: Buffer[] = [];
     let rawSize = 0;
     let malformed = 0;
 
     const arm = (ms: number, e: ChatError) => {
       if (timer) clearTimeout(timer);
+      if (settled) return;
       timer = setTimeout(() => end({ error: e }), ms);
     };
     const text = () => pieces.join('');
@@ -310,8 +344,10 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
       r.signal?.removeEventListener('abort', onAbort);
       if (how.error) req.destroy();
       if (malformed > 0) warnings.push(`${malformed} malformed SSE line(s) or event(s) were skipped`);
-      if (how.error) { resolve(failed(how.error, text(), tokens, tFirst, model)); return; }
-      const out: ChatResult = { ok: true, text: text(), warnings, ...fig(tokens, tFirst, now(), serverTps) };
+      if (how.error) { flushRedactor(); resolve(failed(how.error, text(), tokens, tFirst, model)); return; }
+      flushRedactor();
+      const out: ChatResult = { ok: true, text: redact(text()), warnings: warnings.map(redact), ...fig(tokens, tFirst, now(), serverTps) };
+      if (truncated) { out.truncated = { limitBytes: maxBytes }; out.finishReason = 'length'; }
       if (usage?.completionTokens !== undefined && stream) {
         out.tokens = usage.completionTokens;
         const gen = tFirst !== undefined ? now() - tFirst : 0;
@@ -327,12 +363,26 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
     r.signal?.addEventListener('abort', onAbort, { once: true });
     if (stream) arm(Math.max(1, firstMs - (now() - o.connectedAt)), { kind: 'first-token-timeout', message: `no first token within ${fmtS(firstMs)}` });
 
-    const token = (delta: string) => {
-      if (delta === '') return;
+    const token = (piece: string) => {
+      if (piece === '' || truncated) return;
+      let delta = piece;
+      const b = Buffer.byteLength(delta);
+      if (replyBytes + b > maxBytes) {
+        delta = utf8Prefix(delta, maxBytes - replyBytes);
+        truncated = true;
+      }
+      replyBytes += Buffer.byteLength(delta);
+      if (truncated) {
+        // the bound is reached: keep what fits, close the request, end as a (truncated) answer
+        if (delta !== '') { if (tFirst === undefined) tFirst = now(); tokens++; pieces.push(delta); emitToken(redactor.push(delta)); }
+        req.destroy();
+        end({});
+        return;
+      }
       if (tFirst === undefined) tFirst = now();
       tokens++;
       pieces.push(delta);
-      try { r.onToken?.(delta); } catch {}
+      emitToken(redactor.push(delta));
     };
     const onEvent = (data: string) => {
       const c = parseChatChunk(data);
@@ -429,12 +479,12 @@ export async function listModels(r: RequestBase & { timeoutMs?: number; now?: ()
   const ct = String(o.res.headers['content-type'] ?? '');
   const b = await readBody(o.res, 8 * 1024 * 1024);
   o.req.destroy();
-  if (status < 200 || status >= 300) return { ok: false, error: httpError(status, b.text, ct, o.res.headers['retry-after'], Date.now()) };
-  if (/html/i.test(ct) || /^\s*</.test(b.text)) return { ok: false, error: { kind: 'bad-response', message: parseErrorBody(status, b.text, ct) } };
+  if (status < 200 || status >= 300) { const e = httpError(status, b.text, ct, o.res.headers['retry-after'], Date.now()); return { ok: false, error: { ...e, message: redact(e.message) } }; }
+  if (/html/i.test(ct) || /^\s*</.test(b.text)) return { ok: false, error: { kind: 'bad-response', message: redact(parseErrorBody(status, b.text, ct)) } };
   const m = parseModels(b.text);
   if (m.ids.length === 0) {
     const why = m.warnings.length > 0 ? `: ${m.warnings.map((w) => oneLine(w, 100)).join('; ')}` : '';
     return { ok: false, error: { kind: 'bad-response', message: `the server lists no models (GET /models returned an empty list${why}); set \`model:\` for this provider` } };
   }
-  return { ok: true, ids: m.ids.map((id) => oneLine(id, 200)), warnings: m.warnings };
+  return { ok: true, ids: m.ids.map((id) => redact(oneLine(id, 200))), warnings: m.warnings.map(redact) };
 }

@@ -10,10 +10,12 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { inspect } from 'node:util';
 import type { Config, ProviderConfig } from '../config/schema.js';
+import { registerSecret } from '../text/redact.js';
 
 export class Secret {
   readonly #value: string;
-  constructor(value: string) { this.#value = value; }
+  /** the value is registered with the one redaction (src/text/redact.ts): it is redacted from all sov prints or writes */
+  constructor(value: string) { this.#value = value; registerSecret(value); }
   /** the key itself: only the HTTP client calls this, to build the Authorization header */
   reveal(): string { return this.#value; }
   toString(): string { return '[redacted]'; }

@@ -9,8 +9,8 @@
  * messages it shows, not the whole conversation.
  */
 import type { LookupFunction } from 'node:net';
-import { CircuitBreaker, runChain, type ChainEvent, type ChainOptions, type ChainOutcome, type Cooldown, type Skip } from './chain.js';
-import { listModels, type ChatMessage } from './client.js';
+import { CircuitBreaker, monotonicNow, runChain, type ChainEvent, type ChainOptions, type ChainOutcome, type Cooldown, type Skip } from './chain.js';
+import { listModels, truncatedReason, type ChatMessage } from './client.js';
 import { copyText } from './copy.js';
 import { IncrementalMarkdown, type Styler } from './markdown.js';
 import { defaultChain, type Provider } from './providers.js';
@@ -70,6 +70,8 @@ export interface ChatSettings {
   maxRetryAfterSec?: number;
   systemPrompt?: string;
   chain?: string[];
+  /** the bound on one reply in UTF-8 bytes (config chat.maxReplyBytes) */
+  maxReplyBytes?: number;
 }
 
 export interface ChatSessionOptions {
@@ -84,6 +86,8 @@ export interface ChatSessionOptions {
   /** writes a sequence to the terminal (OSC 52 copy); the TUI passes its writer */
   emitTerminal?: (seq: string) => void;
   now?: () => number;
+  /** the clock cooldowns run on: monotonic by default (performance.now); a test that injects `now` drives both */
+  monotonicNow?: () => number;
   /** coalescing window for token notifications; default 50 ms */
   notifyMs?: number;
   schedule?: (fn: () => void, ms: number) => () => void;
@@ -160,7 +164,10 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
   const schedule = o.schedule ?? defaultSchedule;
   const notifyMs = o.notifyMs ?? 50;
   const run = o.run ?? runChain;
-  const breaker = new CircuitBreaker((settings.cooldownSec ?? 60) * 1000, now);
+  const mono = o.monotonicNow ?? (o.now ? o.now : monotonicNow);
+  const breaker = new CircuitBreaker((settings.cooldownSec ?? 60) * 1000, mono);
+  /** cooldowns as the screen sees them: their ends moved from the monotonic clock onto `now` */
+  const cooldownsNow = (): Cooldown[] => { const shift = now() - mono(); return breaker.list().map((c) => ({ ...c, untilMs: c.untilMs + shift })); };
   const modelCache = new Map<string, string>();
   const listeners = new Set<() => void>();
   let writer: TranscriptWriter | undefined;
@@ -194,7 +201,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
     }
     pending = [];
     pendingTokens = 0;
-    state = { ...s, cooldowns: breaker.list(), version: s.version + 1 };
+    state = { ...s, cooldowns: cooldownsNow(), version: s.version + 1 };
     for (const l of [...listeners]) { try { l(); } catch {} }
   };
   /** a user-visible change: notify now */
@@ -327,6 +334,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
       chain: chainFor(), messages, offline: state.offline, breaker, model: state.choice !== undefined ? state.model : undefined, modelCache,
       stream: o.stream, connectTimeoutMs: (settings.connectTimeoutSec ?? 5) * 1000, firstTokenTimeoutMs: (settings.firstTokenTimeoutSec ?? 60) * 1000,
       maxRetryAfterMs: (settings.maxRetryAfterSec ?? 5) * 1000, lookup: o.lookup, signal: ac.signal, onEvent,
+      ...(settings.maxReplyBytes !== undefined ? { maxReplyBytes: settings.maxReplyBytes } : {}),
     }).then((out) => {
       flushPending();
       const s = state.streaming;
@@ -338,7 +346,9 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
         if (out.model !== undefined) m.model = out.model;
         if (out.ttftMs !== undefined) m.ttftMs = out.ttftMs;
         if (out.tokPerSec !== undefined) m.tokPerSec = out.tokPerSec;
+        if (out.truncated) { m.partial = true; m.reason = truncatedReason(out.truncated.limitBytes); }
         addMessage(m);
+        if (out.truncated) note(`the reply was truncated: ${truncatedReason(out.truncated.limitBytes)}`, 'warn');
         for (const w of out.warnings.slice(0, 3)) note(`${out.provider}: ${w}`, 'warn');
       } else if (out.type === 'cancelled') {
         if (text !== '') addMessage({ ...base, partial: true, reason: 'cancelled', ...(s?.provider ? { provider: s.provider } : {}), ...(s?.model ? { model: s.model } : {}) });

@@ -6,19 +6,26 @@
  * reads back as a partial), and the final `assistant` record supersedes them. A torn last line is reported by the reader, never dropped silently.
  * Keys never reach this file: records carry provider names, never URLs with credentials or headers.
  */
-import { closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ChainEvent, Skip } from './chain.js';
-import type { ChatMessage } from './client.js';
+import { truncatedReason, type ChatMessage } from './client.js';
 import { oneLine } from '../text/sanitize.js';
+import { redact } from '../text/redact.js';
+import { DIGEST_CHARS, digestOf, INDEX_VERSION, readTranscript, writeIndex, type ConversationSummary, type DigestEntry } from './transcript-read.js';
+
+export {
+  damageReport, latestConversation, listConversations, readTranscript, searchConversations,
+  type ConversationInfo, type SearchHit,
+} from './transcript-read.js';
 
 export const TRANSCRIPT_VERSION = 1;
 
 export interface MetaRecord { t: 'meta'; v: number; id: string; at: number; systemPrompt?: string; chain?: string[]; offline?: boolean }
-export interface UserRecord { t: 'user'; id: string; at: number; text: string }
-export interface SystemRecord { t: 'system'; id: string; at: number; text: string }
+export interface UserRecord { t: 'user'; id: string; at: number; text: string; parts?: number }
+export interface SystemRecord { t: 'system'; id: string; at: number; text: string; parts?: number }
 export interface AssistantFields {
   replyTo?: string;
   provider?: string;
@@ -33,12 +40,16 @@ export interface AssistantFields {
   tokPerSec?: number;
   tokens?: number;
   skipped?: Skip[];
+  /** the reply reached the size bound (chat.maxReplyBytes) and was cut there */
+  truncated?: true;
 }
-export interface AssistantRecord extends AssistantFields { t: 'assistant'; id: string; at: number; text: string }
+export interface AssistantRecord extends AssistantFields { t: 'assistant'; id: string; at: number; text: string; parts?: number }
 /** a piece of a reply still streaming; superseded by the assistant record with the same id */
 export interface DeltaRecord { t: 'delta'; id: string; at: number; text: string; provider?: string; model?: string; replyTo?: string; continues?: string }
 export interface NoteRecord { t: 'note'; at: number; kind: string; text: string }
-export type TranscriptRecord = MetaRecord | UserRecord | SystemRecord | AssistantRecord | DeltaRecord | NoteRecord;
+/** piece `n` of a long message: the message's own record follows its pieces, with `parts` and an empty text */
+export interface PartRecord { t: 'part'; id: string; n: number; text: string }
+export type TranscriptRecord = MetaRecord | UserRecord | SystemRecord | AssistantRecord | DeltaRecord | NoteRecord | PartRecord;
 
 export interface TranscriptMessage extends AssistantFields {
   id: string;
@@ -93,15 +104,97 @@ function pidAlive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch (e) { return (e as NodeJS.ErrnoException).code === 'EPERM'; }
 }
 
+/** the most characters of message text one line carries: longer messages are stored as `part` records */
+export const PIECE_CHARS = 64 * 1024;
+
+/** One record as the lines that store it: each line holds at most PIECE_CHARS of text (a few hundred KB). */
+export function encodeRecord(rec: TranscriptRecord): string[] {
+  const line = (r: TranscriptRecord) => JSON.stringify(r) + '\n';
+  if (!('text' in rec) || rec.text.length <= PIECE_CHARS || rec.t === 'part') return [line(rec)];
+  const pieces: string[] = [];
+  for (let i = 0; i < rec.text.length; i += PIECE_CHARS) pieces.push(rec.text.slice(i, i + PIECE_CHARS));
+  if (rec.t === 'delta') return pieces.map((text) => line({ ...rec, text }));
+  if (rec.t === 'note') return [line({ ...rec, text: `${pieces[0]}…` })];
+  return [...pieces.map((text, n) => line({ t: 'part', id: rec.id, n, text })), line({ ...rec, text: '', parts: pieces.length })];
+}
+
+/** The first write that failed (disk full, I/O error): the conversation is kept up to it, the writer stops. */
+export class TranscriptWriteError extends Error {}
+
+/** What the index of a conversation is folded from: the start of every message, as records are appended. */
+class IndexFold {
+  createdAt: number | undefined;
+  entries: (DigestEntry & { partial: boolean })[] = [];
+  private byId = new Map<string, DigestEntry & { partial: boolean }>();
+  private finals = new Set<string>();
+  damaged = false;
+
+  static from(r: TranscriptRead): IndexFold {
+    const f = new IndexFold();
+    f.createdAt = r.meta?.at;
+    for (const m of r.messages) f.put(m.id, m.role, m.at, m.text, m.partial === true);
+    for (const m of r.messages) if (m.role === 'assistant' && !m.interrupted) f.finals.add(m.id);
+    f.damaged = r.torn !== undefined || r.corrupt.length > 0;
+    return f;
+  }
+
+  private put(id: string, role: DigestEntry['role'], at: number, text: string, partial: boolean): void {
+    const e = { id, role, at, text: text.slice(0, DIGEST_CHARS), partial };
+    const prev = this.byId.get(id);
+    if (prev) Object.assign(prev, e); else { this.entries.push(e); this.byId.set(id, e); }
+  }
+
+  apply(r: TranscriptRecord): void {
+    if (r.t === 'meta') { this.createdAt ??= r.at; return; }
+    if (r.t === 'note' || r.t === 'part') return;
+    if (r.t === 'delta') {
+      if (this.finals.has(r.id)) return;
+      const prev = this.byId.get(r.id);
+      if (prev) { if (prev.text.length < DIGEST_CHARS) prev.text = (prev.text + r.text).slice(0, DIGEST_CHARS); return; }
+      this.put(r.id, 'assistant', r.at, r.text, true);
+      return;
+    }
+    if (r.t === 'assistant') this.finals.add(r.id);
+    this.put(r.id, r.t, r.at, r.text, r.t === 'assistant' && r.partial === true);
+  }
+
+  summary(size: number): ConversationSummary {
+    const first = this.entries.find((e) => e.role === 'user');
+    const s: ConversationSummary = {
+      v: INDEX_VERSION, size, title: oneLine(first?.text ?? '(no messages)', 60), messages: this.entries.length,
+      partials: this.entries.filter((e) => e.partial).length, damaged: this.damaged,
+    };
+    if (this.createdAt !== undefined) s.createdAt = this.createdAt;
+    return s;
+  }
+
+  digest(): DigestEntry[] {
+    return digestOf(this.entries.map((e) => ({ id: e.id, role: e.role, at: e.at, text: e.text })));
+  }
+}
+
+/** Writes all of `buf` (a short write is continued); throws on the first error. */
+function writeAll(fd: number, buf: Buffer): void {
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
 /**
- * The single writer of one conversation's file. Every append is one write of one whole line, then fsync.
- * Opening a file whose last line is torn closes that line and appends a note saying so.
+ * The single writer of one conversation's file. Every append is one write of whole lines (a long message is
+ * stored as pieces, so no line is larger than a few hundred KB), then fsync. A write that fails (the disk is full)
+ * is cut back to the last whole record, a note says where the conversation stops, and the writer stops writing.
+ * Opening a file whose last line is torn closes that line and appends a note saying so. The writer keeps the
+ * conversation's index (`<id>.sum.json`, `<id>.dig.json`) current after every message, for --list and --search.
  */
 export class TranscriptWriter {
   private fd: number;
   private lockPath: string;
   readonly path: string;
   private closed = false;
+  private size = 0;
+  private fold = new IndexFold();
+  /** set by the first write that failed */
+  failure: string | undefined;
 
   private constructor(readonly dir: string, readonly id: string, fd: number, lockPath: string) {
     this.path = join(dir, `${id}.jsonl`);
@@ -130,28 +223,59 @@ export class TranscriptWriter {
       try { const dfd = openSync(dir, 'r'); try { fsyncSync(dfd); } finally { closeSync(dfd); } } catch {}
       w.append({ t: 'meta', v: TRANSCRIPT_VERSION, id, at: now(), ...meta });
     } else {
-      const size = statSync(path).size;
-      if (size > 0) {
-        const tail = readTail(path, 1);
-        if (tail !== '\n') {
-          const r = readTranscript(path);
-          writeSync(fd, '\n');
-          w.append({ t: 'note', at: now(), kind: 'torn', text: r.torn ? `line ${r.torn.line} was torn (${r.torn.bytes} bytes, the writer died mid-write)${r.torn.recovered ? '; its record was complete and is kept' : '; it is kept above, unreadable'}` : 'the last line had no newline' });
-        }
-      }
+      w.size = statSync(path).size;
+      const r = readTranscript(path);
+      w.fold = IndexFold.from(r);
+      if (w.size > 0 && readTail(path, 1) !== '\n') {
+        writeAll(fd, Buffer.from('\n'));
+        w.size += 1;
+        w.append({ t: 'note', at: now(), kind: 'torn', text: r.torn ? `line ${r.torn.line} was torn (${r.torn.bytes} bytes, the writer died mid-write)${r.torn.recovered ? '; its record was complete and is kept' : '; it is kept above, unreadable'}` : 'the last line had no newline' });
+      } else w.saveIndex();
     }
     return w;
   }
 
+  /**
+   * Appends one record (as one or more whole lines) and fsyncs. Throws TranscriptWriteError once, on the write
+   * that failed; after that, appends are dropped (the caller has been told).
+   */
   append(rec: TranscriptRecord): void {
     if (this.closed) throw new Error('transcript is closed');
-    writeSync(this.fd, JSON.stringify(rec) + '\n');
-    fsyncSync(this.fd);
+    if (this.failure !== undefined) return;
+    // keys never reach the file: the record is redacted whole before it is cut into lines
+    const safe = JSON.parse(redact(JSON.stringify(rec))) as TranscriptRecord;
+    const buf = Buffer.from(encodeRecord(safe).join(''));
+    try {
+      writeAll(this.fd, buf);
+      fsyncSync(this.fd);
+      this.size += buf.length;
+    } catch (e) {
+      this.failed(e as NodeJS.ErrnoException);
+      throw new TranscriptWriteError(this.failure);
+    }
+    this.fold.apply(safe);
+    if (rec.t !== 'delta') this.saveIndex();
+  }
+
+  private failed(e: NodeJS.ErrnoException): void {
+    const why = e.code === 'ENOSPC' ? 'the disk is full (ENOSPC)' : `a write failed (${e.code ?? e.message})`;
+    this.failure = `${why}: the conversation is kept up to its last whole record; what follows is not saved`;
+    // no half line is left behind: cut back to the last whole record, then say where the conversation stops
+    try { ftruncateSync(this.fd, this.size); } catch {}
+    const note = Buffer.from(JSON.stringify({ t: 'note', at: Date.now(), kind: 'disk-full', text: this.failure } satisfies NoteRecord) + '\n');
+    try { writeAll(this.fd, note); fsyncSync(this.fd); this.size += note.length; } catch { try { ftruncateSync(this.fd, this.size); } catch {} }
+    this.fold.damaged = true;
+    this.saveIndex();
+  }
+
+  private saveIndex(): void {
+    try { writeIndex(this.dir, this.id, this.fold.summary(this.size), this.fold.digest()); } catch {}
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.saveIndex();
     try { closeSync(this.fd); } catch {}
     try {
       const owner = Number(readFileSync(this.lockPath, 'utf8').trim());
@@ -244,152 +368,6 @@ export class ReplyRecorder {
   }
 }
 
-function isObj(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function asRecord(v: unknown): TranscriptRecord | string {
-  if (!isObj(v)) return 'not a JSON object';
-  const t = v.t;
-  const hasId = typeof v.id === 'string';
-  const hasText = typeof v.text === 'string';
-  switch (t) {
-    case 'meta': return hasId ? (v as unknown as MetaRecord) : 'meta without id';
-    case 'user': case 'system': case 'assistant': case 'delta':
-      return hasId && hasText ? (v as unknown as TranscriptRecord) : `${String(t)} record without id or text`;
-    case 'note': return hasText ? (v as unknown as NoteRecord) : 'note without text';
-    default: return `unknown record type ${JSON.stringify(t)}`;
-  }
-}
-
-/** Reads one transcript: folds deltas and finals per message, reports a torn last line and unreadable lines. */
-export function readTranscript(path: string): TranscriptRead {
-  const id = path.replace(/^.*\//, '').replace(/\.jsonl$/, '');
-  const out: TranscriptRead = { id, path, messages: [], notes: [], corrupt: [] };
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (e) {
-    out.corrupt.push({ line: 0, reason: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
-    return out;
-  }
-  const lines = text.split('\n');
-  const last = lines.pop() ?? '';
-  const byId = new Map<string, TranscriptMessage>();
-  const finals = new Set<string>();
-  const order: TranscriptMessage[] = [];
-  const apply = (r: TranscriptRecord) => {
-    if (r.t === 'meta') { out.meta ??= r; return; }
-    if (r.t === 'note') { out.notes.push(r); return; }
-    const prev = byId.get(r.id);
-    if (r.t === 'delta') {
-      if (finals.has(r.id)) return;
-      if (prev) { prev.text += r.text; if (r.provider) prev.provider = r.provider; if (r.model) prev.model = r.model; return; }
-      const m: TranscriptMessage = { id: r.id, role: 'assistant', text: r.text, at: r.at, partial: true, interrupted: true, reason: 'the writer stopped mid-stream (sov was killed or crashed)' };
-      if (r.provider) m.provider = r.provider;
-      if (r.model) m.model = r.model;
-      if (r.replyTo) m.replyTo = r.replyTo;
-      if (r.continues) m.continues = r.continues;
-      byId.set(r.id, m);
-      order.push(m);
-      return;
-    }
-    const m: TranscriptMessage = r.t === 'assistant'
-      ? (() => { const { t: _t, ...rest } = r; return { ...rest, role: 'assistant' as const }; })()
-      : { id: r.id, role: r.t, text: r.text, at: r.at };
-    if (r.t === 'assistant') finals.add(r.id);
-    if (prev) { const i = order.indexOf(prev); order[i] = m; } else order.push(m);
-    byId.set(r.id, m);
-  };
-  lines.forEach((l, i) => {
-    if (l.trim() === '') return;
-    let v: unknown;
-    try { v = JSON.parse(l); } catch { out.corrupt.push({ line: i + 1, reason: `not JSON (${l.length} bytes)` }); return; }
-    const r = asRecord(v);
-    if (typeof r === 'string') { out.corrupt.push({ line: i + 1, reason: r }); return; }
-    apply(r);
-  });
-  if (last !== '') {
-    let recovered = false;
-    try {
-      const r = asRecord(JSON.parse(last));
-      if (typeof r !== 'string') { apply(r); recovered = true; }
-    } catch {}
-    out.torn = { line: lines.length + 1, bytes: Buffer.byteLength(last), recovered, preview: oneLine(last.slice(0, 60), 60) };
-  }
-  out.messages = order;
-  return out;
-}
-
-/** Human lines about a transcript's damage (torn last line, unreadable lines); empty when it is whole. */
-export function damageReport(r: TranscriptRead): string[] {
-  const out: string[] = [];
-  if (r.torn) out.push(`${r.path}: the last line (${r.torn.line}, ${r.torn.bytes} bytes) is torn: the writer died mid-write; ${r.torn.recovered ? 'its record was complete and is used' : 'it could not be read and is left in the file'}`);
-  for (const c of r.corrupt) out.push(`${r.path}: line ${c.line} is unreadable: ${c.reason}`);
-  for (const n of r.notes) if (n.kind === 'torn') out.push(`${r.path}: ${n.text}`);
-  return out;
-}
-
-export interface ConversationInfo {
-  id: string;
-  path: string;
-  createdAt?: number;
-  updatedAt: number;
-  title: string;
-  messages: number;
-  partials: number;
-  damaged: boolean;
-}
-
-/** Every conversation in `dir`, most recently written first. */
-export function listConversations(dir: string): ConversationInfo[] {
-  let names: string[];
-  try { names = readdirSync(dir).filter((f) => f.endsWith('.jsonl')); } catch { return []; }
-  const out: ConversationInfo[] = [];
-  for (const f of names) {
-    const path = join(dir, f);
-    const r = readTranscript(path);
-    let mtime = 0;
-    try { mtime = statSync(path).mtimeMs; } catch {}
-    const first = r.messages.find((m) => m.role === 'user');
-    const info: ConversationInfo = {
-      id: r.id, path, updatedAt: mtime, title: oneLineTitle(first?.text ?? '(no messages)'),
-      messages: r.messages.length, partials: r.messages.filter((m) => m.partial).length,
-      damaged: r.torn !== undefined || r.corrupt.length > 0,
-    };
-    if (r.meta) info.createdAt = r.meta.at;
-    out.push(info);
-  }
-  return out.sort((a, b) => b.updatedAt - a.updatedAt || (a.id < b.id ? 1 : -1));
-}
-
-function oneLineTitle(s: string): string {
-  return oneLine(s, 60);
-}
-
-export interface SearchHit { id: string; messageId: string; role: TranscriptMessage['role']; at: number; snippet: string }
-
-/** Case-insensitive substring search over every message of every conversation. */
-export function searchConversations(dir: string, query: string, limit = 100): SearchHit[] {
-  const q = query.toLowerCase();
-  if (q === '') return [];
-  const hits: SearchHit[] = [];
-  for (const c of listConversations(dir)) {
-    for (const m of readTranscript(c.path).messages) {
-      const i = m.text.toLowerCase().indexOf(q);
-      if (i < 0) continue;
-      const from = Math.max(0, i - 30);
-      const snippet = (from > 0 ? '…' : '') + oneLineTitle(m.text.slice(from, i + q.length + 30)).replace(/…$/, '') + (i + q.length + 30 < m.text.length ? '…' : '');
-      hits.push({ id: c.id, messageId: m.id, role: m.role, at: m.at, snippet });
-      if (hits.length >= limit) return hits;
-    }
-  }
-  return hits;
-}
-
-/** The newest conversation's id, if any. */
-export function latestConversation(dir: string): string | undefined {
-  return listConversations(dir)[0]?.id;
-}
-
 /**
  * The messages to send a model for a conversation: its system prompt, then user and assistant turns; a cut
  * partial and the reply that continued it are joined into one assistant turn.
@@ -443,7 +421,10 @@ export class ChainRecorder {
         return;
       }
       case 'done':
-        this.rec.final(e.text, { provider: e.provider, model: e.model, ttftMs: e.ttftMs, tokPerSec: e.tokPerSec, tokens: e.tokens, skipped: e.skipped.length ? e.skipped : undefined });
+        this.rec.final(e.text, {
+          provider: e.provider, model: e.model, ttftMs: e.ttftMs, tokPerSec: e.tokPerSec, tokens: e.tokens, skipped: e.skipped.length ? e.skipped : undefined,
+          ...(e.truncated ? { truncated: true as const, partial: true as const, reason: truncatedReason(e.truncated.limitBytes) } : {}),
+        });
         return;
       case 'cancelled':
         if (this.streamed !== '') this.rec.final(this.streamed, { partial: true, reason: 'cancelled' });

@@ -10,13 +10,15 @@ import type { LookupFunction } from 'node:net';
 import { loadConfig } from '../config/load.js';
 import { configSchema, type Config } from '../config/schema.js';
 import { CircuitBreaker, runChain, type ChainEvent } from '../chat/chain.js';
+import { truncatedReason } from '../chat/client.js';
 import { StreamSanitizer } from '../chat/markdown.js';
 import { adHocProvider, defaultChain, resolveProviders, type Provider } from '../chat/providers.js';
 import {
   ChainRecorder, chatsDir, damageReport, historyFor, isValidId, latestConversation, listConversations, newConversationId,
   newMessageId, readTranscript, searchConversations, TranscriptBusyError, TranscriptWriter, type TranscriptMessage,
 } from '../chat/transcript.js';
-import { sanitize } from '../../widgets/primitives/text.js';
+import { sanitize } from '../text/sanitize.js';
+import { redact } from '../text/redact.js';
 
 export const CHAT_EXIT = { answered: 0, usage: 2, allFailed: 3, badConfig: 7, cancelled: 130 } as const;
 
@@ -24,7 +26,8 @@ export const CHAT_USAGE = `usage:
   sov chat [options] "prompt"          ask; the reply streams to stdout (the prompt may come on stdin instead)
   sov chat --resume [ID] ["prompt"]    continue a conversation (the newest without ID); no prompt: print it
   sov chat --list [--json]             conversations, newest first
-  sov chat --search TEXT [--json]      messages containing TEXT
+  sov chat --search TEXT [--deep] [--json]   messages containing TEXT (the start of each message, from the
+                                       index; --deep reads every transcript whole)
 
 options:
   --provider NAME[,NAME…]   exactly these providers, in this order (default: the configured chain, local last)
@@ -67,6 +70,8 @@ export interface ChatArgs {
   resume?: { id?: string };
   list: boolean;
   search?: string;
+  /** --search reads every transcript whole instead of the index */
+  deep: boolean;
 }
 
 export class ChatUsageError extends Error {}
@@ -98,7 +103,7 @@ export function parseChatArgs(argv: string[], knownIds: (id: string) => boolean 
       options: {
         provider: { type: 'string' }, model: { type: 'string' }, 'base-url': { type: 'string' }, offline: { type: 'boolean' },
         json: { type: 'boolean' }, 'no-stream': { type: 'boolean' }, 'no-save': { type: 'boolean' }, config: { type: 'string' },
-        system: { type: 'string' }, list: { type: 'boolean' }, search: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        system: { type: 'string' }, list: { type: 'boolean' }, search: { type: 'string' }, deep: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -108,7 +113,7 @@ export function parseChatArgs(argv: string[], knownIds: (id: string) => boolean 
   if (v.help) throw new ChatUsageError('');
   const out: ChatArgs = {
     offline: v.offline ?? false, json: v.json ?? false, stream: !(v['no-stream'] ?? false), save: !(v['no-save'] ?? false),
-    list: v.list ?? false,
+    list: v.list ?? false, deep: v.deep ?? false,
   };
   const prompt = parsed.positionals.join(' ');
   if (prompt.trim() !== '') out.prompt = prompt;
@@ -142,7 +147,7 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 
 const fmtMs = (n: number | undefined) => (n === undefined ? '—' : n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`);
 const fmtTps = (n: number | undefined) => (n === undefined ? '—' : n.toFixed(1));
-const line1 = (s: string) => sanitize(s).replace(/\s+/g, ' ').trim();
+const line1 = (s: string) => redact(sanitize(s)).replace(/\s+/g, ' ').trim();
 
 /** `sov chat …` → exit code. */
 export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<number> {
@@ -150,7 +155,8 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
   const stdout = io?.stdout ?? process.stdout;
   const stderr = io?.stderr ?? process.stderr;
   const stdin = io?.stdin ?? process.stdin;
-  const err = (s: string) => { stderr.write(`sov chat: ${s}\n`); };
+  // everything printed goes through the one redaction (a provider may echo the request's Authorization header)
+  const err = (s: string) => { stderr.write(redact(`sov chat: ${s}\n`)); };
   const dir = chatsDir(env);
   const known = (id: string) => { try { return listConversations(dir).some((c) => c.id === id); } catch { return false; } };
 
@@ -165,7 +171,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
     }
     throw e;
   }
-  const json = (o: unknown) => { stdout.write(JSON.stringify(o) + '\n'); };
+  const json = (o: unknown) => { stdout.write(redact(JSON.stringify(o)) + '\n'); };
 
   if (a.list) {
     const list = listConversations(dir);
@@ -175,7 +181,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
     return 0;
   }
   if (a.search !== undefined) {
-    const hits = searchConversations(dir, a.search);
+    const hits = searchConversations(dir, a.search, 100, { deep: a.deep });
     if (a.json) json({ type: 'search', query: a.search, hits });
     else if (hits.length === 0) stdout.write(`nothing found for "${line1(a.search)}"\n`);
     else for (const h of hits) stdout.write(`${h.id}  ${h.role.padEnd(9)}  ${line1(h.snippet)}\n`);
@@ -251,8 +257,12 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
   }
   const userId = newMessageId();
   const now = Date.now();
-  if (a.system !== undefined) writer?.append({ t: 'system', id: newMessageId(), at: now, text: a.system });
-  writer?.append({ t: 'user', id: userId, at: now, text: prompt });
+  try {
+    if (a.system !== undefined) writer?.append({ t: 'system', id: newMessageId(), at: now, text: a.system });
+    writer?.append({ t: 'user', id: userId, at: now, text: prompt });
+  } catch (e) {
+    err(`writing the transcript failed: ${(e as Error).message}`);
+  }
   const messages = historyFor([...earlier, { id: userId, role: 'user', text: prompt, at: now }], systemPrompt);
   const recorder = writer ? new ChainRecorder(writer, userId) : undefined;
 
@@ -269,6 +279,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
 
   const onEvent = (e: ChainEvent) => {
     if (recorder) { try { recorder.onEvent(e); } catch (x) { err(`writing the transcript failed: ${(x as Error).message}`); } }
+    if (e.type === 'done' && e.truncated && !a.json) { if (!atLineStart) out('\n'); out(`[${truncatedReason(e.truncated.limitBytes)}]\n`); }
     if (a.json) {
       switch (e.type) {
         case 'token': { const text = clean.push(e.text); if (text !== '') json({ type: 'token', text }); return; }
@@ -277,7 +288,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
         case 'retry': json({ type: 'retry', provider: e.provider, waitMs: e.waitMs, reason: e.reason }); return;
         case 'partial': json({ type: 'partial', provider: e.provider, chars: e.text.length, tokens: e.tokens, reason: e.reason }); return;
         case 'switch': json({ type: 'switch', from: e.from, to: e.to, reason: e.reason, withPartial: e.withPartial }); return;
-        case 'done': json({ type: 'done', conversation: id, provider: e.provider, model: e.model ?? null, ttftMs: e.ttftMs ?? null, tokPerSec: e.tokPerSec ?? null, tokens: e.tokens, chars: e.prefix.length + e.text.length, continued: e.prefix !== '', skipped: e.skipped, warnings: e.warnings }); return;
+        case 'done': json({ type: 'done', conversation: id, provider: e.provider, model: e.model ?? null, ttftMs: e.ttftMs ?? null, tokPerSec: e.tokPerSec ?? null, tokens: e.tokens, chars: e.prefix.length + e.text.length, continued: e.prefix !== '', truncated: e.truncated ? { limitBytes: e.truncated.limitBytes, reason: truncatedReason(e.truncated.limitBytes) } : null, skipped: e.skipped, warnings: e.warnings }); return;
         case 'failed': json({ type: 'failed', conversation: id, reasons: e.reasons }); return;
         case 'cancelled': json({ type: 'cancelled', conversation: id, provider: e.provider ?? null, chars: e.partial.length }); return;
       }
@@ -296,7 +307,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
   const outcome = await runChain({
     chain, messages, offline, breaker: new CircuitBreaker(config.chat.cooldownSec * 1000), model: a.model, stream: a.stream,
     connectTimeoutMs: config.chat.connectTimeoutSec * 1000, firstTokenTimeoutMs: config.chat.firstTokenTimeoutSec * 1000,
-    maxRetryAfterMs: config.chat.maxRetryAfterSec * 1000, lookup: io?.lookup, signal: ac.signal, onEvent,
+    maxRetryAfterMs: config.chat.maxRetryAfterSec * 1000, lookup: io?.lookup, signal: ac.signal, onEvent, maxReplyBytes: config.chat.maxReplyBytes,
   });
   io?.signal?.removeEventListener('abort', onAbort);
   if (ownSigint) process.off('SIGINT', onAbort);
@@ -326,11 +337,11 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
 }
 
 function printConversation(id: string, messages: TranscriptMessage[], asJson: boolean, stdout: { write(s: string): unknown }): void {
-  if (asJson) { stdout.write(JSON.stringify({ type: 'conversation', id, messages }) + '\n'); return; }
+  if (asJson) { stdout.write(redact(JSON.stringify({ type: 'conversation', id, messages })) + '\n'); return; }
   stdout.write(`conversation ${id}\n`);
   for (const m of messages) {
     const who = m.role === 'assistant' ? `${m.provider ?? 'assistant'}${m.model ? ` (${m.model})` : ''}` : m.role;
     stdout.write(`\n[${line1(who)}]${m.partial ? ` PARTIAL${m.reason ? `: ${line1(m.reason)}` : ''}` : ''}\n`);
-    stdout.write(m.text.split('\n').map((l) => sanitize(l)).join('\n') + '\n');
+    stdout.write(redact(m.text.split('\n').map((l) => sanitize(l)).join('\n')) + '\n');
   }
 }

@@ -113,6 +113,8 @@ export const chatSchema = z.object({
   cooldownSec: duration.default(60),
   /** Retry-After up to this long is waited for; longer moves on */
   maxRetryAfterSec: duration.default(5),
+  /** one reply's bound in UTF-8 bytes: a longer one is cut there, marked truncated (default 4 MiB) */
+  maxReplyBytes: z.number().int().min(1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   systemPrompt: z.string().optional(),
 }).strict().default({});
 
