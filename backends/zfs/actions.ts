@@ -81,15 +81,18 @@ export interface RollbackPlan {
   pre: string;
   /** the dataset that keeps the current state (and, after the promote, the snapshots newer than the target) */
   keep: string;
+  /** the clone of the target, under a temporary name until the last step */
+  tmp: string;
   steps: { argv: string[]; what: string }[];
 }
 
 /**
  * A rollback that keeps what it rolls back from. `zfs rollback -r` would destroy every newer snapshot, the
- * pre-rollback one included; instead: snapshot the current state, set the dataset aside under a new name, clone
- * the target back under the old name, promote the clone. After it, DATASET holds the target's state with the
+ * pre-rollback one included; instead: snapshot the current state, clone the target, set the dataset aside under a
+ * new name, promote the clone, give it the dataset's name. After it, DATASET holds the target's state with the
  * snapshots up to the target; DATASET-sov-pre-rollback-T holds the state before, with the newer snapshots and
- * @sov-pre-rollback-T. (No step renames a clone: zfs-fuse refuses that as "dataset is busy".)
+ * @sov-pre-rollback-T. No step renames a clone (zfs-fuse refuses that as "dataset is busy"), and each rename is of
+ * a dataset that has a clone, which zfs-fuse allows.
  */
 export function rollbackPlan(snapshot: string, stamp: string): RollbackPlan | string {
   const s = splitSnapshot(snapshot);
@@ -97,16 +100,21 @@ export function rollbackPlan(snapshot: string, stamp: string): RollbackPlan | st
   if (!s.dataset.includes('/')) return `${s.dataset} is a pool's root dataset: it cannot be renamed, so a rollback cannot keep its current state (zfs rollback -r ${snapshot} would, destroying every newer snapshot)`;
   const tag = `sov-pre-rollback-${stamp}`;
   const keep = `${s.dataset}-${tag}`;
+  const tmp = `${s.dataset}-sov-rollback-${stamp}`;
   return {
-    pre: `${keep}@${tag}`, keep,
+    pre: `${keep}@${tag}`, keep, tmp,
     steps: [
       { argv: ['zfs', 'snapshot', `${s.dataset}@${tag}`], what: 'snapshot the current state' },
+      { argv: ['zfs', 'clone', snapshot, tmp], what: 'clone the target' },
       { argv: ['zfs', 'rename', s.dataset, keep], what: 'set the current state aside' },
-      { argv: ['zfs', 'clone', `${keep}@${s.snap}`, s.dataset], what: 'clone the target back in its place' },
-      { argv: ['zfs', 'promote', s.dataset], what: 'promote it (the snapshots up to the target move with it)' },
+      { argv: ['zfs', 'promote', tmp], what: 'promote the clone (the snapshots up to the target move with it)' },
+      { argv: ['zfs', 'rename', tmp, s.dataset], what: 'give it the dataset\'s name' },
     ],
   };
 }
+
+/** zfs-fuse answers a rename of a dataset it still holds with "dataset is busy" for a moment: worth a retry */
+export const isBusy = (stderr: string) => /dataset is busy/i.test(stderr);
 
 // ───────────────────────────── preconditions and postconditions ─────────────────────────────
 
@@ -141,12 +149,17 @@ export function scrubCheck(p: Pool, verb: 'start' | 'pause' | 'stop'): Check {
   return pass(name, `${p.name}: ${scanWords(p)}`);
 }
 
-/** free space on the pool at least pct % of its size */
-export function headroomCheck(p: Pool, pct: number): Check {
+/**
+ * Room to write, at least pct % of the pool's size: what the dataset can still use (its `available`, which counts
+ * the pool's reserved slop and any quota) when known, else the pool's free space.
+ */
+export function headroomCheck(p: Pool, pct: number, dataset?: { name: string; availableBytes?: number }): Check {
   const name = 'disk headroom';
-  if (p.freeBytes === undefined || !p.sizeBytes) return { name, state: 'unknown', detail: `${p.name}: free space not known` };
-  const freePct = (p.freeBytes / p.sizeBytes) * 100;
-  const text = `${p.name}: ${freePct.toFixed(1)} % free (≥ ${pct} % needed)`;
+  const avail = dataset?.availableBytes ?? p.freeBytes;
+  const who = dataset?.availableBytes !== undefined ? `${dataset.name} can use` : `${p.name} has`;
+  if (avail === undefined || !p.sizeBytes) return { name, state: 'unknown', detail: `${p.name}: free space not known` };
+  const freePct = (avail / p.sizeBytes) * 100;
+  const text = `${who} ${freePct.toFixed(1)} % of ${p.name} (≥ ${pct} % needed)`;
   return freePct >= pct ? pass(name, text) : fail(name, text);
 }
 

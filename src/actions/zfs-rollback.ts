@@ -4,7 +4,7 @@
  * (the plan and why it is not `zfs rollback -r`: backends/zfs/actions.ts rollbackPlan). Each step's outcome goes to
  * ctx.output; a step that fails stops the rest, and the message says what state the box is in.
  */
-import { mountpointSourceArgv, parseMountpointSource, rollbackPlan, splitSnapshot, utcStamp, type RollbackPlan } from '../../backends/zfs/actions.js';
+import { isBusy, mountpointSourceArgv, parseMountpointSource, rollbackPlan, splitSnapshot, utcStamp, type RollbackPlan } from '../../backends/zfs/actions.js';
 import type { Runner } from '../../backends/types.js';
 import type { CheckResult } from '../recovery/types.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
@@ -46,7 +46,7 @@ async function checks(ctx: ActionCtx): Promise<CheckResult[]> {
     out.push(kids.length
       ? { name: 'no child datasets', state: 'fail', detail: `${s.dataset} has child datasets (${kids.slice(0, 4).join(', ')}): setting the current state aside would move them too` }
       : { name: 'no child datasets', state: 'pass', detail: `${s.dataset} has none` });
-    const taken = [plan.keep].filter((n) => src.d!.datasets.some((d) => d.name === n));
+    const taken = [plan.keep, plan.tmp].filter((n) => src.d!.datasets.some((d) => d.name === n));
     out.push(taken.length ? { name: 'names free', state: 'fail', detail: `${taken.join(', ')} exists already` } : { name: 'names free', state: 'pass', detail: plan.keep });
   }
   const mp = await step(ctx, mountpointSourceArgv(s.dataset), 15_000);
@@ -64,9 +64,24 @@ function afterFailure(plan: RollbackPlan, dataset: string, i: number): string {
   switch (i) {
     case 0: return 'nothing was changed';
     case 1: return `only the snapshot ${pre} was taken; ${dataset} is as it was`;
-    case 2: return `the current state sits at ${plan.keep}; ${dataset} does not exist now`;
-    default: return `${dataset} holds the rolled-back state but is still a clone of ${plan.keep}'s snapshot (zfs promote ${dataset} finishes it)`;
+    case 2: return `${dataset} is as it was; the clone ${plan.tmp} is left over (zfs destroy ${plan.tmp} removes it)`;
+    case 3: return `the current state sits at ${plan.keep}; ${dataset} does not exist now`;
+    default: return `the rolled-back state sits at ${plan.tmp} and the state before at ${plan.keep}; ${dataset} does not exist now (zfs rename ${plan.tmp} ${dataset} finishes it)`;
   }
+}
+
+const BUSY_TRIES = 10;
+const BUSY_WAIT_MS = 1000;
+
+/** one step; a rename zfs-fuse calls busy is tried again for a few seconds */
+async function runStep(ctx: ActionCtx, argv: string[]): ReturnType<typeof step> {
+  let s = await step(ctx, argv);
+  for (let i = 1; !s.ok && argv[1] === 'rename' && isBusy(s.r.stderr) && i < BUSY_TRIES && !ctx.signal?.aborted; i++) {
+    ctx.output?.(`   busy, trying again (${i}/${BUSY_TRIES - 1})`);
+    await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
+    s = await step(ctx, argv);
+  }
+  return s;
 }
 
 async function run(ctx: ActionCtx): Promise<ActionResult> {
@@ -74,17 +89,17 @@ async function run(ctx: ActionCtx): Promise<ActionResult> {
   if (typeof plan === 'string') return { kind: 'error', message: plan };
   const dataset = (splitSnapshot(argOf(ctx, 'snapshot')) as { dataset: string }).dataset;
   for (const [i, st] of plan.steps.entries()) {
-    if (ctx.signal?.aborted) return { kind: 'error', message: `cancelled before step ${i + 1}: ${afterFailure(plan, dataset, i)}` };
+    if (ctx.signal?.aborted && i < 3) return { kind: 'error', message: `cancelled before step ${i + 1}: ${afterFailure(plan, dataset, i)}` };
     ctx.output?.(`${i + 1}/${plan.steps.length} ${st.what}: $ ${q(st.argv)}`);
-    const s = await step(ctx, st.argv);
+    const s = await runStep(ctx, st.argv);
     ctx.output?.(s.ok ? `   ok${s.text ? `: ${s.text}` : ''}` : `   FAILED (exit ${s.r.exitCode ?? 'signal'}): ${s.text || 'no output'}`);
     if (s.ok) continue;
     let state = afterFailure(plan, dataset, i);
-    if (i === 2) {
+    if (i === 3) {
       // the dataset must not stay missing: put the current state back under its name
-      const back = await step(ctx, ['zfs', 'rename', plan.keep, dataset]);
+      const back = await runStep(ctx, ['zfs', 'rename', plan.keep, dataset]);
       ctx.output?.(`   undo: $ zfs rename ${plan.keep} ${dataset}: ${back.ok ? 'ok' : `FAILED: ${back.text}`}`);
-      state = back.ok ? `${dataset} is back as it was (with the extra snapshot ${plan.steps[0]!.argv[2]})` : `${state}; putting it back failed too: zfs rename ${plan.keep} ${dataset} by hand`;
+      state = back.ok ? `${dataset} is back as it was; the clone ${plan.tmp} is left over (zfs destroy ${plan.tmp})` : `${state}; putting it back failed too: zfs rename ${plan.keep} ${dataset} by hand`;
     }
     return { kind: 'error', message: `rollback failed at step ${i + 1} (${st.what}): ${s.text || `exit ${s.r.exitCode}`}. ${state}`, exitCode: s.r.exitCode ?? 1 };
   }

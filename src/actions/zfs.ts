@@ -165,7 +165,7 @@ export function headroom(ctx: ActionCtx, d: ZfsData | undefined, dataset: string
   const pct = ctx.config?.recovery.diskHeadroomPct ?? 10;
   const p = d && findPool(d, poolOf(dataset));
   if (!p) return unknown('disk headroom', `pool ${poolOf(dataset)} not in the reading`);
-  return headroomCheck(p, pct);
+  return headroomCheck(p, pct, d.datasets.find((x) => x.name === dataset));
 }
 
 export function datasetCheck(d: ZfsData | undefined, ds: string): CheckResult {

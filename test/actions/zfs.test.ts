@@ -65,11 +65,13 @@ describe('names, argv, plans (pure)', () => {
     expect(p).toEqual({
       pre: 'tank/data-sov-pre-rollback-20261206T071500Z@sov-pre-rollback-20261206T071500Z',
       keep: 'tank/data-sov-pre-rollback-20261206T071500Z',
+      tmp: 'tank/data-sov-rollback-20261206T071500Z',
       steps: [
         { argv: ['zfs', 'snapshot', 'tank/data@sov-pre-rollback-20261206T071500Z'], what: 'snapshot the current state' },
+        { argv: ['zfs', 'clone', 'tank/data@s1', 'tank/data-sov-rollback-20261206T071500Z'], what: 'clone the target' },
         { argv: ['zfs', 'rename', 'tank/data', 'tank/data-sov-pre-rollback-20261206T071500Z'], what: 'set the current state aside' },
-        { argv: ['zfs', 'clone', 'tank/data-sov-pre-rollback-20261206T071500Z@s1', 'tank/data'], what: 'clone the target back in its place' },
-        { argv: ['zfs', 'promote', 'tank/data'], what: expect.stringMatching(/^promote/) },
+        { argv: ['zfs', 'promote', 'tank/data-sov-rollback-20261206T071500Z'], what: expect.stringMatching(/^promote/) },
+        { argv: ['zfs', 'rename', 'tank/data-sov-rollback-20261206T071500Z', 'tank/data'], what: "give it the dataset's name" },
       ],
     });
     expect(rollbackPlan('tank@s1', 'T')).toMatch(/root dataset/);
@@ -98,8 +100,10 @@ describe('names, argv, plans (pure)', () => {
   ] as const)('scrub %s on %j → %s', (verb, p, state) => expect(scrubCheck(p, verb).state).toBe(state));
 
   it('headroom and device state', () => {
-    expect(headroomCheck(pool({ sizeBytes: 1000, freeBytes: 100 }), 10)).toEqual({ name: 'disk headroom', state: 'pass', detail: 'tank: 10.0 % free (≥ 10 % needed)' });
+    expect(headroomCheck(pool({ sizeBytes: 1000, freeBytes: 100 }), 10)).toEqual({ name: 'disk headroom', state: 'pass', detail: 'tank has 10.0 % of tank (≥ 10 % needed)' });
     expect(headroomCheck(pool({ sizeBytes: 1000, freeBytes: 99 }), 10).state).toBe('fail');
+    // a full dataset on a pool with free space (the pool's slop, a quota): the dataset's own room counts
+    expect(headroomCheck(pool({ sizeBytes: 1000, freeBytes: 350 }), 10, { name: 'tank/d', availableBytes: 0 })).toEqual({ name: 'disk headroom', state: 'fail', detail: 'tank/d can use 0.0 % of tank (≥ 10 % needed)' });
     expect(headroomCheck(pool({ freeBytes: undefined }), 10).state).toBe('unknown');
     const p = pool({ vdevs: [{ name: 'mirror-0', kind: 'mirror', state: 'DEGRADED', children: [
       { name: '/tmp/m1.img', kind: 'file', state: 'ONLINE', children: [] }, { name: '/tmp/m2.img', kind: 'file', state: 'OFFLINE', children: [] },
@@ -210,7 +214,7 @@ describe('zfs actions through perform() against a FakeRunner', () => {
     const a = authority();
     r.on({ argv: SNAPSHOT_LIST, stdout: 'tank/data@old\n' });
     const p = await prepare(zfsSnapshot, ctxOf(r, await samplesOf(r), a.recovery, { dataset: 'tank/data', name: 'x1' }));
-    expect(p.refused?.reason).toBe('refused: disk headroom: tank: 4.0 % free (≥ 10 % needed)');
+    expect(p.refused?.reason).toBe('refused: disk headroom: tank/data can use 4.0 % of tank (≥ 10 % needed)');
     expect(verbs(r)).toEqual([]);
     // the default name is a UTC stamp, fresh each time it is asked
     expect(zfsSnapshot.argDefaults!.name).toMatch(/^sov-\d{8}T\d{6}Z$/);

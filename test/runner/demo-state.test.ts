@@ -109,7 +109,7 @@ describe('the demo ZFS changes when acted on', () => {
     expect(pool(d2, 'rpool').scan).toMatchObject({ kind: 'resilver', state: 'finished' });
   });
 
-  it('snapshots, and the rollback plan: snapshot, set aside, clone back, promote', async () => {
+  it('snapshots, and the rollback plan: snapshot, clone, set aside, promote, rename', async () => {
     const b = box();
     expect(await snapshots(b.runner)).toContain('ember/vm@nightly-2026-11-21');
     expect((await b.run('zfs', 'snapshot', 'ember/vm@mine')).exitCode).toBe(0);
@@ -120,9 +120,10 @@ describe('the demo ZFS changes when acted on', () => {
     expect((await b.run('zfs', 'rollback', 'ember/vm@nightly-2026-11-21')).stderr).toMatch(/more recent snapshots/);
     for (const argv of [
       ['zfs', 'snapshot', 'ember/vm@sov-pre-rollback-T'],
+      ['zfs', 'clone', 'ember/vm@nightly-2026-11-21', 'ember/vm-sov-rollback-T'],
       ['zfs', 'rename', 'ember/vm', 'ember/vm-sov-pre-rollback-T'],
-      ['zfs', 'clone', 'ember/vm-sov-pre-rollback-T@nightly-2026-11-21', 'ember/vm'],
-      ['zfs', 'promote', 'ember/vm'],
+      ['zfs', 'promote', 'ember/vm-sov-rollback-T'],
+      ['zfs', 'rename', 'ember/vm-sov-rollback-T', 'ember/vm'],
     ]) expect(await b.runner.run(argv), argv.join(' ')).toMatchObject({ exitCode: 0 });
     expect(await snapshots(b.runner)).toEqual([
       'rpool/ROOT/debian@pre-upgrade-2026-11-01', 'ember/models@2026-11-20', 'ember/vm@nightly-2026-11-21',
