@@ -26,6 +26,7 @@ usage:
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)
   sov doctor [--json] [--demo] [--blueprint FILE]   the box against its blueprint: PASS/WARN/FAIL/UNKNOWN (sov doctor --help)
+  sov vms ls|snapshots|snapshot|revert|reimage|ssh …   VMs: inventory, snapshots, golden images (sov vms --help); sov ssh NAME
   sov chat [--provider X] [--model M] [--offline] [--json] "prompt"   chat headless (sov chat --help)
 
 options:
