@@ -8,9 +8,9 @@ import type { Attempt, Runner, Sample, SourceId } from '../../backends/types.js'
 import { emptySamples, nextSample } from '../store/sample.js';
 import type { Samples } from '../store/types.js';
 
-export async function readSamples(runner: Runner, deadlineMs = 15_000): Promise<Samples> {
+export async function readSamples(runner: Runner, only?: SourceId[], deadlineMs = 15_000): Promise<Samples> {
   const samples = emptySamples();
-  const sources = BACKENDS.map((b) => b.create(runner));
+  const sources = BACKENDS.filter((b) => !only || only.includes(b.id)).map((b) => b.create(runner));
   try {
     const attempts = await Promise.all(sources.map(async (s) => {
       let timer: NodeJS.Timeout | undefined;

@@ -131,7 +131,7 @@ export function scriptAction(s: ScriptConfig): Action {
   const a: Action = {
     id: `script.${s.name}`, title,
     description: s.description || `runs ${shown(s.argv)}`,
-    keys: [], scope: 'recovery', tier: s.tier, confirm: s.tier !== 'T0',
+    keys: [], scope: 'recovery', tier: s.tier, confirm: s.tier !== 'T0', reads: [],
     args: Object.fromEntries(s.inputs.map((i) => [i.name, argHelp(i)])),
     argDefaults: Object.fromEntries(s.inputs.flatMap((i) => (i.default !== undefined ? [[i.name, i.default]] : []))),
     argChoices: (_ctx, arg) => s.inputs.find((i) => i.name === arg)?.choices ?? [],

@@ -8,7 +8,7 @@ import type { EngineStatus } from '../daemon/types.js';
 import type { ScreenId, Samples } from '../store/types.js';
 import type { Config } from '../config/schema.js';
 import type { Blueprint } from '../doctor/blueprint.js';
-import type { Runner } from '../../backends/types.js';
+import type { Runner, SourceId } from '../../backends/types.js';
 import type { CheckResult, RecoveryLink, Who } from '../recovery/types.js';
 
 /** T0 read-only … T3 destructive; `--read-only` disables T1–T3 everywhere. */
@@ -86,6 +86,8 @@ export interface Action {
   argDefaults?: Record<string, string>;
   /** the values an argument may take here (the cockpit offers them; `sov do` lists them on a bad value) */
   argChoices?(ctx: ActionCtx, arg: string): string[];
+  /** the sources its checks and postconditions read (headless reads only these); unset: all, when it has checks */
+  reads?: SourceId[];
   /** preconditions, shown before the confirm; any `fail` refuses (`unknown` is shown, and refuses too unless the action says otherwise) */
   checks?(ctx: ActionCtx): Promise<CheckResult[]>;
   /** a precondition that may be unknown without refusing (e.g. "no GPU process" on a box without nvidia-smi) */

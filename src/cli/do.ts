@@ -231,12 +231,15 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   const paths = resolvePaths({ ...(o.config !== undefined ? { config: o.config } : {}), env: io.env });
   const local = await loadConfig(paths.configPath);
   // a dry run changes nothing, and --read-only neither: neither starts the daemon; the demo box has none
-  const autostart = !dryRun && !readOnly && !o.demo;
+  // nor does a T0 action that needs no daemon (a diagnostic script): nothing to record, nothing to ask
+  const autostart = !dryRun && !readOnly && !o.demo && (action.tier !== 'T0' || needsDaemon(action));
   let client: DaemonClient | undefined;
   // ctrl+c, SIGTERM, SIGHUP cancel the running action (a script's process group gets SIGTERM, then SIGKILL) rather than orphan it
   const cancel = new AbortController();
   const onSignal = () => { io.err('sov do: cancelling (again to quit at once)'); cancel.abort(); };
   for (const sig of CANCEL_SIGNALS) process.once(sig, onSignal);
+  // a hand-off to ssh: its ctrl+c is its own
+  offSignals = () => { for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal); };
   let noLink: string | undefined;
   try {
     if (o.demo) noLink = 'the demo box has no daemon';
@@ -257,12 +260,13 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     if (typeof engine === 'number') return engine;
 
     const runner = runnerFor({ demo: o.demo, demoSpeed: 1 });
-    const needsReadings = action.checks !== undefined || action.verify !== undefined;
+    // only the sources its checks read (a script reads none); undeclared: all of them when it checks anything
+    const reads = action.reads ?? (action.checks !== undefined || action.verify !== undefined ? undefined : []);
     const ctx: ActionCtx = {
       readOnly, args,
       setLogs: () => {},
       host: runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
-      ...(needsReadings ? { samples: await readSamples(runner) } : {}),
+      ...(reads === undefined || reads.length ? { samples: await readSamples(runner, reads) } : {}),
       ...(local.ok ? { config: local.config } : {}),
       ...(engine.engine ? { engine: engine.engine } : {}),
       ...(engine.engineConfig ? { engineConfig: engine.engineConfig } : {}),
@@ -285,6 +289,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
 }
 
 const CANCEL_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let offSignals: (() => void) | undefined;
 
 /** engine actions need the daemon; the others act on the box through a runner */
 const needsDaemon = (a: Action) => a.id.startsWith('engine.') || a.id.startsWith('stack.');
@@ -333,6 +338,7 @@ async function doAction(o: Parsed, ctx: ActionCtx, headless: Headless | undefine
   const r = await perform(pp, confirmationOf(o));
   if (r.result.kind === 'attach') {
     // the terminal is ours: run it here, and its exit code is ours
+    offSignals?.();
     const x = spawnSync(r.result.argv[0]!, r.result.argv.slice(1), { stdio: 'inherit' });
     if (x.error) { io.err(`sov do: ${r.result.argv[0]}: ${(x.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found on PATH' : x.error.message}`); return EXIT.failed; }
     return x.status ?? EXIT.failed;

@@ -52,12 +52,20 @@ function setup(scripts: unknown[]) {
 
 const auditKinds = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; reason?: string; code?: string });
 
+let savedRuntime: string | undefined;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'sov-rec-'));
+  // script locks live in the runtime dir: a private one, so two runs of this file never refuse each other
+  savedRuntime = process.env.SOV_RUNTIME_DIR;
+  process.env.SOV_RUNTIME_DIR = join(dir, 'run');
   initKey(dir);
   auth = createAuthority({ stateDir: dir });
 });
-afterEach(() => { auth.close(); rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  auth.close();
+  if (savedRuntime === undefined) delete process.env.SOV_RUNTIME_DIR; else process.env.SOV_RUNTIME_DIR = savedRuntime;
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('the cockpit runs an action by its tier', () => {
   it('T1 asks the argument (values offered), shows the plan and preconditions, runs on y; the audit has begin and end', async () => {
