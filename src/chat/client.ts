@@ -93,12 +93,11 @@ export function truncatedReason(limitBytes: number): string {
 /** The longest prefix of `s` whose UTF-8 encoding fits `bytes` (never splits a surrogate pair). */
 export function utf8Prefix(s: string, bytes: number): string {
   if (bytes <= 0) return '';
-  if (Buffer.byteLength(s) <= bytes) return s;
-  let cut = Buffer.from(s).subarray(0, bytes).toString('utf8');
-  // a character cut in two decodes to U+FFFD at the end: drop it
-  while (cut.endsWith('\uFFFD') && Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
-  if (Buffer.byteLength(cut) > bytes) cut = cut.slice(0, -1);
-  return cut;
+  const buf = Buffer.from(s);
+  if (buf.length <= bytes) return s;
+  let end = bytes;
+  while (end > 0 && (buf[end]! & 0xc0) === 0x80) end--; // back to the first byte of the character that is cut
+  return buf.subarray(0, end).toString('utf8');
 }
 
 /** Retry-After: delay-seconds or an HTTP-date → ms from now; undefined when absent or unreadable. */

@@ -348,7 +348,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
         if (out.tokPerSec !== undefined) m.tokPerSec = out.tokPerSec;
         if (out.truncated) { m.partial = true; m.reason = truncatedReason(out.truncated.limitBytes); }
         addMessage(m);
-        if (out.truncated) note(`the reply was truncated: ${truncatedReason(out.truncated.limitBytes)}`, 'warn');
+        if (out.truncated) note(truncatedReason(out.truncated.limitBytes), 'warn');
         for (const w of out.warnings.slice(0, 3)) note(`${out.provider}: ${w}`, 'warn');
       } else if (out.type === 'cancelled') {
         if (text !== '') addMessage({ ...base, partial: true, reason: 'cancelled', ...(s?.provider ? { provider: s.provider } : {}), ...(s?.model ? { model: s.model } : {}) });

@@ -72,3 +72,25 @@ export async function recordingProxy(target: string): Promise<{ url: string; bod
 export function local(name: string, baseUrl: string, extra: Partial<Provider> = {}): Provider {
   return { name, kind: 'engine', baseUrl: `${baseUrl}/v1`, loopback: true, model: 'sim', ...extra };
 }
+
+/**
+ * A provider that streams without end: an SSE chunk of `pieceChars` characters every tick until the client hangs
+ * up. `closed` resolves when the client has closed the connection; `headers` holds each request's headers.
+ */
+export async function endless(pieceChars = 4096, text?: (headers: IncomingMessage['headers']) => string): Promise<{ url: string; closed: Promise<void>; headers: IncomingMessage['headers'][] }> {
+  let onClosed: () => void = () => {};
+  const closed = new Promise<void>((r) => { onClosed = r; });
+  const headers: IncomingMessage['headers'][] = [];
+  const url = await server((req, _body, res) => {
+    headers.push(req.headers);
+    if (req.url?.endsWith('/models')) { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"data":[{"id":"endless"}]}'); return; }
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const piece = text ? text(req.headers) : 'y'.repeat(pieceChars);
+    const chunk = `data: ${JSON.stringify({ model: 'endless', choices: [{ delta: { content: piece } }] })}\n\n`;
+    let stop = false;
+    res.on('close', () => { stop = true; onClosed(); });
+    const pump = () => { while (!stop && res.write(chunk)); if (!stop) res.once('drain', pump); };
+    pump();
+  });
+  return { url, closed, headers };
+}
