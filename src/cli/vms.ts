@@ -13,6 +13,7 @@ import type { Config } from '../config/schema.js';
 import { heartbeatText, sshArgv, sshText, type SshTarget, type VmConfig } from '../config/vms.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { runnerFor } from '../hosts/runner.js';
+import { createLocalRunner } from '../runner/local.js';
 import { probeHeartbeat } from '../vms/heartbeat.js';
 import { discover } from '../vms/ops.js';
 import { fmtDuration } from './daemon.js';
@@ -147,6 +148,8 @@ async function ssh(c: Common, name: string, command: string[]): Promise<number> 
     const vm = typeof d === 'string' ? undefined : d.vms.find((v) => v.name === name);
     if (!vm && !cfg) { c.io.err(`sov ssh: no VM named ${clean(name)}`); return VMS_EXIT.noVm; }
     target = sshTargetOf(vm, cfg);
+    // no SSH: libvirt's serial console, in this terminal (ctrl+] leaves it)
+    if (target === undefined && vm?.kind === 'libvirt' && !command.length) { c.io.err(`sov ssh: ${clean(name)} has no SSH target: virsh console ${clean(name)} (ctrl+] leaves it)`); return runSsh(['virsh', 'console', name], c.io.env); }
   }
   if (target === undefined) { c.io.err(`sov ssh: ${clean(name)} has no SSH target: declare ssh: (an ssh_config alias or host/port/user) in its vms: entry, or forward a port to its 22 (hostfwd)`); return VMS_EXIT.noSsh; }
   return runSsh(sshArgv(target, command.length ? ['--', ...command] : []), c.io.env);
@@ -189,7 +192,9 @@ export async function runVmsCli(argv: string[], ioIn: VmsIo = {}, opts: { sshOnl
   }
   const local = demo ? undefined : await loadConfig(paths.configPath);
   if (local && !local.ok && local.text && !/ENOENT|no such file|not found/i.test(local.text)) io.err(`sov vms: note: the config could not be loaded: ${clean(local.text.split('\n')[0] ?? '')}`);
-  const c: Common = { io, runner: runnerFor({ demo, demoSpeed: 1 }), json: v.values.json === true, ...(local?.ok ? { config: local.config } : {}) };
+  // the environment handed in (tests, wrappers) decides where programs are found
+  const runner = demo ? runnerFor({ demo, demoSpeed: 1 }) : createLocalRunner(io.env.PATH !== undefined ? { env: { PATH: io.env.PATH } } : {});
+  const c: Common = { io, runner, json: v.values.json === true, ...(local?.ok ? { config: local.config } : {}) };
   switch (sub) {
     case 'ls': return ls(c);
     case 'snapshots': return need(1) ? snapshots(c, name!) : bad('snapshots NAME');

@@ -165,6 +165,21 @@ exit 7
     expect(err.join('')).toMatch(/g2 has no SSH target/);
     expect(await runVmsCli(['ssh', 'nope'], { env, err: () => {}, out: () => {} })).toBe(3);
     expect(await runVmsCli(['frobnicate'], { env, err: () => {}, out: () => {} })).toBe(2);
+    // a libvirt domain without SSH: virsh console in this terminal, with its exit code
+    writeFileSync(join(dir, 'virsh'), `#!/bin/sh
+case "$*" in
+  "list --all") printf ' Id   Name   State\\n------------------\\n 1    lv1    running\\n\\n' ;;
+  "dominfo lv1") printf 'Name:           lv1\\nState:          running\\n' ;;
+  "domstats --raw") printf "Domain: 'lv1'\\n" ;;
+  "domblklist lv1 --details"|"snapshot-list lv1") printf ' X\\n-----\\n' ;;
+  "console lv1") exit 5 ;;
+  *) echo "virsh shim: unexpected argv: $*" >&2; exit 99 ;;
+esac
+`);
+    chmodSync(join(dir, 'virsh'), 0o755);
+    const cerr: string[] = [];
+    expect(await runVmsCli(['ssh', 'lv1'], { env, err: (s) => cerr.push(s), out: () => {} })).toBe(5);
+    expect(cerr.join('')).toContain('virsh console lv1');
   });
 });
 
