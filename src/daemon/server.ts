@@ -288,7 +288,8 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       setTimeout(() => { void stop('daemon.stop'); }, 20);
       return d && !d.stateSaved ? { stopping: true as const, stateSaved: false, ...(d.error ? { stateError: d.error } : {}) } : { stopping: true as const };
     });
-    method('config.reload', () => reload());
+    // a reload can start engines (autostart): a T1 change, refused while locked like engines.start
+    method('config.reload', () => { refuseIfLocked('config.reload', {}); return reload(); });
     method('engines.list', () => sup.list());
     method('engines.start', async (p) => {
       refuseIfLocked('engine.start', p);

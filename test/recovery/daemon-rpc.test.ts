@@ -81,13 +81,15 @@ describe('recovery.* on the daemon', () => {
       expect(e.code).toBe(RPC_ERRORS.locked);
       expect(e.message).toMatch(/refused: the box is in lockdown/);
     }
+    expect((await rpcError(client!.call('config.reload', {}))).code).toBe(RPC_ERRORS.locked);
     expect(calls).toEqual([]);
-    const recent = await rec.recent(3) as Record<string, unknown>[];
-    expect(recent.map((e) => `${e.kind}:${e.action}`)).toEqual(['refused:engine.start', 'refused:engine.stop', 'refused:engine.restart']);
+    const recent = await rec.recent(4) as Record<string, unknown>[];
+    expect(recent.map((e) => `${e.kind}:${e.action}`)).toEqual(['refused:engine.start', 'refused:engine.stop', 'refused:engine.restart', 'refused:config.reload']);
     // the configured cooldown of LOCKDOWN (5 s) applies to a fresh payload
     expect(await rec.applyTripcode(sign(k.key, 'RECOVERY:LOCKDOWN', now + 1), who)).toMatchObject({ ok: false, code: 'tripcode-cooldown' });
     expect(await rec.applyTripcode(sign(k.key, 'RECOVERY:UNLOCK', now), who)).toMatchObject({ ok: true });
     await client!.call('engines.start', { name: 'alpha' });
+    await client!.call('config.reload', {});
     expect(calls).toEqual(['start alpha']);
   });
 
