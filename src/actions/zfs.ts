@@ -144,6 +144,12 @@ function scrubAction(verb: 'start' | 'pause' | 'stop'): Action {
   };
 }
 
+/** the devices whose read/write/checksum counters are not zero */
+function erring(vs: Pool['vdevs'], out: string[] = []): string[] {
+  for (const v of vs) { if ((v.read ?? 0) + (v.write ?? 0) + (v.cksum ?? 0) > 0 && !v.children.length) out.push(v.name); erring(v.children, out); }
+  return out;
+}
+
 export const zfsClear: Action = {
   ...common, id: 'zfs.clear', title: 'Clear pool errors', tier: 'T1', args: POOL_ARG,
   description: 'zpool clear POOL: reset the error counters (and resume a pool suspended by I/O errors)',
@@ -154,8 +160,8 @@ export const zfsClear: Action = {
   run: (ctx) => runArgv(ctx, clearArgv(argOf(ctx, 'pool')), `errors of ${argOf(ctx, 'pool')} cleared`),
   verify(ctx) {
     return postPool(ctx, argOf(ctx, 'pool'), (after) => {
-      const errs = after ? leafDevices(after).length && after.vdevs.some(function bad(v): boolean { return (v.read ?? 0) + (v.write ?? 0) + (v.cksum ?? 0) > 0 || v.children.some(bad); }) : true;
-      return [healthPost(after), errs ? { name: 'error counters zero', state: 'fail', detail: 'a device still counts errors' } : { name: 'error counters zero', state: 'pass', detail: 'every device at 0 0 0' }];
+      const counting = after ? erring(after.vdevs) : [];
+      return [healthPost(after), counting.length ? { name: 'error counters zero', state: 'fail', detail: `${counting.slice(0, 4).join(', ')} still count errors` } : { name: 'error counters zero', state: 'pass', detail: 'every device at 0 0 0' }];
     });
   },
 };

@@ -60,6 +60,17 @@ describe('zfs actions on the demo box', () => {
     expect(d.audit().filter((e) => e.kind === 'end').map((e) => e.outcome)).toEqual(['ok', 'ok', 'ok']);
   });
 
+  it('a scrub that found checksum errors, then clear: the counters are back at zero', async () => {
+    const d = demo();
+    await d.act(ZFS_ACTIONS[0]!, { pool: 'rpool' }, { kind: 'yes' });
+    d.advance(200);
+    const c = await d.ctx({ pool: 'rpool' });
+    expect(dataOf(c.samples!.zfs)!.lints.find((l) => l.target === 'rpool')?.message).toMatch(/checksum errors on nvme1n1p3/);
+    const r = await d.act(zfsClear, { pool: 'rpool' }, { kind: 'yes' });
+    expect(r.outcome, r.result.message).toBe('ok');
+    expect(r.post).toEqual([{ name: 'pool ONLINE', state: 'pass', detail: 'rpool is ONLINE' }, { name: 'error counters zero', state: 'pass', detail: 'every device at 0 0 0' }]);
+  });
+
   it('clear on ember says loudly that the pool is still DEGRADED (its resilver), and records it', async () => {
     const d = demo();
     const r = await d.act(zfsClear, { pool: 'ember' }, { kind: 'yes' });
