@@ -117,3 +117,30 @@ describe('the runtime with a heartbeat served by a real TCP server on loopback',
     } finally { w.stop(); }
   }, 30_000);
 });
+
+describe('the watchdog\'s recovery goes through the actions, the authority and the audit log', () => {
+  it('revert:<snap> runs vm.revert (T2, confirmed by the declared policy) and is recorded as asked by the daemon; reimage needs a tripcode', async () => {
+    const { createAuthority, initKey } = await import('../../src/recovery/authority.js');
+    const { configSchema } = await import('../../src/config/schema.js');
+    const { createDemoRunner } = await import('../../src/runner/demo.js');
+    const { omniDemo } = await import('../../src/demo/omni/index.js');
+    const { recoverThroughActions } = await import('../../src/vms/watch-recover.js');
+    const stateDir = mkdtempSync(`/tmp/sov-watch-auth-${process.pid}-`);
+    try {
+      initKey(stateDir);
+      const authority = createAuthority({ stateDir });
+      const config = configSchema.parse({ vms: [{ name: 'workstation_agent', ssh: 'agent-ws', heartbeat: { ssh: ['true'] }, watchdog: { policy: 'revert:provisioned' } }] });
+      const lines: string[] = [];
+      const recover = recoverThroughActions({ config, runner: createDemoRunner(omniDemo), recovery: authority, who: { uid: 0, user: 'root', via: 'daemon' }, output: (vm, l) => lines.push(`${vm}: ${l}`) });
+      const ok = await recover(config.vms[0]!, 'revert:provisioned');
+      expect(ok).toEqual({ ok: true, message: expect.stringMatching(/^workstation_agent reverted to provisioned \(the state before is kept as sov-before-revert-\d{8}-\d{6}\)$/) });
+      expect(lines).toContain('workstation_agent: $ virsh snapshot-revert workstation_agent provisioned');
+      const audit = JSON.stringify(await authority.recent(10));
+      expect(audit).toContain('"vm.revert"');
+      expect(audit).toContain('"daemon"');
+      const no = await recover(config.vms[0]!, 'reimage');
+      expect(no).toMatchObject({ ok: false, message: expect.stringContaining('needs a tripcode') });
+      authority.close();
+    } finally { rmSync(stateDir, { recursive: true, force: true }); }
+  });
+});
