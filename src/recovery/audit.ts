@@ -114,8 +114,13 @@ export function lockAudit(stateDir: string): () => void {
 export function writeAtomicSync(path: string, data: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
-  try { writeSync(fd, data); fsyncSync(fd); } finally { closeSync(fd); }
-  renameSync(tmp, path);
+  try {
+    try { writeSync(fd, data); fsyncSync(fd); } finally { closeSync(fd); }
+    renameSync(tmp, path);
+  } catch (e) {
+    try { unlinkSync(tmp); } catch {}
+    throw e;
+  }
   try { const d = openSync(join(path, '..'), 'r'); try { fsyncSync(d); } finally { closeSync(d); } } catch {}
 }
 
