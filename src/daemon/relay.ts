@@ -1,14 +1,15 @@
 /**
  * The log relay of a `process` engine (daemontools' multilog / s6-log, in Node): one small process per engine, in
- * its own session, spawned with the engine. The engine's stdout+stderr are the write end of a socket pair whose read
- * end is the relay's stdin; the relay writes what it reads to `<logDir>/<engine>.log` and rotates by rename at an
+ * its own session, spawned with the engine. The engine's stdout+stderr are one descriptor on a FIFO
+ * (`<logDir>/.<engine>.fifo`, opened read-write, so a dead relay never SIGPIPEs the engine) that the relay reads;
+ * the relay writes what it reads to `<logDir>/<engine>.log` and rotates by rename at an
  * EXACT size (a chunk that would cross maxBytes is split: the live file never exceeds it), keeping `.1 … .keep`.
  * So the log directory never holds more than maxBytes × (keep + 1) plus the supervisor's marker lines, whatever the
  * output rate: a relay slower than the engine makes the engine's write(2) block (back-pressure), nothing piles up.
  *
  * Neither the relay nor the engine depends on the daemon: the daemon can restart or be killed -9, and a new daemon
  * re-adopts both (pid + start time in the state file, else the SOV_LOG_RELAY marker in the relay's environment).
- * The relay ends when every writer has closed the socket (the engine and all its descendants ended): end of input.
+ * The relay ends when every writer has closed the FIFO (the engine and all its descendants ended): end of input.
  *
  * Free-space floor (journald's SystemKeepFree): before writing, the relay checks the log filesystem's free space
  * (statfs, at most every 100 ms or every MiB); below the floor it drops the chunk and counts it, and when it can
@@ -33,6 +34,8 @@ export interface RelayOptions {
   /** bytes of free space to leave on the log filesystem; undefined: the default (see above) */
   keepFreeBytes?: number;
   statsFile: string;
+  /** the engine's FIFO (read by name); absent: stdin */
+  input?: string;
 }
 
 export interface RelayStats {
@@ -62,11 +65,12 @@ export function parseRelayArgs(argv: string[]): RelayOptions | undefined {
   const keepFreeBytes = kf === undefined || kf === 'auto' ? undefined : Number(kf);
   if (!file || !statsFile || !Number.isInteger(maxBytes) || maxBytes < 1 || !Number.isInteger(keep) || keep < 1) return undefined;
   if (keepFreeBytes !== undefined && (!Number.isInteger(keepFreeBytes) || keepFreeBytes < 0)) return undefined;
-  return { file, statsFile, maxBytes, keep, ...(keepFreeBytes !== undefined ? { keepFreeBytes } : {}) };
+  const input = m.get('input');
+  return { file, statsFile, maxBytes, keep, ...(keepFreeBytes !== undefined ? { keepFreeBytes } : {}), ...(input ? { input } : {}) };
 }
 
 export function relayArgs(o: RelayOptions): string[] {
-  return [`--file=${o.file}`, `--max-bytes=${o.maxBytes}`, `--keep=${o.keep}`, `--keep-free=${o.keepFreeBytes ?? 'auto'}`, `--stats=${o.statsFile}`];
+  return [`--file=${o.file}`, `--max-bytes=${o.maxBytes}`, `--keep=${o.keep}`, `--keep-free=${o.keepFreeBytes ?? 'auto'}`, `--stats=${o.statsFile}`, ...(o.input ? [`--input=${o.input}`] : [])];
 }
 
 /** Parse a stats file's text (padded JSON); undefined when torn or odd. */
@@ -276,6 +280,14 @@ export function runRelay(argv: string[]): void {
   process.on('SIGHUP', () => undefined);
   process.on('SIGINT', () => undefined);
   process.on('SIGPIPE', () => undefined);
+  // the FIFO: opening it waits for a writer (the engine holds it); end of input once every writer closed it
+  let input = 0;
+  try {
+    if (o.input) input = openSync(o.input, 'r');
+  } catch (e) {
+    process.stderr.write(`sov log relay: cannot open ${o.input}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
   const relay = new Relay(o);
   relay.flushStats(true);
   const buf = Buffer.allocUnsafe(64 * 1024);
@@ -284,7 +296,7 @@ export function runRelay(argv: string[]): void {
   for (;;) {
     let n: number;
     try {
-      n = readSync(0, buf, 0, buf.length, null);
+      n = readSync(input, buf, 0, buf.length, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EAGAIN' || code === 'EINTR') { Atomics.wait(nap, 0, 0, 10); continue; }

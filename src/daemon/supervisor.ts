@@ -19,15 +19,17 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tokensPerSecond } from '../../backends/engines/parse.js';
 import type { ContainerEngineConfig, EngineConfig, ProcessEngineConfig, SystemdEngineConfig } from '../config/schema.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 import { containerAdapter } from './adapters/container.js';
 import {
-  endRelay, killGroup, markedProcesses, markedRelays, pauseGroup, reapEscaped, resumeGroup, spawnEngine, spawnRelay, stopGroup,
+  endRelay, killGroup, makeFifo, markedProcesses, markedRelays, openFifoForEngine, pauseGroup, reapEscaped, relayOpened, resumeGroup,
+  spawnEngine, spawnRelay, stopGroup,
 } from './adapters/process.js';
+import { cgroupDirOf, cgroupPids, createEngineCgroup, isEngineCgroup, killCgroup } from './cgroup.js';
 import { parseRelayStats } from './relay.js';
 import { systemdAdapter } from './adapters/systemd.js';
 import type { EngineAdapter } from './adapters/types.js';
@@ -56,6 +58,11 @@ export interface StateEntry {
 }
 export type StateFile = Record<string, StateEntry>;
 
+/** The SOV_BOX marker value of a state dir: two users, two state dirs, never adopt each other's engines. */
+export function boxId(stateDir: string): string {
+  return createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 16);
+}
+
 /** A refused operation; `code` is one of RPC_ERRORS' keys (notFound, failedToStart, …). */
 export class SupervisorError extends Error {
   constructor(readonly code: keyof typeof RPC_ERRORS, message: string) {
@@ -76,6 +83,8 @@ interface Rt {
   identity?: ProcIdentity;
   /** the log relay of the current run (pid + start time) */
   relay?: { pid: number; startTime: string };
+  /** the engine's cgroup v2 directory, where the box has one (src/daemon/cgroup.ts) */
+  cgroup?: string;
   /** not our child (adopted from the state file): its exit is seen by polling /proc */
   adopted: boolean;
   /** bumped on every launch and stop: events of an older run are ignored */
@@ -124,6 +133,10 @@ function validEntry(e: unknown): e is StateEntry {
       && Number.isInteger((x.relay as { pid?: unknown }).pid) && typeof (x.relay as { startTime?: unknown }).startTime === 'string'));
 }
 
+function readlinkOr(p: string): string | undefined {
+  try { return readlinkSync(p); } catch { return undefined; }
+}
+
 function exitWords(e: EngineExit | undefined): string {
   if (!e) return 'exit unknown';
   if (e.signal) return `killed by ${e.signal}`;
@@ -149,7 +162,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   /** the last state write failed: what the OS said */
   let stateError: string | undefined;
   /** the marker value that ties an engine process to this state dir (two sov users or dirs never adopt each other's) */
-  const box = createHash('sha256').update(resolve(opts.stateDir)).digest('hex').slice(0, 16);
+  const box = boxId(opts.stateDir);
   const mark = (name: string) => ({ name, box });
   const log = (msg: string) => { try { opts.log?.(msg); } catch {} };
 
@@ -362,6 +375,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.run++;
     if (isProcess(rt.cfg)) {
       if (pgid !== undefined) killGroup(pgid); // helpers left behind would hold the port and the GPU
+      if (rt.cgroup) { const cg = rt.cgroup; rt.cgroup = undefined; void killCgroup(cg).catch(() => false); }
       // …and so would those that left the group (setsid): found by the engine's marker
       void reapEscaped(rt.cfg.name, box, 'SIGKILL', 0).then((w) => { if (w) log(`engine ${rt.cfg.name} exited; ${w}`); }, () => undefined);
       appendLine(logFileOf(rt.cfg.name), `--- sov: ${rt.cfg.name} ${why} (${exitWords(exit)}) at ${new Date(exit.at).toISOString()} ---`);
@@ -390,19 +404,28 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       if (w) log(`engine ${cfg.name}: before starting it, ${w}`);
       if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 1000); rt.relay = undefined; }
       appendLine(logFile, `--- sov: starting ${cfg.name} at ${new Date(now()).toISOString()}${auto ? ` (restart ${rt.st.restarts + 1})` : ''} ---`);
-      const relayOpts = {
-        file: logFile, maxBytes: cfg.logs.maxBytes, keep: cfg.logs.keep, statsFile: statsFileOf(cfg.name),
-        ...(opts.logKeepFreeBytes !== undefined ? { keepFreeBytes: opts.logKeepFreeBytes } : {}),
-      };
-      const r = spawnRelay(relayOpts, mark(cfg.name), opts.env);
-      rt.relay = { pid: r.relayPid, startTime: readStat(r.relayPid)?.startTime ?? '' };
-      const sp = await spawnEngine(cfg, { relay: r.relay }, opts.env, (code, signal) => {
-        const e: EngineExit = { code, at: now() };
-        if (signal) e.signal = signal;
-        onExit(rt, run, e);
-      }, mark(cfg.name));
+      const fifo = fifoOf(cfg.name);
+      makeFifo(fifo);
+      const wfd = openFifoForEngine(fifo);
+      let sp;
+      try {
+        startRelay(rt, cfg);
+        const cgroup = await engineCgroup(cfg.name);
+        sp = await spawnEngine(cfg, { fd: wfd }, opts.env, (code, signal) => {
+          const e: EngineExit = { code, at: now() };
+          if (signal) e.signal = signal;
+          onExit(rt, run, e);
+        }, mark(cfg.name), cgroup);
+        // counted now: it may exit while we wait for the relay below (onExit then runs before we go on)
+        if (auto) rt.st.restarts++;
+        // our copy of the FIFO goes once the relay holds it (closing earlier, with no other holder, loses the output)
+        if (!(await relayOpened(rt.relay!.pid, fifo, 10_000))) log(`engine ${cfg.name}: its log relay did not open ${fifo}; output waits in the FIFO`);
+      } finally {
+        closeSync(wfd);
+      }
       rt.child = sp.child;
       rt.pgid = sp.pid;
+      rt.cgroup = sp.cgroup;
       rt.st.pid = sp.pid;
       rt.st.pids = [sp.pid];
       rt.st.logFile = logFile;
@@ -413,13 +436,33 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
     }
     if (rt.run !== run) return; // it already exited (onExit ran)
-    if (auto) rt.st.restarts++;
+    if (auto && !isProcess(cfg)) rt.st.restarts++;
     rt.st.startedAt = now();
     rt.graceUntil = rt.st.startedAt + cfg.startupGraceSec * 1000;
     setState(rt, 'starting', cfg.health ? 'waiting for the readiness probe' : undefined);
     scheduleRunTimers(rt);
     void saveState();
     emit(rt);
+  };
+
+  const fifoOf = (name: string) => join(opts.logDir, `.${name}.fifo`);
+
+  /** A (new) relay on the engine's FIFO: at launch, and when an engine's relay died while the engine runs. */
+  const startRelay = (rt: Rt, cfg: ProcessEngineConfig) => {
+    const r = spawnRelay({
+      file: logFileOf(cfg.name), maxBytes: cfg.logs.maxBytes, keep: cfg.logs.keep, statsFile: statsFileOf(cfg.name), input: fifoOf(cfg.name),
+      ...(opts.logKeepFreeBytes !== undefined ? { keepFreeBytes: opts.logKeepFreeBytes } : {}),
+    }, mark(cfg.name), opts.env);
+    rt.relay = { pid: r.relayPid, startTime: readStat(r.relayPid)?.startTime ?? '' };
+  };
+
+  /** The engine's own cgroup, empty (what is left from a previous run is killed first); undefined without cgroup v2. */
+  const engineCgroup = async (name: string): Promise<string | undefined> => {
+    const dir = createEngineCgroup(name, box);
+    if (!dir) return undefined;
+    const stale = cgroupPids(dir);
+    if (stale.length) { log(`engine ${name}: ${stale.length} process(es) left in its cgroup from a previous run: killed`); await killCgroup(dir, 1000); }
+    return createEngineCgroup(name, box);
   };
 
   // ---- probes --------------------------------------------------------------------------------------------------
@@ -479,6 +522,13 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
         if (rt.adopted && rt.st.pid !== undefined && rt.identity && !sameStart(rt.st.pid, rt.identity.startTime)) {
           onExit(rt, run, { code: null, at: now() }, 'exited (not a child of this daemon: exit code unknown)');
           return;
+        }
+        // its relay died (killed, OOM): the engine's writes wait in the FIFO; a new relay drains it
+        const engineAlive = rt.st.pid !== undefined && rt.identity !== undefined && sameStart(rt.st.pid, rt.identity.startTime);
+        if (engineAlive && rt.relay && !sameStart(rt.relay.pid, rt.relay.startTime) && existsSync(fifoOf(cfg.name))) {
+          log(`engine ${cfg.name}: its log relay (pid ${rt.relay.pid}) is gone; starting a new one`);
+          startRelay(rt, cfg);
+          void saveState();
         }
         // a wrapper (numactl) execs into the engine after the spawn: keep the argv a later daemon will compare
         const argv = rt.st.pid !== undefined ? readCmdline(rt.st.pid) : undefined;
@@ -563,6 +613,13 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.graceUntil = e.startedAt + rt.cfg.startupGraceSec * 1000;
     const relay = e.relay && sameStart(e.relay.pid, e.relay.startTime) ? e.relay : markedRelays(rt.cfg.name, box)[0];
     rt.relay = relay ? { pid: relay.pid, startTime: relay.startTime } : undefined;
+    const cg = cgroupDirOf(e.pid);
+    rt.cgroup = isEngineCgroup(cg, box) ? cg : undefined;
+    // its relay died while no daemon watched: the output waits in the FIFO; drain it with a new one
+    if (!rt.relay && isProcess(rt.cfg) && existsSync(fifoOf(rt.cfg.name)) && readlinkOr(`/proc/${e.pid}/fd/1`) === fifoOf(rt.cfg.name)) {
+      log(`engine ${rt.cfg.name}: adopted without a log relay; starting a new one`);
+      startRelay(rt, rt.cfg);
+    }
     // a daemon killed inside a log rotation's pause would have left it frozen (only its own group is signalled)
     if (!rt.relay && readStat(e.pid)?.pgid === e.pgid) resumeGroup(e.pgid);
     setState(rt, 'starting', 'adopted; waiting for the readiness probe');
@@ -682,6 +739,13 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
         if (r.killed) message = `did not stop within ${cfg.stop.timeoutSec} s of ${cfg.stop.signal}: killed (SIGKILL to the process group)`;
         // the group is gone; what carries the marker still runs outside it (setsid)
         escaped = await reapEscaped(cfg.name, box, cfg.stop.signal, Math.min(2000, cfg.stop.timeoutSec * 1000));
+        // what is still in its cgroup left both the group and the marker (a cleared environment): cgroup.kill
+        if (rt.cgroup) {
+          const left = cgroupPids(rt.cgroup).map((p) => `${p} (${readStat(p)?.comm ?? '?'})`);
+          const emptied = await killCgroup(rt.cgroup);
+          if (left.length) escaped = [escaped, `${left.length} more in its cgroup: ${left.slice(0, 5).join(', ')}; ${emptied ? 'killed (cgroup.kill)' : 'could not be killed'}`].filter(Boolean).join('; ');
+          rt.cgroup = undefined;
+        }
         if (escaped) { log(`engine ${cfg.name}: ${escaped}`); message = message ? `${message}; ${escaped}` : escaped; }
         if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 2000); rt.relay = undefined; }
         if (!child) {

@@ -3,11 +3,11 @@
  * relay PROCESS fed by a real flooding writer, its log directory sampled while it runs.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { spawnRelay } from '../../src/daemon/adapters/process.js';
+import { makeFifo, openFifoForEngine, relayOpened, spawnRelay } from '../../src/daemon/adapters/process.js';
 import { readStat } from '../../src/daemon/procfs.js';
 import { parseRelayArgs, parseRelayStats, Relay, relayArgs, splitForCap } from '../../src/daemon/relay.js';
 
@@ -116,12 +116,18 @@ describe('the relay process with a real flooding writer', () => {
     const dir = mkdtempSync(join(root, 'proc-'));
     const file = join(dir, 'f.log');
     const cap = 256 * 1024;
-    const { relay, relayPid } = spawnRelay({ file, maxBytes: cap, keep: 2, statsFile: join(dir, '.f.relay'), keepFreeBytes: 0 }, { name: 'f', box: 'test' });
+    const fifo = join(dir, '.f.fifo');
+    makeFifo(fifo);
+    const wfd = openFifoForEngine(fifo);
+    const { relay, relayPid } = spawnRelay({ file, maxBytes: cap, keep: 2, statsFile: join(dir, '.f.relay'), keepFreeBytes: 0, input: fifo }, { name: 'f', box: 'test' });
     track(relayPid);
-    // the writer: 1.5 s of output as fast as node can write it, on the relay's socket
-    const w = spawn(process.execPath, ['-e', `const b=Buffer.from('y'.repeat(1023)+'\\n');const end=Date.now()+1500;while(Date.now()<end)require('fs').writeSync(1,b);`], { stdio: ['ignore', (relay.stdin as unknown as { _handle: { fd: number } })._handle.fd, 'inherit'] });
-    relay.stdin!.destroy();
+    // the writer: 1.5 s of output as fast as node can write it, on the FIFO; it fails loudly (exit 3) on any write error
+    const w = spawn(process.execPath, ['-e', `const b=Buffer.from('y'.repeat(1023)+'\\n');const end=Date.now()+1500;try{while(Date.now()<end)require('fs').writeSync(1,b);}catch(e){process.exit(3)}`], { stdio: ['ignore', wfd, 'inherit'] });
+    let writerCode: number | null = null;
+    w.once('exit', (c) => { writerCode = c; });
     track(w.pid);
+    expect(await relayOpened(relayPid, fifo, 10_000)).toBe(true);
+    closeSync(wfd);
     let peak = 0;
     let exited = false;
     relay.once('exit', () => { exited = true; });
@@ -131,6 +137,7 @@ describe('the relay process with a real flooding writer', () => {
       await sleep(5);
     }
     expect(exited).toBe(true);
+    expect(writerCode).toBe(0);
     const st = parseRelayStats(readFileSync(join(dir, '.f.relay'), 'utf8'));
     expect(st?.pid).toBe(relayPid);
     expect(st!.writtenBytes).toBeGreaterThan(3 * cap); // it really rotated, more than once

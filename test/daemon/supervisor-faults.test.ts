@@ -11,7 +11,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { processEngineSchema, type ProcessEngineConfig } from '../../src/config/schema.js';
 import { MAX_LOG_LINES, MAX_RESPONSE_BYTES } from '../../src/daemon/logs.js';
 import { allStats, readCmdline, readEnviron, readStat } from '../../src/daemon/procfs.js';
-import { createSupervisor, STATE_FILE } from '../../src/daemon/supervisor.js';
+import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
+import { boxId, createSupervisor, STATE_FILE } from '../../src/daemon/supervisor.js';
 import type { Supervisor } from '../../src/daemon/types.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sov-supf-'));
@@ -37,13 +38,20 @@ afterEach(async () => {
   }
   started.clear();
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const boxes = new Set<string>();
+afterAll(() => {
+  // the (empty) engine cgroups of this file's state dirs
+  const base = cgroupDirOf('self');
+  if (base) for (const d of readdirSync(base)) if ([...boxes].some((b) => d.startsWith(`sov-${b}-`))) removeCgroup(join(base, d));
+  rmSync(root, { recursive: true, force: true });
+});
 
 function eng(name: string, argv: string[], over: Record<string, unknown> = {}): ProcessEngineConfig {
   return processEngineSchema.parse({ kind: 'process', name, argv, backoff: { initialSec: 0.1, factor: 1, maxSec: 0.1 }, stop: { timeoutSec: 2 }, ...over });
 }
 
 async function sup(engines: ProcessEngineConfig[], stateDir: string, logs: string[] = []): Promise<Supervisor> {
+  boxes.add(boxId(stateDir));
   const s = await createSupervisor({
     engines, stateDir, logDir: join(stateDir, 'logs'), probeIntervalMs: 100, env: { ...process.env, SOV_TEST_RUN: run }, log: (m) => logs.push(m),
   });
@@ -179,5 +187,32 @@ describe('log flood through the supervisor (issue 7, finding 1)', () => {
     expect(r.lines.reduce((n, l) => n + l.length + 1, 0)).toBeLessThanOrEqual(MAX_RESPONSE_BYTES);
     expect(r.lines[r.lines.length - 1]).toBe('the last line');
     expect(r.truncated).toMatch(/capped at 1048576 bytes/);
+  }, 30_000);
+});
+
+describe('the log relay dies (killed, OOM)', () => {
+  it('the engine keeps running (no SIGPIPE: its writes wait in the FIFO) and a new relay drains them into the log', async () => {
+    const stateDir = mkdtempSync(join(root, 'relay-dies-'));
+    const script = `let n=0;setInterval(()=>{process.stdout.write('tick '+(n++)+'\\n')},20)`;
+    const s = await sup([eng('ticker', [process.execPath, '-e', script], { autostart: true })], stateDir);
+    const pid = await until('the engine', () => s.list()[0]!.pid);
+    const relayOf = () => allStats().find((x) => readEnviron(x.pid)?.get('SOV_LOG_RELAY') === 'ticker' && readEnviron(x.pid)?.get('SOV_TEST_RUN') === run);
+    const first = await until('its relay', () => relayOf());
+    const log = join(stateDir, 'logs', 'ticker.log');
+    await until('output', () => (readFileSync(log, 'utf8').includes('tick 3') ? true : undefined));
+    process.kill(first.pid, 'SIGKILL');
+    await sleep(800); // the engine fills the FIFO meanwhile
+    const second = await until('a new relay', () => { const r = relayOf(); return r && r.pid !== first.pid ? r : undefined; });
+    trackAll();
+    expect(second.pid).not.toBe(first.pid);
+    expect(readStat(pid)?.state).not.toBe('Z');
+    expect(s.list()[0]!.pid).toBe(pid);
+    // what the engine wrote while no relay ran, and after: the log goes on past 100 ticks (2 s of output)
+    const lastTick = () => Number(/tick (\d+)\n$/.exec(readFileSync(log, 'utf8'))?.[1] ?? -1);
+    await until('the log to go on', () => (lastTick() > 100 ? true : undefined), 15_000);
+    const text = readFileSync(log, 'utf8');
+    // nothing lost in between: the ticks run on without a gap
+    const ticks = [...text.matchAll(/^tick (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(ticks).toEqual(ticks.map((_, i) => ticks[0]! + i));
   }, 30_000);
 });

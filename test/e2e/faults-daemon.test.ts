@@ -13,7 +13,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
 import { connectDaemon } from '../../src/daemon/client.js';
+import { boxId } from '../../src/daemon/supervisor.js';
 import { allStats, readEnviron, readStat } from '../../src/daemon/procfs.js';
 import type { DaemonInfo, EngineStatus } from '../../src/daemon/types.js';
 import { EXIT } from '../../src/daemon/types.js';
@@ -23,6 +25,7 @@ const FLOOD_SEC = Number(process.env.SOV_FLOOD_SEC ?? 20);
 const RUN = `faults-${process.pid}-${Date.now()}`;
 const root = mkdtempSync(join(tmpdir(), 'sov-faults-'));
 const mounts: string[] = [];
+const stateDirs: string[] = [];
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const MiB = 1024 * 1024;
 
@@ -37,6 +40,9 @@ afterAll(async () => {
   for (const p of ours()) if (readStat(p.pid)?.startTime === p.startTime) { try { process.kill(p.pid, 'SIGCONT'); process.kill(p.pid, 'SIGKILL'); } catch {} }
   await sleep(200);
   for (const m of mounts) { try { execFileSync('umount', [m]); } catch {} }
+  // the (now empty) engine cgroups the daemons made for this file's state dirs
+  const base = cgroupDirOf('self');
+  if (base) for (const d of readdirSync(base)) if (stateDirs.some((sd) => d.startsWith(`sov-${boxId(sd)}-`))) removeCgroup(join(base, d));
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -46,6 +52,7 @@ function xdg(name: string): { dir: string; env: NodeJS.ProcessEnv; stateDir: str
   for (const k of ['SOV_RUNTIME_DIR', 'SOV_STATE_DIR', 'NODE_OPTIONS', 'SOV_CONFIG']) delete env[k];
   mkdirSync(join(dir, 'run'), { recursive: true, mode: 0o700 });
   mkdirSync(join(dir, 'config', 'sov'), { recursive: true });
+  stateDirs.push(join(dir, 'state', 'sov'));
   return { dir, env, stateDir: join(dir, 'state', 'sov'), logDir: join(dir, 'state', 'sov', 'logs'), config: join(dir, 'config', 'sov', 'config.yaml') };
 }
 

@@ -5,13 +5,14 @@
  * signals the whole group, then SIGKILLs the group after the timeout, then whatever carries the marker but left the
  * group (setsid).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessEngineConfig } from '../../config/schema.js';
 import { openLogFd } from '../logs.js';
 import { findByEnv, groupMembers, readStat, threadStates, type ProcStat } from '../procfs.js';
+import { spawnInCgroup } from '../cgroup.js';
 import { relayArgs, type RelayOptions } from '../relay.js';
 
 /** the environment markers every engine process (and each descendant) carries; the relay carries SOV_LOG_RELAY */
@@ -57,25 +58,50 @@ export interface Relayed {
   relayPid: number;
 }
 
-/** Spawn an engine's log relay (own session, stdin a socket the engine will write to); unref'd. */
+/**
+ * The engine's output channel: a FIFO `<logDir>/.<engine>.fifo` (mkfifo). The daemon opens it O_RDWR (never blocks,
+ * an ordinary blocking descriptor: the engine's writes wait for the relay instead of failing with EAGAIN) and hands
+ * that to the engine; the relay opens it for reading by name. Because the engine holds it read-write, a relay that
+ * dies does not kill the engine (no SIGPIPE): its writes wait, and a new relay can be started on the same FIFO.
+ */
+export function makeFifo(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  rmSync(path, { force: true });
+  const r = spawnSync('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+  if (r.status !== 0) throw new Error(`cannot make the log FIFO ${path}: ${r.error?.message ?? String(r.stderr ?? '').trim() ?? `mkfifo exited ${r.status}`}`);
+}
+
+export function openFifoForEngine(path: string): number {
+  return openSync(path, constants.O_RDWR);
+}
+
+/** Wait until the relay holds the FIFO open (its /proc/<pid>/fd), up to timeoutMs; whether it does. */
+export async function relayOpened(relayPid: number, fifo: string, timeoutMs: number): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      for (const fd of readdirSync(`/proc/${relayPid}/fd`)) {
+        try { if (readlinkSync(`/proc/${relayPid}/fd/${fd}`) === fifo) return true; } catch {}
+      }
+    } catch {
+      return false; // it is gone
+    }
+    if (Date.now() >= until) return false;
+    await sleep(10);
+  }
+}
+
+/** Spawn an engine's log relay (own session; it reads o.input, the engine's FIFO); unref'd. */
 export function spawnRelay(o: RelayOptions, mark: { name: string; box: string }, base: NodeJS.ProcessEnv = process.env): Relayed {
   const cmd = relayCommand();
   const env: NodeJS.ProcessEnv = { ...base, [RELAY_MARK]: mark.name, [BOX_MARK]: mark.box };
   delete env[ENGINE_MARK];
   delete env.NODE_OPTIONS;
-  const relay = spawn(cmd.argv[0]!, [...cmd.argv.slice(1), ...relayArgs(o)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'], env, cwd: cmd.cwd });
+  const relay = spawn(cmd.argv[0]!, [...cmd.argv.slice(1), ...relayArgs(o)], { detached: true, stdio: 'ignore', env, cwd: cmd.cwd });
   if (relay.pid === undefined) throw new Error(`cannot start the log relay (${cmd.argv[0]})`);
   relay.on('error', () => undefined);
-  relay.stdin?.on('error', () => undefined);
   relay.unref();
   return { relay, relayPid: relay.pid };
-}
-
-/** The descriptor of the daemon's end of the relay's stdin socket. */
-function socketFd(relay: ChildProcess): number {
-  const fd = (relay.stdin as unknown as { _handle?: { fd?: unknown } } | null)?._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('the log relay has no input socket');
-  return fd;
 }
 
 /** Processes that carry an engine's marker (the engine, its descendants, those that left its group), oldest first. */
@@ -92,37 +118,40 @@ export interface Spawned {
   child: ChildProcess;
   pid: number;
   argv: string[];
+  /** the cgroup it was born in, when it was */
+  cgroup?: string;
 }
 
 /**
- * Spawn detached (setsid: own session and group, pgid = pid), stdout+stderr on the relay's socket (or, without a
- * relay, an O_APPEND descriptor on `logFile`). The child is unref'd: it never keeps the daemon alive, and outlives
+ * Spawn detached (setsid: own session and group, pgid = pid), stdout+stderr on the relay's FIFO (`fd`, the caller
+ * closes it) or, without a relay, an O_APPEND descriptor on `logFile`. The child is unref'd: it never keeps the daemon alive, and outlives
  * it. `onExit` is attached before anything else can run. Rejects when the program cannot be executed.
  */
 export async function spawnEngine(
   cfg: ProcessEngineConfig,
-  out: { logFile: string } | { relay: ChildProcess },
+  out: { logFile: string } | { fd: number },
   baseEnv: NodeJS.ProcessEnv | undefined,
   onExit: (code: number | null, signal: NodeJS.Signals | null) => void,
   mark?: { name: string; box: string },
+  /** a cgroup v2 directory the engine is born in (src/daemon/cgroup.ts) */
+  cgroup?: string,
 ): Promise<Spawned> {
   const argv = buildArgv(cfg);
   const fd = 'logFile' in out ? openLogFd(out.logFile) : undefined;
-  // the relay's socket by its descriptor number: handing Node the stream itself makes it shut the socket down
-  // (the engine's first write fails with EPIPE)
-  const sink = 'relay' in out ? socketFd(out.relay) : fd!;
+  const sink = 'fd' in out ? out.fd : fd!;
   let child: ChildProcess;
+  let inCgroup = false;
   try {
-    child = spawn(argv[0]!, argv.slice(1), {
+    const r = spawnInCgroup(cgroup, () => spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', sink, sink],
       env: buildEnv(cfg, baseEnv, mark),
       cwd: cfg.cwd,
-    });
+    }));
+    child = r.value;
+    inCgroup = r.entered;
   } finally {
     if (fd !== undefined) closeSync(fd);
-    // the daemon keeps no copy of the write end: the relay sees end of input once the engine's tree is gone
-    if ('relay' in out) out.relay.stdin?.destroy();
   }
   const pid = child.pid;
   if (pid === undefined) {
@@ -135,7 +164,7 @@ export async function spawnEngine(
   child.on('error', () => undefined);
   child.once('exit', onExit);
   child.unref();
-  return { child, pid, argv };
+  return { child, pid, argv, ...(inCgroup && cgroup ? { cgroup } : {}) };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
