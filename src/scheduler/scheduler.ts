@@ -27,6 +27,8 @@ interface Slot {
 export const HIDDEN_FACTOR = 5;
 export const UNAVAILABLE_RECHECK_MS = 30_000;
 export const MAX_BACKOFF_MS = 30_000;
+/** a clock that goes back by more than this is taken as a jump */
+export const CLOCK_BACK_TOLERANCE_MS = 1000;
 
 /** Next wait after an attempt: interval when ok, exponential backoff on error, rare rechecks when unavailable. */
 export function nextDelay(state: Attempt<unknown>['state'], failures: number, intervalMs: number, visible: boolean): number {
@@ -47,6 +49,16 @@ export function createScheduler(o: SchedulerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let waiters: (() => void)[] = [];
+  let lastNow = -Infinity;
+
+  /**
+   * The wall clock went back (NTP step, a VM resumed, a demo clock reset): every due time was set on the old clock
+   * and would hold sampling back by the jump, so everything is due now. A jump forward only makes things due early.
+   */
+  function noticeClock(now: number): void {
+    if (now < lastNow - CLOCK_BACK_TOLERANCE_MS) for (const s of slots) s.nextDue = Math.min(s.nextDue, now);
+    lastNow = now;
+  }
 
   async function attempt(slot: Slot): Promise<void> {
     slot.inFlight = true;
@@ -75,6 +87,7 @@ export function createScheduler(o: SchedulerOptions) {
   /** Starts due samples, waits up to most of an interval for them, then ingests everything in one batch. */
   async function tick(force = false): Promise<void> {
     const now = o.now();
+    noticeClock(now);
     const started = slots.filter((s) => !s.inFlight && (force || s.nextDue <= now)).map(attempt);
     if (started.length) {
       let wait: NodeJS.Timeout | undefined;

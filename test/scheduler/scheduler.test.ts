@@ -114,4 +114,25 @@ describe('scheduler', () => {
     expect(s.calls).toBe(2);
     sch.stop();
   });
+
+  it('a wall clock that jumps back an hour does not stop sampling (due times are reset), nor does one that jumps ahead', async () => {
+    vi.useFakeTimers();
+    let shift = 0;
+    const a = source('nvidia', [ok(1)]);
+    const z = source('zfs', [ok(2)]);
+    const sch = createScheduler({ sources: [a, z], intervalMs: 1000, sourceIntervalMs: { zfs: 5000 }, now: () => Date.now() + shift, ingest: () => {} });
+    sch.start();
+    await vi.advanceTimersByTimeAsync(2500);
+    const before = [a.calls, z.calls];
+    shift = -3_600_000; // NTP steps the clock back an hour
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(a.calls - before[0]!).toBeGreaterThanOrEqual(3);
+    expect(z.calls - before[1]!).toBeGreaterThanOrEqual(1);
+    const mid = [a.calls, z.calls];
+    shift += 7_200_000; // and two hours ahead
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(a.calls - mid[0]!).toBeGreaterThanOrEqual(5);
+    expect(z.calls - mid[1]!).toBeGreaterThanOrEqual(1);
+    sch.stop();
+  });
 });
