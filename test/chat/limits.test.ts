@@ -11,7 +11,7 @@ import {
 } from '../../src/chat/transcript.js';
 import { MAX_READ_LINE_BYTES } from '../../src/chat/transcript-read.js';
 import { runChatCli } from '../../src/cli/chat.js';
-import { cleanup, endless, local, tempDir } from './helpers.js';
+import { cleanup, endless, local, server, tempDir } from './helpers.js';
 
 afterEach(async () => { vi.useRealTimers(); await cleanup(); });
 
@@ -189,5 +189,30 @@ describe('keys never reach output or files', () => {
     const files = readdirSync(chats);
     expect(files.some((f) => f.endsWith('.jsonl'))).toBe(true);
     for (const f of files) expect(readFileSync(join(chats, f), 'utf8')).not.toContain(key.slice(0, 12));
+  });
+});
+
+describe('the prompt is durable before the request goes out', () => {
+  it('when the provider receives the request, the prompt is already in the transcript on disk', async () => {
+    const dir = tempDir();
+    const chats = join(dir, 'state', 'sov', 'chats');
+    const seen: string[] = [];
+    const url = await server((req, _body, res) => {
+      // what a crash at this moment would leave: read the file as another process would
+      const f = readdirSync(chats).find((x) => x.endsWith('.jsonl'));
+      seen.push(f ? readFileSync(join(chats, f), 'utf8') : '(no transcript)');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ model: 'm', choices: [{ message: { content: 'ok' }, finish_reason: 'stop' }] }));
+    });
+    const stdin = new PassThrough();
+    stdin.end();
+    const code = await runChatCli(['--base-url', `${url}/v1`, '--model', 'm', '--no-stream', 'a prompt that must not be lost'], {
+      env: { HOME: dir, XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'cfg') },
+      stdin: Object.assign(stdin, { isTTY: false }), stdout: { write: () => true }, stderr: { write: () => true },
+    });
+    expect(code).toBe(0);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('"t":"user"');
+    expect(seen[0]).toContain('a prompt that must not be lost');
   });
 });
