@@ -216,3 +216,19 @@ describe('the prompt is durable before the request goes out', () => {
     expect(seen[0]).toContain('a prompt that must not be lost');
   });
 });
+
+describe('the cockpit shows a truncated reply', () => {
+  it('the session marks the reply partial with the reason and adds a visible note', async () => {
+    const { createChatSession } = await import('../../src/chat/session.js');
+    const s = createChatSession({
+      providers: [local('p', 'http://127.0.0.1:1')], schedule: () => () => {},
+      run: async () => ({ type: 'done', provider: 'p', text: 'abc', prefix: '', tokens: 3, skipped: [], warnings: [], truncated: { limitBytes: 4 * 1024 * 1024 } }),
+    });
+    s.send('go');
+    await s.idle();
+    const msgs = s.getState().messages;
+    expect(msgs.find((m) => m.role === 'assistant')).toMatchObject({ partial: true, reason: expect.stringMatching(/^truncated: the reply reached 4 MiB/) });
+    expect(msgs.some((m) => m.role === 'note' && /truncated/.test(m.text))).toBe(true);
+    s.dispose();
+  });
+});
