@@ -193,7 +193,7 @@ describe('zfs recovery actions on a real zfs-fuse', () => {
     expect(audit().at(-1)).toMatchObject({ kind: 'refused', code: 'precondition' });
   }, 60_000);
 
-  it('sov do (the built binary) scrubs through the daemon it starts; its audit log records it', async () => {
+  it('sov do (the built binary) scrubs, and rolls back with a tripcode from sov tripcode sign, through the daemon it starts', async () => {
     if (!existsSync(SOV)) throw new Error(`${SOV} is missing: run npm run build first`);
     const home = join(dir, 'home');
     mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
@@ -206,6 +206,18 @@ describe('zfs recovery actions on a real zfs-fuse', () => {
       expect(doc.auditId).toBeDefined();
       const ls = await execAsync(process.execPath, [SOV, 'audit', 'ls', '--json'], { env: henv, timeout: 30_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
       expect(ls.stdout).toContain('zfs.scrub.start');
+      // a rollback through sov do with a tripcode signed by sov tripcode sign (the daemon's key)
+      sh(['zfs', 'snapshot', `${POOL}/data@cli1`]);
+      writeFileSync(mnt(POOL, 'data', 'v4.txt'), 'fourth\n');
+      const code = `RECOVERY:REVERT_SNAPSHOT::${POOL}/data@cli1`;
+      const payload = (await execAsync(process.execPath, [SOV, 'tripcode', 'sign', code], { env: henv, timeout: 30_000 })).stdout.trim();
+      expect(payload).toMatch(new RegExp(`^\\d+\\|${code.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\|`));
+      const rb = await execAsync(process.execPath, [SOV, 'do', 'zfs.rollback', '--arg', `snapshot=${POOL}/data@cli1`, '--tripcode', payload, '--json'], { env: henv, timeout: 90_000 })
+        .catch((e: { stdout?: string; stderr?: string }) => { throw new Error(`sov do zfs.rollback failed: ${e.stderr}\n${e.stdout}`); });
+      const rdoc = JSON.parse(rb.stdout) as { outcome: string; post: { state: string }[] };
+      expect(rdoc.outcome).toBe('ok');
+      expect(rdoc.post.map((c) => c.state)).toEqual(['pass', 'pass']);
+      expect(readdirSync(mnt(POOL, 'data')).sort()).toEqual(['v1.txt']);
     } finally {
       await execAsync(process.execPath, [SOV, 'daemon', 'stop'], { env: henv, timeout: 30_000 }).catch(() => {});
     }
