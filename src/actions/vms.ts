@@ -57,6 +57,17 @@ async function runStep(ctx: ActionCtx, fn: (o: VmOps, l: Located) => Promise<str
   }
 }
 
+/** the exact command for a snapshot or revert when the VM's reading is at hand; the three ways otherwise */
+function exactly(ctx: ActionCtx, verb: 'create' | 'revert', snap: string): string {
+  const vm = liveData(ctx)?.vms.find((v) => v.name === vmArg(ctx));
+  const cfg = ctx.config?.vms.find((v) => v.name === vmArg(ctx));
+  if (vm?.kind === 'libvirt') return `virsh ${verb === 'create' ? 'snapshot-create-as' : 'snapshot-revert'} ${vm.name} ${snap}`;
+  if (vm && vm.state !== 'stopped') return `QMP ${cfg?.qmp ?? vm.qmpSocket ?? '(no socket)'}: human-monitor-command ${verb === 'create' ? 'savevm' : 'loadvm'} ${snap}`;
+  const image = cfg?.overlay ?? vm?.disks[0]?.path;
+  if (image !== undefined) return `qemu-img snapshot ${verb === 'create' ? '-c' : '-a'} ${snap} ${image}`;
+  return verb === 'create' ? `savevm ${snap} through QMP while it runs, qemu-img snapshot -c when off, virsh snapshot-create-as for libvirt` : `loadvm ${snap} while it runs, qemu-img snapshot -a when off, virsh snapshot-revert for libvirt`;
+}
+
 function vmChoices(ctx: ActionCtx): string[] {
   const names = new Set<string>([...(liveData(ctx)?.vms.map((v) => v.name) ?? []), ...(ctx.config?.vms.map((v) => v.name) ?? [])]);
   return [...names];
@@ -74,7 +85,7 @@ export const VM_ACTIONS: Action[] = [
     description: 'take a named snapshot: savevm through QMP while it runs (RAM and devices too), qemu-img snapshot -c when off, virsh snapshot-create-as for libvirt',
     args: { vm: 'the VM', name: 'the snapshot name (empty: sov-YYYYMMDD-HHMMSS)' },
     argDefaults: { name: '' },
-    describe: (ctx) => `snapshot ${vmArg(ctx)} as ${ctx.args?.name || snapshotName(new Date())} (savevm / qemu-img snapshot -c / virsh snapshot-create-as)`,
+    describe: (ctx) => { const n = ctx.args?.name || snapshotName(new Date()); return `snapshot ${vmArg(ctx)} as ${n}: ${exactly(ctx, 'create', n)}`; },
     async checks(ctx) {
       const { loc, check } = await located(ctx);
       const out = [check, ...nameChecks({ ...ctx.args, name: ctx.args?.name || 'auto' }, ['vm', 'name'])];
@@ -88,7 +99,7 @@ export const VM_ACTIONS: Action[] = [
     description: 'snapshot the current state first, then go back to the named snapshot (loadvm / qemu-img snapshot -a / virsh snapshot-revert)',
     args: { vm: 'the VM', snapshot: 'the snapshot to go back to' },
     target: (ctx) => vmArg(ctx),
-    describe: (ctx) => `1. snapshot the current state of ${vmArg(ctx)} as sov-before-revert-…\n2. revert ${vmArg(ctx)} to ${ctx.args?.snapshot ?? '?'} (loadvm while it runs, qemu-img snapshot -a when off, virsh snapshot-revert for libvirt)`,
+    describe: (ctx) => `1. snapshot the current state of ${vmArg(ctx)}: ${exactly(ctx, 'create', 'sov-before-revert-<UTC time>')}\n2. revert ${vmArg(ctx)} to ${ctx.args?.snapshot ?? '?'}: ${exactly(ctx, 'revert', ctx.args?.snapshot ?? '?')}`,
     async checks(ctx) {
       const { loc, check } = await located(ctx);
       const out = [check, ...nameChecks(ctx.args ?? {}, ['vm', 'snapshot'])];
