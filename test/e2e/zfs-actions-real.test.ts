@@ -219,7 +219,15 @@ describe('zfs recovery actions on a real zfs-fuse', () => {
       expect(rdoc.post.map((c) => c.state)).toEqual(['pass', 'pass']);
       expect(readdirSync(mnt(POOL, 'data')).sort()).toEqual(['v1.txt']);
     } finally {
+      // the daemon sov do started: asked to stop, then, if its pid file still names a live process, ended by that pid
+      const pidFile = join(home, 'run', 'sov', 'sovd.pid');
+      let pid: number | undefined;
+      try { pid = (JSON.parse(readFileSync(pidFile, 'utf8')) as { pid?: number }).pid; } catch {}
       await execAsync(process.execPath, [SOV, 'daemon', 'stop'], { env: henv, timeout: 30_000 }).catch(() => {});
+      if (pid !== undefined && pid !== process.pid) {
+        await new Promise((r) => setTimeout(r, 500));
+        try { process.kill(pid, 0); process.kill(pid, 'SIGTERM'); } catch { /* gone, as it should be */ }
+      }
     }
   }, 150_000);
 });
