@@ -12,7 +12,7 @@ export const vmsScreen: ScreenDef = {
     const s = ctx.samples.vms;
     return [
       { id: 'vms.list', title: 'VMs', body: fromSample(ctx, s, (d, w) => vmListLines(d, w, ctx.theme, ctx.filter), (d) => `${d.vms.length} VM${d.vms.length === 1 ? '' : 's'}`) },
-      { id: 'vms.detail', title: 'Disks · snapshots · heartbeat', body: fromSample(ctx, s, (d, w) => vmDetailLines(d, w, ctx.theme, ctx.now, ctx.filter)) },
+      { id: 'vms.detail', title: 'Disks · snapshots · heartbeat', body: fromSample(ctx, s, (d, w) => vmDetailLines(d, w, ctx.theme, ctx.now, ctx.filter, ctx.engines?.config ?? [])) },
       { id: 'vms.routes', title: 'Seen through', body: fromSample(ctx, s, (d, w) => vmRouteLines(d, w, ctx.theme, ctx.now)) },
     ];
   },

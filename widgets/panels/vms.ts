@@ -72,8 +72,26 @@ function heartbeatLines(h: Heartbeat, theme: Theme, now: number, w: number): str
   return out;
 }
 
-/** every VM in detail: disks with their backing chain, snapshots, forwarded ports, heartbeat, what sov cannot see */
-export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, filter = ''): string[] {
+/** an engine as the config declares where it listens */
+export interface EngineAddr { name: string; host?: string; port?: number; openai?: string }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\]|0\.0\.0\.0)$/;
+
+/** engines whose address is one of the VM's forwarded host ports: they run inside it */
+export function enginesInto(vm: Vm, engines: EngineAddr[]): string[] {
+  const out: string[] = [];
+  for (const e of engines) {
+    let host = e.host ?? '127.0.0.1';
+    let port = e.port;
+    if (e.openai) { try { const u = new URL(e.openai); host = u.hostname; port = u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80; } catch {} }
+    const f = vm.hostfwd.find((x) => x.proto === 'tcp' && x.hostPort === port && (x.hostAddr === undefined || x.hostAddr === host || (LOOPBACK.test(host) && LOOPBACK.test(x.hostAddr))));
+    if (f && LOOPBACK.test(host)) out.push(`${e.name} (:${f.hostPort}→${f.guestPort})`);
+  }
+  return out;
+}
+
+/** every VM in detail: disks with their backing chain, snapshots, forwarded ports, engines inside, heartbeat, what sov cannot see */
+export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, filter = '', engines: EngineAddr[] = []): string[] {
   const out: string[] = [];
   for (const vm of d.vms.filter((v) => matches(v, filter))) {
     if (out.length) out.push('');
@@ -88,6 +106,8 @@ export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, 
       });
     }
     if (vm.hostfwd.length) out.push(fit(paint(theme, 'muted', `  ports ${vm.hostfwd.map((f) => `${f.hostAddr ?? '*'}:${f.hostPort}→${f.guestPort}/${f.proto}`).join('  ')}`), w));
+    const inside = enginesInto(vm, engines);
+    if (inside.length) out.push(fit(`  engines in it ${sanitize(inside.join(', '))}`, w));
     const snaps = vm.snapshots;
     out.push(fit(snaps.length ? `  snapshots ${snaps.map((s) => `${sanitize(s.name)}${s.date ? paint(theme, 'muted', ` ${s.date}`) : ''}`).join(', ')}` : paint(theme, 'muted', '  no snapshots'), w));
     const h = d.heartbeats[vm.name];

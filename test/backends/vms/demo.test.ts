@@ -4,7 +4,7 @@ import { renderScreen } from '../../../screens/host.js';
 import type { ScreenCtx } from '../../../screens/types.js';
 import { noColor } from '../../../themes/index.js';
 import { width } from '../../../widgets/primitives/text.js';
-import { vmDetailLines, vmListLines } from '../../../widgets/panels/vms.js';
+import { enginesInto, vmDetailLines, vmListLines } from '../../../widgets/panels/vms.js';
 import type { VmsData } from '../../../backends/vms/types.js';
 import { demoStore } from '../../helpers/demo-state.js';
 
@@ -49,5 +49,16 @@ describe('the demo box\'s VMs, read by the real backend and drawn by the VMs scr
     const out = [...vmListLines(evil, 120, noColor), ...vmDetailLines(evil, 120, noColor, 0)].join('\n');
     expect(out).not.toMatch(/\u001b|\u0007/);
     expect(out).toContain('xy');
+  });
+
+  it('engines whose loopback address is a forwarded port of a VM are shown inside it', async () => {
+    const { sample } = await demoVms(120, 40);
+    const d = (sample as { data: VmsData }).data;
+    const g1 = d.vms.find((v) => v.name === 'green-1')!;
+    const withFwd = { ...g1, hostfwd: [...g1.hostfwd, { proto: 'tcp' as const, hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 8000 }] };
+    expect(enginesInto(withFwd, [{ name: 'llama', port: 8080 }, { name: 'vllm', openai: 'http://localhost:8080/v1' }, { name: 'far', host: '10.0.0.5', port: 8080 }, { name: 'other', port: 9090 }]))
+      .toEqual(['llama (:8080→8000)', 'vllm (:8080→8000)']);
+    const lines = vmDetailLines({ ...d, vms: [withFwd] }, 120, noColor, 0, '', [{ name: 'llama', port: 8080 }]).join('\n');
+    expect(lines).toContain('engines in it llama (:8080→8000)');
   });
 });
