@@ -29,6 +29,8 @@ import { demoConfig } from '../demo/config.js';
 import { createRecoveryPoller } from './recovery-poll.js';
 import { chooseBlueprint } from '../doctor/load.js';
 import { handOff } from '../terminal/handoff.js';
+import { startDemoChat } from '../demo/chat.js';
+import { createDemoEnginesLink } from '../demo/engines.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
 async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: string; path: string }> {
@@ -55,21 +57,28 @@ export async function runTui(o: Options): Promise<number> {
   const configArg = o.config;
 
   const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);
-  store.getState().setConfig(cfg.config?.engines ?? [], cfg.error, o.demo ? demoConfig() : cfg.config);
+  const demo = o.demo ? demoConfig() : undefined;
+  store.getState().setConfig(demo?.engines ?? cfg.config?.engines ?? [], cfg.error, demo ?? cfg.config);
   // the chat screen's session: providers from the config; --offline starts it in blackout
   let chat: ReturnType<typeof createChatSession> | undefined;
-  if (!o.demo) {
-    const providers = cfg.config ? resolveProviders(cfg.config, { env: process.env }) : [];
-    const settings = o.offline ? { ...cfg.config?.chat, offline: true } : cfg.config?.chat;
-    chat = createChatSession({ providers, settings, dir: chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
-    setChatSession(chat, { providers, chain: cfg.config?.chat.chain ?? [] });
+  // the demo box chats with a simulated engine on loopback, behind a "cloud" provider that refuses
+  const demoChat = o.demo ? await startDemoChat().catch(() => undefined) : undefined;
+  const chatConfig = demoChat?.config ?? cfg.config;
+  if (chatConfig) {
+    const providers = resolveProviders(chatConfig, { env: process.env });
+    const settings = o.offline ? { ...chatConfig.chat, offline: true } : chatConfig.chat;
+    chat = createChatSession({ providers, settings, dir: demoChat?.dir ?? chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
+    setChatSession(chat, { providers, chain: chatConfig.chat.chain ?? [] });
+  } else if (!o.demo) {
+    chat = createChatSession({ providers: [], settings: undefined, dir: chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
+    setChatSession(chat, { providers: [], chain: [] });
   }
   const chosen = await chooseBlueprint({ demo: o.demo, ...(cfg.config ? { config: cfg.config } : {}), configPath: cfg.path, ...(cfg.error ? { configError: cfg.error } : {}) });
   store.getState().setDoctor(chosen.ok ? { blueprint: chosen.blueprint, path: chosen.path } : { error: chosen.error });
   const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
-  const services = servicesBackend.create(cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
+  const services = servicesBackend.create(demoChat?.config.services ?? cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
   // the daemon supervises; the TUI starts it only when the config names engines for it to run
-  let link: DaemonLink | undefined;
+  let link: DaemonLink | undefined = o.demo ? createDemoEnginesLink({ now: runner.now }) : undefined;
   if (!o.demo) link = createDaemonLink({ autostart: (cfg.config?.engines.length ?? 0) > 0, ...(configArg !== undefined ? { config: configArg } : {}) });
   const engines = createEnginesSource({
     link, watched: () => store.getState().ui.logs?.engine,
@@ -103,6 +112,7 @@ export async function runTui(o: Options): Promise<number> {
     offLink?.();
     link?.close();
     try { chat?.dispose(); } catch {}
+    void demoChat?.close();
     try { ink.unmount(); } catch {}
     writer.close();
     session.restore();
@@ -114,7 +124,7 @@ export async function runTui(o: Options): Promise<number> {
   out.on('resize', onResize);
   const recovery = recoveryFor({ demo: o.demo, ...(link ? { link } : {}) });
   const who = whoAmI(o.demo ? 'demo' : 'cockpit');
-  const deps = { ...(link ? { link } : {}), noLink: o.demo ? 'the demo box has no daemon: engines cannot be changed' : undefined, config: cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
+  const deps = { ...(link ? { link } : {}), config: demo?.engines ?? cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
   const readRecovery = createRecoveryPoller(store, recovery, () => (link && link.state !== 'up' ? 'the daemon is down: the audit log cannot be read' : undefined));
   const controller = {
     refresh: () => { void scheduler.refreshNow(); },
