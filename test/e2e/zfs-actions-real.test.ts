@@ -226,7 +226,9 @@ describe('zfs recovery actions on a real zfs-fuse', () => {
       await execAsync(process.execPath, [SOV, 'daemon', 'stop'], { env: henv, timeout: 30_000 }).catch(() => {});
       if (pid !== undefined && pid !== process.pid) {
         await new Promise((r) => setTimeout(r, 500));
-        try { process.kill(pid, 0); process.kill(pid, 'SIGTERM'); } catch { /* gone, as it should be */ }
+        let cmd = '';
+        try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { /* gone, as it should be */ }
+        if (cmd.includes(SOV) && cmd.includes('daemon')) { try { process.kill(pid, 'SIGTERM'); } catch {} }
       }
     }
   }, 150_000);
