@@ -85,8 +85,9 @@ export async function reimageVm(o: VmOps, l: Located, now: () => number = Date.n
   say(o, '3/5 a fresh overlay on the golden');
   await step(o, createOverlayArgv(cfg.golden, overlay));
   say(o, '4/5 start');
-  const stopped: Located = { name: l.name, cfg, image: overlay, ...(l.qmpSocket !== undefined ? { qmpSocket: l.qmpSocket } : {}) };
-  if (!cfg.start) return `${l.name} reimaged: ${overlay} is new on ${cfg.golden}; it was not started (no start: argv)`;
+  // the same VM, now off (a libvirt domain is started by virsh again)
+  const stopped: Located = { name: l.name, cfg, image: overlay, ...(l.vm ? { vm: { ...l.vm, state: 'stopped' as const } } : {}), ...(l.qmpSocket !== undefined ? { qmpSocket: l.qmpSocket } : {}) };
+  if (!cfg.start && l.vm?.kind !== 'libvirt') return `${l.name} reimaged: ${overlay} is new on ${cfg.golden}; it was not started (no start: argv)`;
   say(o, await startVm(o, stopped));
   say(o, '5/5 heartbeat');
   if (!cfg.heartbeat) return `${l.name} reimaged and started (no heartbeat declared: not waited for)`;

@@ -212,3 +212,38 @@ describe('the demo box: its libvirt agent VM answers the VM actions (virsh throu
     expect(green.checks.find((c) => c.name === 'QMP')).toMatchObject({ state: 'fail', detail: expect.stringContaining('sov opens QMP sockets on this machine only') });
   });
 });
+
+describe('reimage steps, in order, with their exact argv (fake runner, loud on any other)', () => {
+  it('a libvirt domain: virsh destroy, the overlay moved aside (keep 2), qemu-img create on the golden, virsh start; said step by step', async () => {
+    const { FakeRunner } = await import('../helpers/fake-runner.js');
+    const { reimageVm } = await import('../../src/vms/reimage.js');
+    const r = new FakeRunner()
+      .on({ argv: ['virsh', 'destroy', 'agent'], stdout: "Domain 'agent' destroyed\n" })
+      .on({ argv: ['mv', '-f', '--', '/v/agent.qcow2.1', '/v/agent.qcow2.2'] })
+      .on({ argv: ['mv', '-f', '--', '/v/agent.qcow2', '/v/agent.qcow2.1'] })
+      .on({ argv: ['qemu-img', 'create', '-f', 'qcow2', '-b', '/g/golden.qcow2', '-F', 'qcow2', '/v/agent.qcow2'] })
+      .on({ argv: ['virsh', 'start', 'agent'], stdout: "Domain 'agent' started\n" })
+      .dir('/v', ['agent.qcow2', 'agent.qcow2.1', 'other.qcow2']);
+    const c = cfg({ name: 'agent', golden: '/g/golden.qcow2', overlay: '/v/agent.qcow2', keep: 2 });
+    const lines: string[] = [];
+    const vm = { name: 'agent', kind: 'libvirt' as const, state: 'running' as const, disks: [], hostfwd: [], snapshots: [], notes: [] };
+    const msg = await reimageVm({ runner: r, output: (l) => lines.push(l) }, { name: 'agent', cfg: c, vm });
+    expect(msg).toBe('agent reimaged and started (no heartbeat declared: not waited for)');
+    expect(r.calls.map((a) => a.join(' '))).toEqual([
+      'virsh destroy agent', 'mv -f -- /v/agent.qcow2.1 /v/agent.qcow2.2', 'mv -f -- /v/agent.qcow2 /v/agent.qcow2.1',
+      'qemu-img create -f qcow2 -b /g/golden.qcow2 -F qcow2 /v/agent.qcow2', 'virsh start agent',
+    ]);
+    expect(lines.filter((l) => /^\d\/5 /.test(l))).toEqual(['1/5 stop agent', '2/5 move the old overlay aside', '3/5 a fresh overlay on the golden', '4/5 start', '5/5 heartbeat']);
+  });
+
+  it('a failing step stops the reimage there and says which', async () => {
+    const { FakeRunner } = await import('../helpers/fake-runner.js');
+    const { reimageVm } = await import('../../src/vms/reimage.js');
+    const r = new FakeRunner()
+      .on({ argv: ['qemu-img', 'create', '-f', 'qcow2', '-b', '/g/golden.qcow2', '-F', 'qcow2', '/v/x.qcow2'], exitCode: 1, stderr: "qemu-img: /v/x.qcow2: Could not open '/g/golden.qcow2': No such file or directory\n" })
+      .dir('/v', []);
+    const c = cfg({ name: 'x', golden: '/g/golden.qcow2', overlay: '/v/x.qcow2', start: ['virsh', 'start', 'x'] });
+    await expect(reimageVm({ runner: r }, { name: 'x', cfg: c })).rejects.toThrow("qemu-img create -f failed: qemu-img: /v/x.qcow2: Could not open '/g/golden.qcow2': No such file or directory");
+    expect(r.calls).toHaveLength(1);
+  });
+});
