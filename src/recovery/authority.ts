@@ -136,6 +136,7 @@ class RecoveryAuthority implements Authority {
   async begin(req: BeginRequest): Promise<BeginReply> {
     if (!this.writer && !this.open()) return this.unwritable();
     if (this.mem.lockdown && req.tier !== 'T0') return this.refuseBegin(req, 'lockdown', this.lockReason());
+    if (req.refused) return this.refuseBegin(req, req.refused.code, req.refused.reason);
     const failed = req.checks.filter((c) => c.state === 'fail');
     if (failed.length) return this.refuseBegin(req, 'precondition', `precondition failed: ${failed.map((c) => `${c.name}: ${c.detail}`).join('; ')}`);
     if (!kindOk(req.tier, req.confirmation.kind)) return this.refuseBegin(req, 'confirmation', `${req.tier} needs ${NEEDS[req.tier]}; got ${req.confirmation.kind === 'none' ? 'no confirmation' : `a ${req.confirmation.kind} confirmation`}`);

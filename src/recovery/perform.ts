@@ -118,9 +118,10 @@ export async function perform(p: Prepared, confirmation: Confirmation, now: () =
   if (action.tier !== 'T0') {
     if (!rec) return refuse(p, 'audit-unwritable', `${action.title} refused: no audit log to record it (${ctx.noLink ?? 'the daemon is not reachable'}); nothing above T0 runs unrecorded`, t0, now);
     const conf = p.refused ? true : confirmationOk(p, confirmation);
+    const refused = p.refused ? { code: 'precondition' as const, reason: p.refused.reason } : conf !== true ? { code: 'confirmation' as const, reason: conf } : undefined;
     const begin = await rec.begin({
       action: action.id, args: p.args, tier: action.tier, host: ctx.host ?? ctx.runner?.host ?? 'localhost', who: ctx.who ?? whoAmI('cli'),
-      checks: p.checks, dryRun: p.dryRun, confirmation: conf === true ? confirmation : { kind: 'none' },
+      checks: p.checks, dryRun: p.dryRun, confirmation: conf === true ? confirmation : { kind: 'none' }, ...(refused ? { refused } : {}),
     }).catch((e: unknown) => ({ ok: false as const, code: 'audit-unwritable' as const, reason: `the audit log could not record it: ${(e as Error)?.message ?? e}` }));
     // a failed precondition or confirmation is still recorded by the authority (it sees the checks), then refused here
     if (p.refused) return refuse(p, p.refused.code, p.refused.reason, t0, now);

@@ -51,6 +51,8 @@ export interface BeginRequest {
   /** exactly what was shown before the confirm: the argv, the script's plan output */
   dryRun: string;
   confirmation: Confirmation;
+  /** the client already refused it (a precondition that failed or is unknown, a confirmation that did not match): the authority records that reason and nothing runs */
+  refused?: { code: 'precondition' | 'confirmation'; reason: string };
 }
 
 /** why the authority refused; each has its own words and its own audit entry */

@@ -73,7 +73,14 @@ export function checkBegin(x: unknown): BeginRequest | string {
   if (typeof checks === 'string') return checks;
   const confirmation = checkConfirmation(x.confirmation);
   if (typeof confirmation === 'string') return confirmation;
+  let refused: BeginRequest['refused'];
+  if (x.refused !== undefined) {
+    const r = x.refused;
+    if (!isObj(r) || (r.code !== 'precondition' && r.code !== 'confirmation') || typeof r.reason !== 'string') return 'refused: {code: precondition|confirmation, reason}';
+    refused = { code: r.code, reason: cap(r.reason, 2000) };
+  }
   return {
+    ...(refused ? { refused } : {}),
     action: x.action, args, tier: x.tier as Tier, who, checks, confirmation,
     host: cap(typeof x.host === 'string' ? x.host : 'localhost', 255), dryRun: cap(typeof x.dryRun === 'string' ? x.dryRun : '', 4096),
   };

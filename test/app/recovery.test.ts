@@ -104,6 +104,8 @@ describe('the cockpit runs an action by its tier', () => {
     await until(() => run()?.state === 'ok');
     expect(run()?.lines).toEqual(['wiped']);
     expect(auditKinds().map((e) => e.kind)).toEqual(['refused', 'begin', 'end']);
+    // the refusal is recorded with the cockpit's own reason
+    expect(auditKinds()[0]).toMatchObject({ code: 'confirmation', reason: expect.stringMatching(/type "wipe-cache" to confirm \(got "wipe-cach"\)/) });
   });
 
   it('T3 needs a tripcode: a forged one is refused with its reason and recorded; a signed one runs once', async () => {
@@ -143,6 +145,7 @@ describe('the cockpit runs an action by its tier', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(existsSync(marker)).toBe(false);
     expect(auditKinds().map((e) => e.kind)).toEqual(['refused']);
+    expect(auditKinds()[0]).toMatchObject({ code: 'precondition', reason: expect.stringMatching(/name/) });
   });
 
   it('ctrl+c while a script runs cancels it (the cockpit stays); the outcome is recorded as cancelled', async () => {
