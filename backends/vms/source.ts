@@ -181,6 +181,8 @@ export function createVmsSource(runner: Runner, opts: VmsSourceOptions = {}): So
     if (known) return { vms: [], route: known };
     const r = await run(VIRSH_LIST);
     if (r.notFound) return { vms: [], route: markAbsent({ name: 'libvirt', state: 'absent', detail: 'virsh not found on PATH (libvirt-clients)' }) };
+    // virsh is installed but no libvirt daemon answers: a stable state, asked again later
+    if (r.exitCode !== 0 && /failed to connect (to the hypervisor|socket)/i.test(r.stderr)) return { vms: [], route: markAbsent({ name: 'libvirt', state: 'absent', detail: `libvirt is not running here (${failText(r)})` }) };
     if (r.exitCode !== 0) return { vms: [], route: { name: 'libvirt', state: 'error', detail: failText(r) } };
     const rows = parseVirshList(r.stdout);
     const stats = rows.some((x) => virshState(x.state) === 'running') ? await run(VIRSH_DOMSTATS) : undefined;

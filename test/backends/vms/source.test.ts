@@ -136,6 +136,9 @@ esac
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['list --all', 'dominfo vm1', 'domblklist vm1 --details', 'snapshot-list vm1']);
     writeFileSync(join(dir, 'virsh'), '#!/bin/sh\necho "error: failed to connect to the hypervisor" >&2\nexit 1\n');
     const e = ((await createVmsSource(runner).sample()) as { data: VmsData }).data;
-    expect(e.routes.find((x) => x.name === 'libvirt')).toEqual({ name: 'libvirt', state: 'error', detail: 'virsh list --all: error: failed to connect to the hypervisor' });
+    expect(e.routes.find((x) => x.name === 'libvirt')).toEqual({ name: 'libvirt', state: 'absent', detail: 'libvirt is not running here (virsh list --all: error: failed to connect to the hypervisor)' });
+    writeFileSync(join(dir, 'virsh'), '#!/bin/sh\necho "error: internal error: something else" >&2\nexit 1\n');
+    const f = ((await createVmsSource(runner).sample()) as { data: VmsData }).data;
+    expect(f.routes.find((x) => x.name === 'libvirt')).toEqual({ name: 'libvirt', state: 'error', detail: 'virsh list --all: error: internal error: something else' });
   });
 });
