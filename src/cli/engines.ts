@@ -1,6 +1,8 @@
 /**
  * `sov engines ls | start | stop | restart | logs | bench` — headless, through the daemon (started on demand).
  */
+import { recordAround } from '../recovery/record.js';
+import { recoveryLinkOver } from '../recovery/link.js';
 import { parseArgs } from 'node:util';
 import { MAX_LOG_LINES } from '../daemon/logs.js';
 import { loadConfig, type LoadResult } from '../config/load.js';
@@ -87,6 +89,7 @@ export function formatTable(engines: EngineStatus[], now = Date.now()): string {
   for (const s of engines) {
     if (s.message) lines.push(`  ${clean(s.name)}: ${clean(s.message)}`);
     for (const w of s.warnings) lines.push(`  ${clean(s.name)}: warning: ${clean(w)}`);
+    if (s.logDroppedBytes) lines.push(`  ${clean(s.name)}: warning: its log relay dropped ${s.logDroppedBytes} bytes of output (the log disk is nearly full)`);
   }
   if (!engines.length) lines.push('(no engines configured)');
   return lines.join('\n');
@@ -171,12 +174,30 @@ async function waitHealthy(c: DaemonClient, name: string, base: EngineStatus, ti
   }
 }
 
+/** start/stop/restart are T1 changes: the daemon's audit log records them (and refuses them in lockdown) */
+async function recorded(c: DaemonClient, verb: string, name: string, run: () => Promise<number>): Promise<number> {
+  try {
+    const r = await recordAround(recoveryLinkOver(c), { action: `engine.${verb}`, args: { name }, tier: 'T1', dryRun: `sov engines ${verb} ${name}` }, async () => {
+      const code = await run();
+      return { code, message: `sov engines ${verb} ${name}: exit ${code}` };
+    });
+    if (r.refused) err(`sov engines: ${clean(r.message)}`);
+    return r.code;
+  } finally {
+    c.close();
+  }
+}
+
 async function startLike(ctx: Ctx, verb: 'start' | 'restart', name: string, wait: boolean, timeoutSec: number | undefined): Promise<number> {
   let c: DaemonClient;
   try { c = await connect(ctx); } catch (e) { return fail(ctx, e); }
+  const refused = await configRefused(c).catch(() => undefined);
+  if (refused) { c.close(); err(refused); if (ctx.json) out(JSON.stringify({ ok: false, exit: EXIT.badConfig, error: refused }, null, 2)); return EXIT.badConfig; }
+  return recorded(c, verb, name, () => startLikeOn(c, ctx, verb, name, wait, timeoutSec));
+}
+
+async function startLikeOn(c: DaemonClient, ctx: Ctx, verb: 'start' | 'restart', name: string, wait: boolean, timeoutSec: number | undefined): Promise<number> {
   try {
-    const refused = await configRefused(c);
-    if (refused) { err(refused); if (ctx.json) out(JSON.stringify({ ok: false, exit: EXIT.badConfig, error: refused }, null, 2)); return EXIT.badConfig; }
     const method = verb === 'start' ? 'engines.start' : 'engines.restart';
     let s: EngineStatus;
     try {
@@ -217,8 +238,6 @@ async function startLike(ctx: Ctx, verb: 'start' | 'restart', name: string, wait
     const code = fail(ctx, e, tail ? { logTail: tail.lines } : {});
     if (tail?.lines.length && !ctx.json) err(`--- last ${tail.lines.length} log lines ---\n${tail.lines.map(clean).join('\n')}`);
     return code;
-  } finally {
-    c.close();
   }
 }
 
@@ -247,6 +266,10 @@ async function ls(ctx: Ctx): Promise<number> {
 async function stop(ctx: Ctx, name: string): Promise<number> {
   let c: DaemonClient;
   try { c = await connect(ctx); } catch (e) { return fail(ctx, e); }
+  return recorded(c, 'stop', name, () => stopOn(c, ctx, name));
+}
+
+async function stopOn(c: DaemonClient, ctx: Ctx, name: string): Promise<number> {
   try {
     // the engine's stop timeout (30 s by default) and the kill after it
     const s = await c.call('engines.stop', { name }, { timeoutMs: 180_000 });
@@ -254,8 +277,6 @@ async function stop(ctx: Ctx, name: string): Promise<number> {
     return EXIT.ok;
   } catch (e) {
     return fail(ctx, e);
-  } finally {
-    c.close();
   }
 }
 

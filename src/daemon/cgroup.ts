@@ -6,7 +6,7 @@
  * cgroup2 mount, read-only, an older kernel) the supervisor falls back to the SOV_ENGINE marker in /proc.
  * Parsers are pure and total; the rest never throws (undefined / false / [] when the kernel says no).
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** The cgroup2 mount point from /proc/self/mountinfo text (field 5 of the line whose fstype after " - " is cgroup2). */
@@ -106,4 +106,14 @@ export function spawnInCgroup<T>(dir: string | undefined, fn: () => T): { value:
   } finally {
     enterCgroup(home, process.pid);
   }
+}
+
+/** Remove this box's engine cgroups that are empty (left by engines that ended while no daemon ran); a populated
+ * one refuses (EBUSY) and stays. */
+export function sweepEmptyCgroups(box: string): void {
+  const base = cgroupDirOf('self');
+  if (!base) return;
+  let names: string[];
+  try { names = readdirSync(base); } catch { return; }
+  for (const n of names) if (n.startsWith(`sov-${box}-`) && cgroupPids(join(base, n)).length === 0) removeCgroup(join(base, n));
 }

@@ -29,7 +29,7 @@ import {
   endRelay, killGroup, makeFifo, markedProcesses, markedRelays, openFifoForEngine, pauseGroup, reapEscaped, relayOpened, resumeGroup,
   spawnEngine, spawnRelay, stopGroup,
 } from './adapters/process.js';
-import { cgroupDirOf, cgroupPids, createEngineCgroup, isEngineCgroup, killCgroup } from './cgroup.js';
+import { cgroupDirOf, cgroupPids, createEngineCgroup, isEngineCgroup, killCgroup, sweepEmptyCgroups } from './cgroup.js';
 import { parseRelayStats } from './relay.js';
 import { systemdAdapter } from './adapters/systemd.js';
 import type { EngineAdapter } from './adapters/types.js';
@@ -692,6 +692,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   }
   await Promise.all([...engines.values()].map((rt) => bringUp(rt, saved)));
   await saveState();
+  sweepEmptyCgroups(box);
 
   const rotateTimer = setInterval(() => {
     for (const rt of engines.values()) {

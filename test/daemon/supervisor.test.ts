@@ -4,7 +4,7 @@
  * (its group) in afterEach when it is still that process.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { processEngineSchema, type ProcessEngineConfig } from '../../src/config/schema.js';
 import { allStats, isAlive, readCmdline, readStat } from '../../src/daemon/procfs.js';
-import { createSupervisor, STATE_FILE, SupervisorError, type StateFile } from '../../src/daemon/supervisor.js';
+import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
+import { boxId, createSupervisor, STATE_FILE, SupervisorError, type StateFile } from '../../src/daemon/supervisor.js';
 import type { EngineStatus, Supervisor } from '../../src/daemon/types.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,7 +39,13 @@ afterEach(async () => {
   }
   started.clear();
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const boxes = new Set<string>();
+afterAll(() => {
+  // the (empty) engine cgroups of this file's state dirs
+  const base = cgroupDirOf('self');
+  if (base) for (const d of readdirSync(base)) if ([...boxes].some((b) => d.startsWith(`sov-${b}-`))) removeCgroup(join(base, d));
+  rmSync(root, { recursive: true, force: true });
+});
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -68,6 +75,7 @@ interface Harness { sup: Supervisor; seen: EngineStatus[]; stateDir: string; log
 
 async function harness(engines: ProcessEngineConfig[], dirs?: { stateDir: string; logDir: string }): Promise<Harness> {
   const stateDir = dirs?.stateDir ?? mkdtempSync(join(root, 'state-'));
+  boxes.add(boxId(stateDir));
   const logDir = dirs?.logDir ?? join(stateDir, 'logs');
   const seen: EngineStatus[] = [];
   const sup = await createSupervisor({
