@@ -7,6 +7,7 @@
  * and that it did not run.
  */
 import type { EngineConfig } from '../config/schema.js';
+import { demoConfig } from '../demo/config.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { CheckResult } from '../recovery/types.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
@@ -22,10 +23,9 @@ const STOP_TIMEOUT_MS = 120_000;
 
 /** what the stack actions need of an engine */
 type StackEngine = Pick<EngineConfig, 'name' | 'startupGraceSec'>;
-/** the demo box's engines (its GPU processes): named so the demo can say what Phoenix would do */
-const DEMO_ENGINES: StackEngine[] = [{ name: 'llama-server', startupGraceSec: 300 }, { name: 'vllm', startupGraceSec: 300 }];
 const isDemo = (ctx: ActionCtx) => /demo/.test(ctx.runner?.host ?? '') || ctx.who?.via === 'demo';
-const enginesOf = (ctx: ActionCtx): StackEngine[] => (ctx.config?.engines.length ? ctx.config.engines : isDemo(ctx) ? DEMO_ENGINES : []);
+/** the configured engines; on the demo box without a config of its own, the demo's engines (src/demo/config.ts) */
+const enginesOf = (ctx: ActionCtx): StackEngine[] => (ctx.config?.engines.length ? ctx.config.engines : isDemo(ctx) ? demoConfig().engines : []);
 const composeOf = (ctx: ActionCtx) => ctx.config?.recovery.phoenix.compose;
 export const composeArgv = (file: string) => ['docker', 'compose', '-f', file, 'up', '-d', '--force-recreate'];
 const linkUp = (ctx: ActionCtx) => ctx.link?.state === 'up';
@@ -45,7 +45,11 @@ export async function waitHealthy(ctx: ActionCtx, name: string, deadlineMs: numb
     } catch (e) { return { ok: false, detail: `the daemon stopped answering: ${(e as Error)?.message ?? e}` }; }
     if (!last) return { ok: false, detail: `${name} is no longer in the daemon's list` };
     if (last.state === 'healthy') return { ok: true, detail: `${name} healthy${last.pid !== undefined ? ` (pid ${last.pid})` : ''}` };
-    if (last.state === 'crashed' || last.state === 'crashloop' || last.state === 'stopped') return { ok: false, detail: `${name} is ${last.state}${last.message ? `: ${last.message}` : ''}` };
+    // a crash while coming up fails the step at once (backoff: it crashed and waits to retry)
+    if (last.state === 'crashed' || last.state === 'crashloop' || last.state === 'stopped' || last.state === 'backoff') {
+      const exit = last.lastExit ? ` (exit ${last.lastExit.code ?? 'signal'})` : '';
+      return { ok: false, detail: `${name} is ${last.state}${exit}${last.message ? `: ${last.message}` : ''}` };
+    }
     await sleep(POLL_MS, ctx.signal);
   }
   if (ctx.signal?.aborted) return { ok: false, detail: 'cancelled' };

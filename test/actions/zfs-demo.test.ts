@@ -14,6 +14,8 @@ import type { Action, ActionCtx } from '../../src/actions/types.js';
 import { zfsRollback } from '../../src/actions/zfs-rollback.js';
 import { ZFS_ACTIONS, ZFS_DEVICE_ACTIONS, zfsClear, zfsSnapshot } from '../../src/actions/zfs.js';
 import { omniDemo } from '../../src/demo/omni/index.js';
+import { demoConfig } from '../../src/demo/config.js';
+import { createDemoEnginesLink } from '../../src/demo/engines.js';
 import { createAuthority } from '../../src/recovery/authority.js';
 import { perform, prepare } from '../../src/recovery/perform.js';
 import { readKey, sign } from '../../src/recovery/tripcode.js';
@@ -132,8 +134,22 @@ describe('GPU and stack actions on the demo box', () => {
     expect(p.code).toBe('ACTION::stack.phoenix::' + p.code!.split('::')[2]);
     const r = await perform(p, { kind: 'tripcode', payload: sign(d.key(), 'RECOVERY:PHOENIX', Math.floor(Date.now() / 1000)) });
     expect(r.outcome, r.result.message).toBe('ok');
-    expect(r.result.message).toMatch(/^Phoenix: 0 of 3 steps ran, 3 not run\n1\. stop the stack \(vllm, llama-server, in reverse order\): not run — the demo box has no daemon: nothing was done/);
+    expect(r.result.message).toMatch(/^Phoenix: 0 of 5 steps ran, 5 not run\n1\. stop the stack \(ramalama-worker, ktransformers, vllm, llama, in reverse order\): not run — the demo box has no daemon: nothing was done/);
     const s = await d.act(stackRestart, {}, { kind: 'typed', text: 'stack' });
-    expect(s.result.message).toMatch(/^stack restart: 0 of 2 steps ran, 2 not run/);
+    expect(s.result.message).toMatch(/^stack restart: 0 of 4 steps ran, 4 not run/);
   });
+
+  it('in the cockpit the demo has simulated engines: the stack restart goes through them and stops at the one that crashes', async () => {
+    const d = demo();
+    const link = createDemoEnginesLink({ now: Date.now });
+    const ctx = { ...(await d.ctx({})), link, config: demoConfig() };
+    const p = await prepare(stackRestart, ctx);
+    expect(p.checks.map((c) => `${c.name}:${c.state}`)).toEqual(['engines configured:pass', 'daemon:pass']);
+    const r = await perform(p, { kind: 'typed', text: 'stack' });
+    expect(r.outcome).toBe('failed');
+    expect(r.result.message).toMatch(/^stack restart: 2 of 4 steps ran, 1 not run; FAILED at "restart ktransformers/);
+    expect(r.result.message).toMatch(/3\. restart ktransformers, wait for healthy \(≤ 300 s\): failed — ktransformers is backoff \(exit/);
+    expect(r.result.message).toMatch(/4\. restart ramalama-worker.*: not run — ktransformers did not come back/);
+    expect((await link.call('engines.list', {})).filter((e) => e.name === 'llama' || e.name === 'vllm').map((e) => e.state)).toEqual(['healthy', 'healthy']);
+  }, 60_000);
 });
