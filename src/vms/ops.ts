@@ -103,7 +103,14 @@ export function snapshotName(now: Date, prefix = 'sov'): string {
   return `${prefix}-${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
 }
 
+/** snapshot names reach the monitor's command line: checked here too, whoever calls */
+const SNAP_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+function safe(snap: string): void {
+  if (!SNAP_NAME.test(snap)) throw new StepError(`${JSON.stringify(snap.slice(0, 80))} is not a snapshot name sov passes on (letters, digits, . _ : -)`);
+}
+
 export async function snapshotVm(o: VmOps, l: Located, snap: string): Promise<string> {
+  safe(snap);
   if (libvirt(l)) { await step(o, ['virsh', 'snapshot-create-as', l.name, snap]); return `snapshot ${snap} of ${l.name} taken (libvirt)`; }
   if (isRunning(l)) { await hmpStep(o, l, `savevm ${snap}`); return `snapshot ${snap} of ${l.name} taken (savevm, with its RAM and device state)`; }
   if (l.image === undefined) throw new StepError(`${l.name} is off and sov knows no qcow2 image of it (declare overlay: in the config)`);
@@ -113,6 +120,7 @@ export async function snapshotVm(o: VmOps, l: Located, snap: string): Promise<st
 
 /** reverts to `snap` after snapshotting the current state (its name is returned in the message) */
 export async function revertVm(o: VmOps, l: Located, snap: string, now: Date): Promise<string> {
+  safe(snap);
   const before = snapshotName(now, 'sov-before-revert');
   say(o, `1/2 snapshot of the current state: ${before}`);
   await snapshotVm(o, l, before);

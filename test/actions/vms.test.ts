@@ -247,3 +247,15 @@ describe('reimage steps, in order, with their exact argv (fake runner, loud on a
     expect(r.calls).toHaveLength(1);
   });
 });
+
+describe('snapshot names are checked where they are used, whoever calls', () => {
+  it('a name that could reach the monitor as a second command is refused before anything runs', async () => {
+    const { FakeRunner } = await import('../helpers/fake-runner.js');
+    const { snapshotVm, revertVm } = await import('../../src/vms/ops.js');
+    const r = new FakeRunner();
+    const l = { name: 'g1', image: '/v/g1.qcow2' };
+    await expect(snapshotVm({ runner: r }, l, 'x\ninfo registers')).rejects.toThrow(/is not a snapshot name sov passes on/);
+    await expect(revertVm({ runner: r }, l, 'a b', new Date())).rejects.toThrow(/is not a snapshot name sov passes on/);
+    expect(r.calls).toEqual([]);
+  });
+});
