@@ -79,6 +79,8 @@ export type ChatResult =
   | ({ ok: false; error: ChatError; partial: string; model?: string; warnings: string[] } & ChatFigures);
 
 const MAX_ERROR_BODY = 256 * 1024;
+/** an SSE event may be this much larger than the reply bound (JSON framing, escapes) before it is refused */
+const SSE_EVENT_SLACK_BYTES = 1024 * 1024;
 const MAX_JSON_BODY = 64 * 1024 * 1024;
 
 /** The default bound on one reply (config chat.maxReplyBytes). */
@@ -320,6 +322,7 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
     const maxBytes = r.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     let replyBytes = 0;
     let truncated = false;
+    let pendingEventBytes = 0;
     let mode: 'sse' | 'json' | 'html' | 'other' | undefined;
     const sse = new SseDecoder();
     // what reaches onToken is redacted as a stream (a key split across two pieces included)
@@ -409,7 +412,14 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
         }
       }
       if (mode === 'sse') {
-        for (const ev of sse.feed(chunk)) {
+        const events = sse.feed(chunk);
+        // an event that never ends (a line without its newline, data lines without the blank line) is bounded too
+        pendingEventBytes = events.length > 0 ? 0 : pendingEventBytes + chunk.length;
+        if (pendingEventBytes > maxBytes + SSE_EVENT_SLACK_BYTES) {
+          end({ error: { kind: tokens > 0 ? 'cut' : 'bad-response', message: `an event of the stream grew past ${Math.round((maxBytes + SSE_EVENT_SLACK_BYTES) / 1024 / 1024)} MB without ending; the stream was closed` } });
+          return;
+        }
+        for (const ev of events) {
           if ('error' in ev) { malformed++; if (warnings.length < 20) warnings.push(ev.error); continue; }
           if (ev.done) { sawDone = true; continue; }
           onEvent(ev.data);

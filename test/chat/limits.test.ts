@@ -32,6 +32,21 @@ describe('a reply has a size bound', () => {
     await p.closed; // the request was closed, not left streaming
   });
 
+  it('an SSE event that never ends (no newline) is bounded too: the stream is closed with a clear reason', async () => {
+    let closed = false;
+    const url = await server((_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: {"choices":[{"delta":{"content":"');
+      const chunk = 'q'.repeat(65536);
+      res.on('close', () => { closed = true; });
+      const pump = () => { while (!closed && res.write(chunk)); if (!closed) res.once('drain', pump); };
+      pump();
+    });
+    const r = await streamChat({ baseUrl: `${url}/v1`, messages: ask, maxReplyBytes: 200_000 });
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.error).toMatchObject({ kind: 'bad-response', message: expect.stringMatching(/grew past 1 MB without ending/) });
+  });
+
   it('utf8Prefix never cuts a character in two', () => {
     expect(utf8Prefix('aé漢🙂', 1)).toBe('a');
     expect(utf8Prefix('aé漢🙂', 2)).toBe('a');
