@@ -115,12 +115,15 @@ export class LogTail {
         refilled = !b.equals(this.guard);
       } finally { await fh.close(); }
     }
+    // the relay rotates by rename: what was written to the old file after our last read is now in `<path>.1`
+    const renamed = this.offset >= 0 && st.ino !== this.ino;
+    if (renamed) await this.finishRotated(`${path}.1`);
     if (this.offset < 0 || st.ino !== this.ino || size < this.offset || refilled) {
       // first look, or the file was rotated/truncated: start over (showing a little of what is there on first look)
       first = this.offset < 0;
       this.offset = first ? Math.max(0, size - (this.o.backlogBytes ?? 64 * 1024)) : 0;
       this.ino = st.ino;
-      this.partial = '';
+      if (!renamed) this.partial = ''; // a line the relay split across the rename goes on in the new file
     }
     if (size <= this.offset) return;
     const maxRead = this.o.maxReadBytes ?? 8 * 1024 * 1024;
@@ -160,6 +163,26 @@ export class LogTail {
       if (this.partial.length > MAX_LINE_CHARS * 4) this.partial = this.partial.slice(-MAX_LINE_CHARS);
       if (lastNl < 0) return;
       this.push(text.slice(0, lastNl).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)));
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** The rest of the file we were reading, now renamed to `rotated` (only if it is the same inode; bounded). */
+  private async finishRotated(rotated: string): Promise<void> {
+    let fh;
+    try { fh = await open(rotated, 'r'); } catch { return; }
+    try {
+      const st = await fh.stat();
+      if (st.ino !== this.ino || st.size <= this.offset) return;
+      const len = Math.min(st.size - this.offset, this.o.maxReadBytes ?? 8 * 1024 * 1024);
+      const data = Buffer.allocUnsafe(len);
+      const { bytesRead } = await fh.read(data, 0, len, st.size - len);
+      if (st.size - len > this.offset) { const skipped = 1; this.total += skipped; this.dropped += skipped; this.droppedUnknown = true; this.partial = ''; }
+      const text = this.partial + data.subarray(0, bytesRead).toString('utf8');
+      const lastNl = text.lastIndexOf('\n');
+      this.partial = lastNl >= 0 ? text.slice(lastNl + 1) : text;
+      if (lastNl >= 0) this.push(text.slice(0, lastNl).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l)));
     } finally {
       await fh.close();
     }
