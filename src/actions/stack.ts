@@ -101,9 +101,11 @@ async function restartRun(ctx: ActionCtx): Promise<ActionResult> {
   for (const e of engines) {
     const name = `restart ${e.name}, wait for healthy (≤ ${healthyDeadlineMs(e) / 1000} s)`;
     if (broken || ctx.signal?.aborted) { notRun(ctx, out, name, broken ?? 'cancelled'); continue; }
-    const list = await ctx.link!.call('engines.list', {}, { timeoutMs: 10_000 });
-    const cur = list.find((x) => x.name === e.name);
-    if (!(await doStep(ctx, out, name, () => startAndWait(ctx, e, cur && cur.state !== 'stopped' ? 'restart' : 'start')))) broken = `${e.name} did not come back`;
+    const ok = await doStep(ctx, out, name, async () => {
+      const cur = (await ctx.link!.call('engines.list', {}, { timeoutMs: 10_000 })).find((x) => x.name === e.name);
+      return startAndWait(ctx, e, cur && cur.state !== 'stopped' ? 'restart' : 'start');
+    });
+    if (!ok) broken = `${e.name} did not come back`;
   }
   return summary('stack restart', out);
 }
@@ -134,6 +136,7 @@ async function phoenixRun(ctx: ActionCtx): Promise<ActionResult> {
   if (composeName) {
     if (broken) notRun(ctx, out, composeName, broken);
     else if (!(await doStep(ctx, out, composeName, async () => {
+      if (!ctx.runner) return { ok: false, detail: 'no runner for this host' };
       const s = await step(ctx, composeArgv(compose!), (ctx.config?.recovery.phoenix.composeTimeoutSec ?? 600) * 1000);
       return { ok: s.ok, detail: s.ok ? s.text.slice(-300) || 'done' : `exit ${s.r.exitCode ?? 'signal'}: ${s.text}` };
     }))) broken = 'docker compose failed';
