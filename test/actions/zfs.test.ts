@@ -14,10 +14,11 @@ import {
 import { createZfsSource, ZFS_GET_OPENZFS, ZPOOL_LIST_OPENZFS, ZPOOL_STATUS, ZPOOL_STATUS_JSON } from '../../backends/zfs/source.js';
 import type { Pool } from '../../backends/zfs/types.js';
 import { zfsClear, zfsSnapshot, ZFS_ACTIONS, ZFS_DEVICE_ACTIONS } from '../../src/actions/zfs.js';
+import { zfsRollback } from '../../src/actions/zfs-rollback.js';
 import type { Action, ActionCtx } from '../../src/actions/types.js';
 import { createAuthority } from '../../src/recovery/authority.js';
 import { perform, prepare } from '../../src/recovery/perform.js';
-import { readKey } from '../../src/recovery/tripcode.js';
+import { readKey, sign } from '../../src/recovery/tripcode.js';
 import type { RecoveryLink, Who } from '../../src/recovery/types.js';
 import { emptySamples } from '../../src/store/sample.js';
 import type { Samples } from '../../src/store/types.js';
@@ -241,5 +242,60 @@ describe('zfs actions through perform() against a FakeRunner', () => {
     const res = await perform(await prepare(scrubStart, ctxOf(r, await samplesOf(r), a.recovery, { pool: 'tank' })), { kind: 'yes' });
     expect(res.outcome).toBe('failed');
     expect(res.result.message).toMatch(/FakeRunner: unexpected argv \["zpool","scrub","tank"\]/);
+  });
+});
+
+describe('zfs.rollback through perform() against a FakeRunner: the steps, a busy rename, a failed promote undone', () => {
+  async function rollbackSetup(stamp = '20261206T080000Z') {
+    const { r } = fake();
+    const a = authority();
+    r.on({ argv: SNAPSHOT_LIST, stdout: 'tank/data@s1\ntank/data@s2\n' })
+      .on({ argv: ['zfs', 'get', '-H', '-o', 'value,source', 'mountpoint', 'tank/data'], stdout: '/tank/data\tinherited from tank\n' });
+    const samples = await samplesOf(r);
+    const runAt = Date.UTC(2026, 11, 6, 8, 0, 0);
+    r.clock = runAt;
+    const ctx = ctxOf(r, samples, a.recovery, { snapshot: 'tank/data@s1' });
+    const p = await prepare(zfsRollback, ctx);
+    const payload = sign(a.key(), 'RECOVERY:REVERT_SNAPSHOT::tank/data@s1', Math.floor(Date.now() / 1000));
+    const keep = `tank/data-sov-pre-rollback-${stamp}`;
+    const tmp = `tank/data-sov-rollback-${stamp}`;
+    return { r, a, p, payload, keep, tmp };
+  }
+
+  it('runs the five steps in order, retrying a rename zfs-fuse calls busy', async () => {
+    const { r, p, payload, keep, tmp } = await rollbackSetup();
+    expect(p.refused, p.refused?.reason).toBeUndefined();
+    r.on({ argv: ['zfs', 'snapshot', 'tank/data@sov-pre-rollback-20261206T080000Z'] }).on({ argv: ['zfs', 'clone', 'tank/data@s1', tmp] })
+      .on({ argv: ['zfs', 'promote', tmp] }).on({ argv: ['zfs', 'rename', tmp, 'tank/data'] });
+    let busy = 2;
+    const run = r.run.bind(r);
+    r.run = async (argv) => {
+      if (argv.join(' ') === `zfs rename tank/data ${keep}`) {
+        r.calls.push(argv);
+        return busy-- > 0 ? { argv, exitCode: 1, stdout: '', stderr: "cannot rename 'tank/data': dataset is busy\n", timedOut: false, notFound: false } : { argv, exitCode: 0, stdout: '', stderr: '', timedOut: false, notFound: false };
+      }
+      return run(argv);
+    };
+    // the snapshot list after it: the pre-snapshot with the kept state, the target with the dataset
+    r.commands.find((c) => c.argv === SNAPSHOT_LIST)!.stdout = `tank/data@s1\n${keep}@s2\n${keep}@sov-pre-rollback-20261206T080000Z\n`;
+    const res = await perform(p, { kind: 'tripcode', payload });
+    expect(res.outcome, res.result.message).toBe('ok');
+    expect(verbs(r)).toEqual([
+      'zfs snapshot tank/data@sov-pre-rollback-20261206T080000Z', `zfs clone tank/data@s1 ${tmp}`,
+      `zfs rename tank/data ${keep}`, `zfs rename tank/data ${keep}`, `zfs rename tank/data ${keep}`, `zfs promote ${tmp}`, `zfs rename ${tmp} tank/data`,
+    ]);
+    expect(res.post.map((c) => c.state)).toEqual(['pass', 'pass']);
+  }, 20_000);
+
+  it('a promote that fails puts the dataset back under its name, and says so', async () => {
+    const { r, p, payload, keep, tmp } = await rollbackSetup();
+    r.on({ argv: ['zfs', 'snapshot', 'tank/data@sov-pre-rollback-20261206T080000Z'] }).on({ argv: ['zfs', 'clone', 'tank/data@s1', tmp] })
+      .on({ argv: ['zfs', 'rename', 'tank/data', keep] })
+      .on({ argv: ['zfs', 'promote', tmp], stderr: "cannot promote '" + tmp + "': out of space\n", exitCode: 1 })
+      .on({ argv: ['zfs', 'rename', keep, 'tank/data'] });
+    const res = await perform(p, { kind: 'tripcode', payload });
+    expect(res.outcome).toBe('failed');
+    expect(res.result.message).toBe(`rollback failed at step 4 (promote the clone (the snapshots up to the target move with it)): cannot promote '${tmp}': out of space. tank/data is back as it was; the clone ${tmp} is left over (zfs destroy ${tmp})`);
+    expect(verbs(r).at(-1)).toBe(`zfs rename ${keep} tank/data`);
   });
 });
