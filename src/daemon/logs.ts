@@ -26,7 +26,7 @@
  * capped at MAX_LINE_BYTES. Nothing is stripped here: the viewer strips control sequences.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 export const MAX_LINE_BYTES = 8 * 1024;
@@ -256,6 +256,8 @@ export async function searchLines(
 
 export interface Follower {
   close(): void;
+  /** read what is new now (after a read already under way); resolves once the lines are delivered */
+  tickNow(): Promise<void>;
 }
 
 export interface FollowOptions {
@@ -281,6 +283,35 @@ export function follow(file: string, onLines: (lines: string[]) => void, opts: F
   let busy = false;
   let closed = false;
 
+  /** read `fh` from `pos` to its end into `out` (whole lines; a partial last line waits) */
+  const drain = async (fh: FileHandle, out: string[]) => {
+    const buf = Buffer.alloc(CHUNK);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
+      if (bytesRead === 0) break;
+      const data = Buffer.from(buf.subarray(0, bytesRead));
+      pos += bytesRead;
+      let start = 0;
+      for (let i = 0; i < data.length; i++) {
+        if (data[i] !== 0x0a) continue;
+        out.push(decodeLine([...partial, data.subarray(start, i)], MAX_LINE_BYTES));
+        partial = [];
+        partialLen = 0;
+        start = i + 1;
+      }
+      if (start < data.length) {
+        partial.push(data.subarray(start));
+        partialLen += data.length - start;
+        if (partialLen >= MAX_LINE_BYTES) {
+          out.push(decodeLine(partial, MAX_LINE_BYTES));
+          partial = [];
+          partialLen = 0;
+        }
+      }
+      if (closed) break;
+    }
+  };
+
   const tick = async () => {
     if (busy || closed) return;
     busy = true;
@@ -290,41 +321,22 @@ export function follow(file: string, onLines: (lines: string[]) => void, opts: F
       const fst = await fh.stat();
       const size = fst.size;
       if (pos < 0) pos = opts.fromStart ? 0 : size;
-      // the relay rotates by rename: a new file under the name starts over at 0
-      let reset = size < pos || (ino >= 0 && fst.ino !== ino);
+      const out: string[] = [];
+      // the relay rotates by rename: finish the old file (now `.1`, same inode), then the new one from 0
+      const renamed = ino >= 0 && fst.ino !== ino;
+      if (renamed) {
+        const old = await open(`${file}.1`, 'r').catch(() => undefined);
+        try { if (old && (await old.stat()).ino === ino) await drain(old, out); } finally { await old?.close().catch(() => undefined); }
+      }
+      let reset = renamed || size < pos;
       ino = fst.ino;
       if (!reset && guard && pos >= guard.length) {
         const b = Buffer.alloc(guard.length);
         await fh.read(b, 0, b.length, pos - guard.length);
         reset = !b.equals(guard);
       }
-      if (reset) { pos = 0; partial = []; partialLen = 0; }
-      const out: string[] = [];
-      const buf = Buffer.alloc(CHUNK);
-      for (;;) {
-        const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-        if (bytesRead === 0) break;
-        const data = Buffer.from(buf.subarray(0, bytesRead));
-        pos += bytesRead;
-        let start = 0;
-        for (let i = 0; i < data.length; i++) {
-          if (data[i] !== 0x0a) continue;
-          out.push(decodeLine([...partial, data.subarray(start, i)], MAX_LINE_BYTES));
-          partial = [];
-          partialLen = 0;
-          start = i + 1;
-        }
-        if (start < data.length) {
-          partial.push(data.subarray(start));
-          partialLen += data.length - start;
-          if (partialLen >= MAX_LINE_BYTES) {
-            out.push(decodeLine(partial, MAX_LINE_BYTES));
-            partial = [];
-            partialLen = 0;
-          }
-        }
-        if (closed) break;
-      }
+      if (reset) { pos = 0; if (!renamed) { partial = []; partialLen = 0; } }
+      await drain(fh, out);
       const g = Math.min(16, pos);
       guard = Buffer.alloc(g);
       if (g > 0) await fh.read(guard, 0, g, pos - g);
@@ -338,13 +350,16 @@ export function follow(file: string, onLines: (lines: string[]) => void, opts: F
     }
   };
 
-  const timer = setInterval(() => void tick(), opts.intervalMs ?? 250);
+  let running: Promise<void> = Promise.resolve();
+  const run = () => { running = running.then(tick); return running; };
+  const timer = setInterval(() => void run(), opts.intervalMs ?? 250);
   if (opts.unref) timer.unref();
-  void tick();
+  void run();
   return {
     close() {
       closed = true;
       clearInterval(timer);
     },
+    tickNow: run,
   };
 }

@@ -35,3 +35,28 @@ describe('LogTail over the relay', () => {
     expect(s.lines).toEqual(want);
   });
 });
+
+describe('`sov engines logs -f` (follow) over the relay', () => {
+  it('one rename rotation between polls loses nothing and keeps the order', async () => {
+    const { follow } = await import('../../src/daemon/logs.js');
+    const dir = mkdtempSync(join(root, 'follow-'));
+    const file = join(dir, 'f.log');
+    const relay = new Relay({ file, maxBytes: 700, keep: 2, statsFile: join(dir, '.f.relay'), keepFreeBytes: 0 });
+    relay.write(Buffer.from('zero\n'));
+    const seen: string[] = [];
+    const f = follow(file, (ls) => seen.push(...ls), { intervalMs: 60_000, unref: true });
+    const tick = f.tickNow;
+    await tick();
+    const want: string[] = [];
+    for (let i = 0; i < 120; i++) {
+      const l = `line ${i} ${'y'.repeat(i % 40)}`;
+      want.push(l);
+      relay.write(Buffer.from(`${l}\n`));
+      if (i % 7 === 6) await tick();
+    }
+    relay.close();
+    await tick();
+    f.close();
+    expect(seen).toEqual(want);
+  });
+});
