@@ -13,7 +13,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSyn
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, runSov as sov } from '../helpers/proc.js';
-import { SOV } from './tmux.js';
+import { SOV, Tmux } from './tmux.js';
 
 const QEMU = ['/usr/bin/qemu-system-x86_64', '/usr/local/bin/qemu-system-x86_64'].find((p) => existsSync(p));
 const IMG = ['/usr/bin/qemu-img', '/usr/local/bin/qemu-img'].find((p) => existsSync(p));
@@ -207,4 +207,23 @@ describe.runIf(SSHD !== undefined && SSH !== undefined)('sov ssh NAME and a real
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/HOST IDENTIFICATION HAS CHANGED|Host key verification failed/);
   }, 30_000);
+});
+
+describe('sov --demo, the VMs screen (0) in tmux', () => {
+  for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
+    it(`${cols}×${rows}: the agent VM, a Green on the golden, the Green whose heartbeat is missing; q leaves a clean shell`, async () => {
+      const state = mkdtempSync(`/tmp/sov-vms-demo-${process.pid}-`);
+      const t = new Tmux().start(cols, rows, { SOV_STATE_DIR: state });
+      try {
+        t.typeLine(`exec node ${SOV} --demo`);
+        await t.waitFor('Overview', 15_000);
+        t.keys('0');
+        const screen = await t.waitFor((s) => s.includes('green-2') && s.includes('missing'), 15_000);
+        for (const x of ['workstation_agent', 'green-1', 'golden', 'Seen through']) expect(screen).toContain(x);
+        expect(t.lines()).toHaveLength(rows);
+        t.keys('q');
+        await t.waitFor((s) => !s.includes('green-2'), 10_000);
+      } finally { t.kill(); rmSync(state, { recursive: true, force: true }); }
+    }, 45_000);
+  }
 });
