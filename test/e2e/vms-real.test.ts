@@ -216,7 +216,7 @@ describe('sov --demo, the VMs screen (0) in tmux', () => {
       const t = new Tmux().start(cols, rows, { SOV_STATE_DIR: state });
       try {
         t.typeLine(`exec node ${SOV} --demo`);
-        await t.waitFor('Overview', 15_000);
+        await t.waitFor('omni (demo)', 15_000);
         t.keys('0');
         const screen = await t.waitFor((s) => s.includes('green-2') && s.includes('missing'), 15_000);
         for (const x of ['workstation_agent', 'green-1', 'golden', 'Seen through']) expect(screen).toContain(x);
