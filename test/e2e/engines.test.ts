@@ -113,6 +113,9 @@ services:
     tm.keys('6');
     await tm.waitFor((s) => s.includes('Engines') && s.includes('sim') && s.includes('stopped'), 30_000);
     tm.keys('s');
+    // start is T1: it asks y/N first, showing exactly what it runs
+    await tm.waitFor(/y\/enter run it/, 20_000);
+    tm.keys('y');
     const healthy = await tm.waitFor(/sim\s+✓ healthy\s+\d+/, 60_000);
     expect(healthy).toMatch(/127\.0\.0\.1:\d+/);
     // the services panel probes a real redis-server
@@ -178,6 +181,8 @@ services:
     // keys sent together can arrive as one chunk (read as a paste, never as actions): wait for each to land
     await tm.waitFor(/› flood/, 10_000);
     tm.keys('s');
+    await tm.waitFor(/y\/enter run it/, 20_000);
+    tm.keys('y');
     await tm.waitFor(/flood\s+✓ healthy/, 60_000);
     tm.keys('l');
     const flooded = await tm.waitFor((s) => s.includes('Log flood') && /[\d,]+ lines dropped/.test(s) && /task \d+/.test(s), 30_000);

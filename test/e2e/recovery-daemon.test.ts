@@ -84,7 +84,8 @@ describe('recovery through a real daemon', () => {
     const refused = await sov(['engines', 'start', 'sim'], env);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/engine\.start refused: the box is in lockdown since .*RECOVERY:UNLOCK/);
-    expect((await audit()).at(-1)).toMatchObject({ kind: 'refused', code: 'lockdown', action: 'engine.start', args: { name: 'sim' }, who: { via: 'daemon' } });
+    // sov engines start asks the authority first (as sov do does): refused and recorded, nothing reached the supervisor
+    expect((await audit()).at(-1)).toMatchObject({ kind: 'refused', code: 'lockdown', action: 'engine.start', args: { name: 'sim' }, who: { via: 'cli' } });
 
     // a new daemon replays the log: still locked, the payload still used
     expect((await sov(['daemon', 'stop'], env)).code).toBe(0);
@@ -101,7 +102,8 @@ describe('recovery through a real daemon', () => {
     const list = JSON.parse((await sov(['engines', 'ls', '--json'], env)).stdout) as EngineStatus[];
     for (const e of list) if (e.pid !== undefined) enginePids.add(e.pid);
     expect(list.find((e) => e.name === 'sim')?.state).toBe('healthy');
-    expect((await audit()).map((e) => `${e.kind}:${e.code ?? ''}`)).toEqual(['lockdown:', 'refused:lockdown', 'refused:tripcode-replayed', 'refused:lockdown', 'unlock:']);
+    expect((await audit()).map((e) => `${e.kind}:${e.code ?? ''}`)).toEqual(['lockdown:', 'refused:lockdown', 'refused:tripcode-replayed', 'refused:lockdown', 'unlock:', 'begin:', 'end:']);
+    expect((await audit()).at(-1)).toMatchObject({ kind: 'end', action: 'engine.start', outcome: 'ok', exitCode: 0 });
   });
 
   it('sov do box.lockdown with its ACTION code locks the box through the daemon; stop is refused then', async () => {
