@@ -130,15 +130,18 @@ services:
     expect(sim.state).toBe('healthy');
     // r asks first, naming the signal, the pid and the command; esc cancels
     tm.keys('r');
-    const ask = await tm.waitFor('Confirm', 10_000);
+    const ask = await tm.waitFor(/y\/enter run it/, 10_000);
     expect(ask).toContain(`restart sim: SIGTERM pid ${sim.pid}, then start`);
     tm.keys('Escape');
-    await tm.waitFor('cancelled: restart sim', 10_000);
+    await tm.waitFor('cancelled: Restart', 10_000);
     expect((await ls()).find((e) => e.name === 'sim')!.pid).toBe(sim.pid);
     // b benchmarks it as a job; the detail (full height once the log is closed) shows the result
     tm.keys('l');
     await tm.waitFor((x) => !x.includes('Log sim'), 10_000);
     tm.keys('b');
+    // a benchmark loads the engine: T1, it asks first
+    await tm.waitFor(/y\/enter run it/, 10_000);
+    tm.keys('y');
     const bench = await tm.waitFor(/gen tok\/s\s+\d/, 60_000);
     expect(bench).toMatch(/TTFT p50\s+\d+ ms/);
     expect(readFileSync(join(dir, 'state', 'sov', 'bench.jsonl'), 'utf8')).toContain('"engine":"sim"');
