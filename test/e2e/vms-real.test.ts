@@ -215,7 +215,7 @@ describe('sov --demo, the VMs screen (0) in tmux', () => {
       const state = mkdtempSync(`/tmp/sov-vms-demo-${process.pid}-`);
       const t = new Tmux().start(cols, rows, { SOV_STATE_DIR: state });
       try {
-        t.typeLine(`exec node ${SOV} --demo`);
+        t.typeLine(`node ${SOV} --demo`);
         await t.waitFor('omni (demo)', 15_000);
         t.keys('0');
         const screen = await t.waitFor((s) => s.includes('green-2') && s.includes('missing'), 15_000);
