@@ -21,7 +21,7 @@ export const USAGE = `sov — the sovereign AI box cockpit
 
 usage:
   sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color] [--interval-ms N]
-  sov status [--json] [--require nvidia,numa,system,zfs] [--demo]
+  sov status [--json] [--require nvidia,numa,system,zfs,vms] [--demo]   answers within 15 s, whatever hangs
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)

@@ -23,7 +23,7 @@ describe('sov status (headless, built binary)', () => {
     expect(r.code).toBe(0);
     const doc = statusSchema.parse(JSON.parse(r.stdout));
     const s = doc.samples;
-    expect(Object.keys(JSON.parse(r.stdout).samples).sort()).toEqual(['numa', 'nvidia', 'system', 'zfs']);
+    expect(Object.keys(JSON.parse(r.stdout).samples).sort()).toEqual(['numa', 'nvidia', 'system', 'vms', 'zfs']);
     expect(s.nvidia.state === 'ok' && s.nvidia.data.gpus.map((g) => g.index)).toEqual([0, 1]);
     expect(s.numa.state === 'ok' && s.numa.data.nodes).toHaveLength(4);
     expect(s.system.state === 'ok' && s.system.data.cpu.utilPct).toBeGreaterThan(0);
