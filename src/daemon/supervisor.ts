@@ -409,19 +409,25 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const wfd = openFifoForEngine(fifo);
       let sp;
       try {
+        // the relay first, holding the FIFO before the engine writes (our read-write copy lets its open return)
         startRelay(rt, cfg);
+        let out: { fd: number } | { logFile: string } = { fd: wfd };
+        if (!(await relayOpened(rt.relay!.pid, fifo, 10_000))) {
+          // no relay (its script missing, it cannot start): the engine logs straight to its file, rotated the old way
+          log(`engine ${cfg.name}: its log relay did not start; logging straight to ${logFile} (copytruncate rotation)`);
+          await endRelay(rt.relay!.pid, rt.relay!.startTime, 0);
+          rt.relay = undefined;
+          out = { logFile };
+        }
         const cgroup = await engineCgroup(cfg.name);
-        sp = await spawnEngine(cfg, { fd: wfd }, opts.env, (code, signal) => {
+        sp = await spawnEngine(cfg, out, opts.env, (code, signal) => {
           const e: EngineExit = { code, at: now() };
           if (signal) e.signal = signal;
           onExit(rt, run, e);
         }, mark(cfg.name), cgroup);
-        // counted now: it may exit while we wait for the relay below (onExit then runs before we go on)
         if (auto) rt.st.restarts++;
-        // our copy of the FIFO goes once the relay holds it (closing earlier, with no other holder, loses the output)
-        if (!(await relayOpened(rt.relay!.pid, fifo, 10_000))) log(`engine ${cfg.name}: its log relay did not open ${fifo}; output waits in the FIFO`);
       } finally {
-        closeSync(wfd);
+        closeSync(wfd); // the engine and the relay hold the FIFO now
       }
       rt.child = sp.child;
       rt.pgid = sp.pid;
