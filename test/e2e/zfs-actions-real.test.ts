@@ -116,6 +116,9 @@ afterAll(async () => {
     try { execFileSync('zpool', ['destroy', '-f', p], { env, stdio: 'ignore', timeout: 30_000 }); } catch { /* best effort */ }
   }
   if (daemon?.pid && daemon.exitCode === null) {
+    // another test (zfs-real) may have found our daemon running and put its pools in it: let it finish first
+    const others = () => { try { return execFileSync('zpool', ['list', '-H', '-o', 'name'], { env, encoding: 'utf8', timeout: 5000 }).split('\n').filter(Boolean); } catch { return []; } };
+    for (const end = Date.now() + 60_000; others().length && Date.now() < end;) await new Promise((r) => setTimeout(r, 500));
     const exited = new Promise<void>((r) => daemon!.once('exit', () => r()));
     process.kill(daemon.pid, 'SIGTERM');
     const t = setTimeout(() => { if (daemon?.pid && daemon.exitCode === null) process.kill(daemon.pid, 'SIGKILL'); }, 15_000);
