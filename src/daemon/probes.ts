@@ -2,8 +2,9 @@
  * HTTP probes of an engine (node's fetch with AbortSignal.timeout): health, models, Prometheus metrics.
  * None of them throws: a refused connection is health `down`, anything unreadable is `undefined`.
  */
-import { engineMetrics, parseHealth, parseModels, parsePrometheus } from '../../backends/engines/parse.js';
-import type { EngineMetrics } from '../../backends/engines/types.js';
+import { parseHealth, parseModels } from '../protocols/health.js';
+import { engineMetrics, parsePrometheus } from '../protocols/prometheus.js';
+import type { EngineMetrics } from '../protocols/types.js';
 import type { EngineHealth } from './types.js';
 
 export type HealthKind = 'llamacpp' | 'vllm' | 'ollama' | 'http';

@@ -21,7 +21,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { tokensPerSecond } from '../../backends/engines/parse.js';
+import { tokensPerSecond } from '../protocols/prometheus.js';
 import type { ContainerEngineConfig, EngineConfig, ProcessEngineConfig, SystemdEngineConfig } from '../config/schema.js';
 import { readJson, writeFileAtomic } from './atomic.js';
 import { containerAdapter } from './adapters/container.js';

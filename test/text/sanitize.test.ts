@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oneLine, sanitize } from '../../src/text/sanitize.js';
 import { sanitize as widgetSanitize, width } from '../../widgets/primitives/text.js';
-import { oneLine as protocolOneLine } from '../../backends/engines/parse.js';
+import { oneLine as protocolOneLine } from '../../src/protocols/json.js';
 import { clean } from '../../src/cli/engines.js';
 import { parseHostname } from '../../backends/system/parse.js';
 import { parseRedisReply } from '../../backends/services/parse.js';

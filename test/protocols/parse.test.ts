@@ -1,11 +1,13 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  engineMetrics, oneLine, parseChatChunk, parseErrorBody, parseHealth, parseModels, parsePrometheus, parseSseChunk,
-  SseDecoder, tokensPerSecond,
-} from '../../../backends/engines/parse.js';
-import type { ChatChunk, SseEvent } from '../../../backends/engines/types.js';
-import { haveSamples, mutations, readSample, sampleFiles } from '../../helpers/samples.js';
+import { parseErrorBody } from '../../src/protocols/errors.js';
+import { parseHealth, parseModels } from '../../src/protocols/health.js';
+import { oneLine } from '../../src/protocols/json.js';
+import { parseChatChunk } from '../../src/protocols/openai.js';
+import { engineMetrics, parsePrometheus, tokensPerSecond } from '../../src/protocols/prometheus.js';
+import { parseSseChunk, SseDecoder } from '../../src/protocols/sse.js';
+import type { ChatChunk, SseEvent } from '../../src/protocols/types.js';
+import { haveSamples, mutations, readSample, sampleFiles } from '../helpers/samples.js';
 
 /** A captured HTTP response (status line, CRLF headers, blank line, body) → its parts. */
 function splitHttp(text: string): { status: number; headers: Record<string, string>; body: string } | undefined {
