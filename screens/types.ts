@@ -21,6 +21,8 @@ export interface ScreenCtx {
   filter: string;
   /** what the engines screen needs beyond samples (absent in older callers and tests: treated as empty) */
   engines?: EnginesCtx;
+  /** the VMs screen's selection */
+  vms?: { selected?: string };
   /** the Recovery screen's actions, run and audit log (absent: empty) */
   recovery?: import('./recovery.js').RecoveryCtx;
   /** the blueprint the Doctor screen checks (the app loads it with src/doctor/load.ts chooseBlueprint); absent: none */

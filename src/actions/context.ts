@@ -38,6 +38,10 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   ctx.noLink = deps.noLink ?? 'no daemon: engines are not available here';
   if (s.ui.logs) ctx.logs = s.ui.logs;
   if (deps.startBench) ctx.startBench = deps.startBench;
+  // the VMs screen's selection fills a VM action's `vm` (startAction keeps only the arguments an action declares)
+  const vms = (s.hosts[s.current]?.samples ?? viewSamples(s)).vms;
+  const vm = s.ui.screen === 'vms' && vms?.state === 'ok' ? (vms.data.vms.find((v) => v.name === s.ui.vm) ?? vms.data.vms[0])?.name : undefined;
+  if (vm !== undefined) ctx.args = { vm };
   const host = s.hosts[s.current];
   if (host) ctx.samples = host.samples;
   ctx.host = s.current;

@@ -29,7 +29,7 @@ function target(ctx: ActionCtx): { argv?: string[]; why?: string; text?: string 
 export const vmSsh: Action = {
   id: 'vm.ssh', title: 'SSH into VM',
   description: 'hand this terminal to your own ssh for the VM (your ssh config, agent and known_hosts); the cockpit comes back when it exits',
-  keys: [], scope: 'vms', tier: 'T0', confirm: false,
+  keys: ['enter'], scope: 'vms', tier: 'T0', confirm: false,
   args: { vm: 'the VM, as the VMs screen names it' },
   argChoices: (ctx) => {
     const d = vmsData(ctx);

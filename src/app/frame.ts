@@ -2,7 +2,8 @@ import { SCREEN_ORDER, SCREENS } from '../../screens/index.js';
 import { renderScreen } from '../../screens/host.js';
 import type { PanelSpec, ScreenCtx } from '../../screens/types.js';
 import { themeByName } from '../../themes/index.js';
-import { GLYPH, paint } from '../../themes/tokens.js';
+import { paint } from '../../themes/tokens.js';
+import { foldLine } from '../../themes/glyphs.js';
 import { age } from '../../widgets/primitives/format.js';
 import sliceAnsi from 'slice-ansi';
 import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
@@ -53,10 +54,10 @@ export interface Frame { lines: string[]; panels: PanelSpec[]; focusInnerH: numb
  */
 export function composeFrame(s: AppState, now: number, intervalMs: number): Frame {
   const { cols, rows } = s.term;
-  const theme = themeByName(s.ui.theme);
+  const theme = themeByName(s.ui.theme, s.ui.glyphs);
   if (cols < MIN_COLS || rows < MIN_ROWS) {
     const msg = [`sov needs at least ${MIN_COLS}×${MIN_ROWS}`, `this terminal is ${cols}×${rows}`, 'enlarge it, or use `sov status`', 'q quits'];
-    const lines = Array.from({ length: rows }, (_, i) => fit(msg[i] ?? '', cols));
+    const lines = Array.from({ length: rows }, (_, i) => foldLine(fit(msg[i] ?? '', cols), theme.glyphs));
     return { lines, panels: [], focusInnerH: 1 };
   }
   const host = s.hosts[s.current];
@@ -66,6 +67,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
     engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
     ...(s.ui.screen === 'recovery' ? { recovery: recoveryCtx(s) } : {}),
+    ...(s.ui.vm ? { vms: { selected: s.ui.vm } } : {}),
     ...(s.doctor ? { doctor: s.doctor } : {}),
     drawn: {},
   };
@@ -75,17 +77,17 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const panels = specs;
 
   const flags = [
-    s.ui.frozen ? paint(theme, 'warn', `${GLYPH.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
+    s.ui.frozen ? paint(theme, 'warn', `${theme.glyphs.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
     s.recovery.status?.lockdown ? paint(theme, 'crit', 'LOCKDOWN') : '',
-    s.run?.state === 'running' ? paint(theme, 'warn', `${GLYPH.pending} ${s.run.action}`) : '',
+    s.run?.state === 'running' ? paint(theme, 'warn', `${theme.glyphs.pending} ${s.run.action}`) : '',
     new Date(now).toISOString().slice(11, 19),
   ].filter(Boolean).join('  ');
   const left = paint(theme, 'title', 'sov ') + paint(theme, 'accent', sanitize(s.current)) + ' ';
   const header = spread(left + headerTabs(s, theme, cols - width(left) - width(flags) - 1), flags, cols);
 
   let status: string;
-  if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], ['↑/↓', 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
+  if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], [`${theme.glyphs.up}/${theme.glyphs.down}`, 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
   else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', s.ui.confirm.ask ? 'pick or type a value' : s.ui.confirm.kind === 'yes' ? 'y runs it, n cancels' : s.ui.confirm.kind === 'typed' ? 'type the name to confirm' : s.ui.confirm.kind === 'tripcode' ? 'paste a tripcode' : 'reading…') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
   else if (s.ui.tripcode) status = paint(theme, 'warn', 'tripcode: ') + paint(theme, 'muted', 'paste it, enter verifies, esc closes');
   else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
@@ -107,7 +109,9 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm, cols, rows - 2), cols);
   else if (s.ui.tripcode) body = overlay(body.map((l) => fit(l, cols)), tripcodeBox(theme, s.ui.tripcode.input, cols), cols);
   else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
-  return { lines: [header, ...body.map((l) => fit(l, cols)), fit(status, cols)], panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };
+  // the console set folds what no glyph token covers (prose punctuation, text from outside) to what its font has
+  const out = [header, ...body.map((l) => fit(l, cols)), fit(status, cols)].map((l) => foldLine(l, theme.glyphs));
+  return { lines: out, panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };
 }
 
 /**
@@ -124,10 +128,11 @@ export function paletteBox(theme: ReturnType<typeof themeByName>, s: AppState, c
   // borders, the query, a rule: 4 rows; a blank row above and below when there is room
   const listRows = Math.max(1, Math.min(Math.max(1, view.entries.length), height - 6));
   const top = Math.min(Math.max(0, view.index - listRows + 1), Math.max(0, view.entries.length - listRows));
-  const rows = [b('╭─') + paint(theme, 'title', title) + b('─'.repeat(Math.max(0, w - 3 - width(title))) + '╮')];
-  const row = (x: string) => rows.push(b('│') + ' ' + fit(x, inner) + ' ' + b('│'));
+  const g = theme.glyphs;
+  const rows = [b(g.tl + g.h) + paint(theme, 'title', title) + b(g.h.repeat(Math.max(0, w - 3 - width(title))) + g.tr)];
+  const row = (x: string) => rows.push(b(g.v) + ' ' + fit(x, inner) + ' ' + b(g.v));
   row(paint(theme, 'key', ':') + sanitize(s.ui.palette?.query ?? '') + paint(theme, 'selected', ' '));
-  rows.push(b('├' + '─'.repeat(w - 2) + '┤'));
+  rows.push(b(g.teeLeft + g.h.repeat(w - 2) + g.teeRight));
   const titleW = Math.min(18, Math.max(...view.entries.map((e) => width(e.title)), 4) + 1);
   const keyW = 8;
   for (let i = top; i < top + listRows; i++) {
@@ -136,9 +141,9 @@ export function paletteBox(theme: ReturnType<typeof themeByName>, s: AppState, c
     const off = s.ui.readOnly && e.tier !== 'T0';
     const what = e.kind === 'screen' ? `screen · ${e.description}` : `${e.description}${off ? ' (read-only: disabled)' : ''}`;
     const text = fit(e.title, titleW) + ' ' + fit(e.keys.join(' '), keyW) + ' ' + what;
-    row(i === view.index ? paint(theme, 'selected', fit('› ' + text, inner)) : (off ? paint(theme, 'muted', '  ' + text) : '  ' + text));
+    row(i === view.index ? paint(theme, 'selected', fit(g.select + ' ' + text, inner)) : (off ? paint(theme, 'muted', '  ' + text) : '  ' + text));
   }
-  rows.push(b('╰' + '─'.repeat(Math.max(0, w - 3 - width(count)))) + paint(theme, 'muted', count) + b('─╯'));
+  rows.push(b(g.bl + g.h.repeat(Math.max(0, w - 3 - width(count)))) + paint(theme, 'muted', count) + b(g.h + g.br));
   return rows;
 }
 

@@ -9,6 +9,7 @@ import { viewSamples, type Store } from '../store/store.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
 import type { ScreenId } from '../store/types.js';
 import { paletteView } from './palette.js';
+import { selectedVm } from '../../screens/vms.js';
 
 export interface Controller {
   refresh(): void;
@@ -154,6 +155,13 @@ function scroll(store: Store, panel: string, delta: number): void {
     if (!list.length) return;
     const i = Math.max(0, list.findIndex((e) => e.name === s.ui.engine));
     return s.selectEngine(list[Math.max(0, Math.min(list.length - 1, i + delta))]?.name);
+  }
+  if (panel === 'vms.list') {
+    const vms = viewSamples(s).vms;
+    const names = vms.state === 'ok' ? vms.data.vms.map((v) => v.name) : [];
+    if (!names.length) return;
+    const i = Math.max(0, names.indexOf(selectedVm(vms.state === 'ok' ? vms.data : { vms: [] } as never, s.ui.vm) ?? ''));
+    return s.selectVm(names[Math.max(0, Math.min(names.length - 1, i + delta))]);
   }
   if (panel === 'rec.actions') {
     const n = recoveryActions(s.config).length;

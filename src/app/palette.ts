@@ -25,7 +25,8 @@ export function paletteEntries(screen: ScreenId, config?: Config): PaletteEntry[
   const screens = KEYMAP.filter((b) => b.group === 'screens').map(entry('screen'));
   const actions = KEYMAP.filter((b) => b.group === 'engines' && (b.screen === undefined || b.screen === screen)).map(entry('action'));
   // recovery actions and scripts, from anywhere (a scrub from the Storage screen, a script from the GPU screen)
-  const recovery = recoveryActions(config).filter((a) => !a.keys.length).map((a): PaletteEntry => ({ id: a.id, kind: 'action', title: a.title, description: `${a.id}: ${a.description}`, keys: [], tier: a.tier }));
+  const seen = new Set(actions.map((a) => a.id));
+  const recovery = recoveryActions(config).filter((a) => !seen.has(a.id)).map((a): PaletteEntry => ({ id: a.id, kind: 'action', title: a.title, description: `${a.id}: ${a.description}`, keys: a.keys, tier: a.tier }));
   return [...screens, ...actions, ...recovery];
 }
 

@@ -53,7 +53,9 @@ function askNext(store: Store, a: Action, ctx: ActionCtx): boolean {
 export function startAction(store: Store, c: RecoveryController, a: Action, ctx: ActionCtx, tripcode?: string): void {
   const s = store.getState();
   if (running && a.tier !== 'T0') return s.say(`${s.run?.title ?? 'an action'} is still running: wait, or ctrl+c cancels it`, c.now());
-  pending = { ctx: { ...ctx, args: { ...(ctx.args ?? {}) } }, action: a, seq: ++seq, ...(tripcode ? { tripcode } : {}) };
+  // only the arguments this action declares (the selection may offer more: the VM on the VMs screen)
+  const args = Object.fromEntries(Object.entries(ctx.args ?? {}).filter(([k]) => k in (a.args ?? {})));
+  pending = { ctx: { ...ctx, args }, action: a, seq: ++seq, ...(tripcode ? { tripcode } : {}) };
   if (askNext(store, a, pending.ctx)) return;
   void prepareAndAsk(store, c);
 }

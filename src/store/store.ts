@@ -6,7 +6,7 @@ export { emptySamples, nextSample, recordHistory };
 import type { BenchResult } from '../engines/bench.js';
 import type { EngineConfig } from '../config/schema.js';
 import type { Config } from '../config/schema.js';
-import type { AppState, AttemptBatch, HostState, Job, RecoveryView, RunState, Samples, ScreenId, ThemeName, UiState } from './types.js';
+import type { AppState, AttemptBatch, HostState, Job, RecoveryView, RunState, Samples, ScreenId, ThemeName, UiState, GlyphSetName } from './types.js';
 
 /** output lines a run keeps for its panel */
 export const RUN_LINES = 500;
@@ -30,6 +30,7 @@ export interface Actions {
   setTheme(theme: ThemeName): void;
   say(text: string, at: number): void;
   selectEngine(name: string | undefined): void;
+  selectVm(name: string | undefined): void;
   /** opens the log view for an engine (following), or closes it */
   setLogs(logs: UiState['logs']): void;
   setConfirm(confirm: UiState['confirm']): void;
@@ -50,8 +51,8 @@ export interface Actions {
 
 export type Store = StoreApi<AppState & Actions>;
 
-export function createAppStore(init: { host: string; cols?: number; rows?: number; theme?: ThemeName; readOnly?: boolean }): Store {
-  const ui: UiState = { screen: 'overview', focus: 0, scroll: {}, filter: '', filterEditing: false, theme: init.theme ?? 'dark', readOnly: init.readOnly ?? false, recoveryIndex: 0 };
+export function createAppStore(init: { host: string; cols?: number; rows?: number; theme?: ThemeName; glyphs?: GlyphSetName; readOnly?: boolean }): Store {
+  const ui: UiState = { screen: 'overview', focus: 0, scroll: {}, filter: '', filterEditing: false, theme: init.theme ?? 'dark', ...(init.glyphs ? { glyphs: init.glyphs } : {}), readOnly: init.readOnly ?? false, recoveryIndex: 0 };
   return createStore<AppState & Actions>()((set, get) => ({
     current: init.host,
     hosts: { [init.host]: newHost(init.host) },
@@ -88,6 +89,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     setTheme: (theme) => set({ ui: { ...get().ui, theme } }),
     say: (text, at) => set({ ui: { ...get().ui, message: { text, at } } }),
     selectEngine: (engine) => set({ ui: { ...get().ui, engine } }),
+    selectVm: (vm) => set({ ui: { ...get().ui, vm } }),
     setLogs: (logs) => set({ ui: { ...get().ui, logs, scroll: { ...get().ui.scroll, 'eng.logs': 0 } } }),
     setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
     setPalette: (palette) => set({ ui: { ...get().ui, palette } }),

@@ -33,7 +33,9 @@ export interface HostState {
 }
 
 export type ScreenId = 'overview' | 'gpu' | 'storage' | 'numa' | 'help' | 'engines' | 'chat' | 'recovery' | 'doctor' | 'vms';
-export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'no-color';
+export type ThemeName = 'dark' | 'light' | 'high-contrast' | 'no-color' | 'tty';
+/** unicode: the usual look; console: only what the Linux console font has (themes/glyphs.ts) */
+export type GlyphSetName = 'unicode' | 'console';
 
 export interface UiState {
   screen: ScreenId;
@@ -49,11 +51,15 @@ export interface UiState {
   /** a frozen copy of the samples and history that the view shows until unfrozen; sampling goes on behind it */
   frozen?: { at: number; samples: Samples; history: History };
   theme: ThemeName;
+  /** the glyph set the frame draws with (absent: unicode) */
+  glyphs?: GlyphSetName;
   /** the status line: a key that is disabled says why here */
   message?: { text: string; at: number };
   readOnly: boolean;
   /** the engine selected on the engines screen, by name */
   engine?: string;
+  /** the VM selected on the VMs screen, by name */
+  vm?: string;
   /** the log view: open for one engine, following the end or held (kept across screen switches) */
   logs?: { engine: string; follow: boolean };
   /** an action being asked for: its arguments, then its preconditions and the confirmation its tier needs */

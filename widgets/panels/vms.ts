@@ -38,10 +38,11 @@ const COLS = [['NAME', 18], ['STATE', 10], ['HEARTBEAT', 13], ['VCPU', 4], ['MEM
 const cell = (s: string, n: number) => fit(s, n);
 
 /** one row per VM: state, vCPUs, memory, CPU %, uptime, SSH target, heartbeat */
-export function vmListLines(d: VmsData, w: number, theme: Theme, filter = ''): string[] {
+/** the VMs as a table; `selected` (the VMs screen's j/k selection, enter attaches over SSH) is marked › */
+export function vmListLines(d: VmsData, w: number, theme: Theme, filter = '', selected?: string): string[] {
   const vms = d.vms.filter((v) => matches(v, filter));
   if (!d.vms.length) return [paint(theme, 'muted', 'no VMs found'), ...routeHints(d, theme)];
-  const head = COLS.map(([h, n]) => cell(h, n)).join(' ');
+  const head = '  ' + COLS.map(([h, n]) => cell(h, n)).join(' ');
   const out = [fit(paint(theme, 'muted', head), w)];
   for (const vm of vms) {
     const h = d.heartbeats[vm.name];
@@ -51,7 +52,7 @@ export function vmListLines(d: VmsData, w: number, theme: Theme, filter = ''): s
       cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
       cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 18),
     ];
-    out.push(fit(row.join(' '), w));
+    out.push(fit((vm.name === selected ? paint(theme, 'selected', '›') + ' ' : '  ') + row.join(' '), w));
   }
   if (vms.length < d.vms.length) out.push(paint(theme, 'muted', `${d.vms.length - vms.length} hidden by the filter`));
   return out;
