@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recoverySchema } from './recovery.js';
 import { scriptSchema } from './scripts.js';
 import { vmSchema } from './vms.js';
+import { hostsSchema } from './hosts.js';
 
 /**
  * ~/.config/sov/config.yaml (XDG; --config overrides). Validated with zod; a bad file is refused whole, with
@@ -126,12 +127,13 @@ export const configSchema = z.object({
   scripts: z.array(scriptSchema).default([]),
   recovery: recoverySchema,
   vms: z.array(vmSchema).default([]),
+  hosts: hostsSchema,
 }).strict().superRefine((c, ctx) => {
   const dup = (xs: { name: string }[], path: string) => {
     const seen = new Set<string>();
     xs.forEach((x, i) => { if (seen.has(x.name)) ctx.addIssue({ code: 'custom', path: [path, i, 'name'], message: `duplicate name "${x.name}"` }); seen.add(x.name); });
   };
-  dup(c.engines, 'engines'); dup(c.services, 'services'); dup(c.providers, 'providers'); dup(c.scripts, 'scripts'); dup(c.vms, 'vms');
+  dup(c.engines, 'engines'); dup(c.services, 'services'); dup(c.providers, 'providers'); dup(c.scripts, 'scripts'); dup(c.vms, 'vms'); dup(c.hosts, 'hosts');
   const engines = new Set(c.engines.map((e) => e.name));
   c.providers.forEach((p, i) => { if ('engine' in p && !engines.has(p.engine)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'engine'], message: `no engine named "${p.engine}"` }); });
   const providers = new Set(c.providers.map((p) => p.name));
