@@ -52,7 +52,7 @@ export function createChatScreen(session: ChatSession, opts: ChatScreenOptions =
           const win = session.window(w, h, renderKit(ctx.theme), clock());
           const badge = [
             s.streaming ? paint(ctx.theme, 'info', 'streaming') : '',
-            win.below > 0 ? paint(ctx.theme, 'muted', `↓${win.below} lines`) : win.above ? paint(ctx.theme, 'muted', '↑ more') : '',
+            win.below > 0 ? paint(ctx.theme, 'muted', `${ctx.theme.glyphs.down}${win.below} lines`) : win.above ? paint(ctx.theme, 'muted', `${ctx.theme.glyphs.up} more`) : '',
           ].filter(Boolean).join(' ');
           return { lines: win.lines, ...(badge ? { badge } : {}) };
         },

@@ -39,7 +39,8 @@ export const enginesScreen: ScreenDef = {
         body: fromSample(ctx, s, (d, w, h) => {
           const lines = [...configNote, ...enginesTableLines(rowsOf(ctx, d), w, ctx.theme, ctx.now, sel?.name)];
           // keep the selected row in view
-          const at = lines.findIndex((l) => l.includes('› '));
+          const mark = paint(ctx.theme, 'accent', `${ctx.theme.glyphs.select} `);
+          const at = lines.findIndex((l) => l.startsWith(mark));
           return at >= h && h > 1 ? [lines[0]!, ...lines.slice(at - h + 2)] : lines;
         }, (d) => {
           const up = d.engines.filter((e) => e.state === 'healthy').length;

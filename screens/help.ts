@@ -1,4 +1,5 @@
 import { KEYMAP } from '../src/keys/keymap.js';
+import { glyphLegend } from '../themes/glyphs.js';
 import { paint } from '../themes/tokens.js';
 import { fit } from '../widgets/primitives/text.js';
 import type { ScreenDef } from './types.js';
@@ -14,7 +15,7 @@ export const helpScreen: ScreenDef = {
         lines: [
           ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + (b.screen ? paint(ctx.theme, 'muted', `[${b.screen}] `) : '') + b.description, w)),
           '',
-          paint(ctx.theme, 'muted', fit('Glyphs: ✓ ok  ▲ warning  ✖ critical/error  ? unavailable  … waiting  ❄ frozen. Unknown values show as —.', w)),
+          paint(ctx.theme, 'muted', fit(glyphLegend(ctx.theme.glyphs), w)),
           paint(ctx.theme, 'muted', fit('Headless: sov status [--json] [--require nvidia,zfs] [--demo]. Docs: docs/keys.md.', w)),
         ],
       }),

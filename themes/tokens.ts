@@ -1,18 +1,29 @@
+import { unicodeGlyphs, type Glyphs } from './glyphs.js';
+
 /** Semantic tokens: widgets name what a thing is, the theme decides how it looks. */
 export type Token =
   | 'text' | 'muted' | 'title' | 'accent' | 'key'
   | 'ok' | 'warn' | 'crit' | 'info'
   | 'border' | 'borderFocus' | 'barEmpty' | 'selected' | 'stale';
 
-export interface Style { fg?: number; bold?: boolean; dim?: boolean; inverse?: boolean; underline?: boolean }
+/**
+ * `fg` is a 256-colour index (SGR 38;5;N); `ansi` a 16-colour foreground code (SGR 30–37, 90–97) for terminals
+ * that have only those (the Linux console): a style has one or the other.
+ */
+export interface Style { fg?: number; ansi?: number; bold?: boolean; dim?: boolean; inverse?: boolean; underline?: boolean }
 
 export interface Theme {
-  name: 'dark' | 'light' | 'high-contrast' | 'no-color';
+  name: 'dark' | 'light' | 'high-contrast' | 'no-color' | 'tty';
   styles: Record<Token, Style>;
+  /** how things are drawn: box pieces, charts, state glyphs (themes/glyphs.ts) */
+  glyphs: Glyphs;
 }
 
-/** State is always shown by glyph and text too, never by colour alone. */
-export const GLYPH = { ok: '✓', warn: '▲', crit: '✖', info: '•', unknown: '?', pending: '…', frozen: '❄' } as const;
+/** State is always shown by glyph and text too, never by colour alone. The unicode set's; widgets use theme.glyphs. */
+export const GLYPH = {
+  ok: unicodeGlyphs.ok, warn: unicodeGlyphs.warn, crit: unicodeGlyphs.crit, info: unicodeGlyphs.info,
+  unknown: unicodeGlyphs.unknown, pending: unicodeGlyphs.pending, frozen: unicodeGlyphs.frozen,
+} as const;
 export type Level = 'ok' | 'warn' | 'crit' | 'info';
 
 const sgrCache = new WeakMap<Style, string>();
@@ -24,7 +35,8 @@ function open(s: Style): string {
     if (s.dim) codes.push(2);
     if (s.underline) codes.push(4);
     if (s.inverse) codes.push(7);
-    if (s.fg !== undefined) codes.push(`38;5;${s.fg}`);
+    if (s.ansi !== undefined) codes.push(s.ansi);
+    else if (s.fg !== undefined) codes.push(`38;5;${s.fg}`);
     v = codes.length ? `\u001b[${codes.join(';')}m` : '';
     sgrCache.set(s, v);
   }

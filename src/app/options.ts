@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { SourceId } from '../../backends/types.js';
-import type { ThemeName } from '../store/types.js';
+import type { GlyphSetName, ThemeName } from '../store/types.js';
+import { consoleTerm } from '../../themes/glyphs.js';
 
 export interface Options {
   command: 'tui' | 'status' | 'help' | 'version';
@@ -11,6 +12,8 @@ export interface Options {
   intervalMs: number;
   demoSpeed: number;
   theme?: ThemeName;
+  /** console: only the Linux console font's glyphs (--ascii, or TERM=linux, vt100, dumb), with the tty theme unless --theme says */
+  glyphs: GlyphSetName;
   /** --config PATH: the config the cockpit reads engines and services from (default $XDG_CONFIG_HOME/sov/config.yaml) */
   config?: string;
   /** --offline: the chat starts in blackout (only loopback providers are tried) */
@@ -20,7 +23,7 @@ export interface Options {
 export const USAGE = `sov — the sovereign AI box cockpit
 
 usage:
-  sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color] [--interval-ms N]
+  sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color|tty] [--ascii] [--interval-ms N]
   sov status [--json] [--require nvidia,numa,system,zfs,vms] [--demo]   answers within 15 s, whatever hangs
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
@@ -36,6 +39,7 @@ options:
   --require LIST    exit 2 when any of these sources is not ok
   --interval-ms N   refresh interval (default 1000)
   --theme NAME      start with this theme (NO_COLOR in the environment selects no-color)
+  --ascii           only the console font's glyphs (ASCII, ─│┌┐ ░▒▓█) and 16 colours; TERM=linux does the same
   --demo-speed X    run the demo clock X times faster (benchmarks)
   --config PATH     engines and services from this config (default $XDG_CONFIG_HOME/sov/config.yaml)
   --offline         blackout: the chat tries only loopback providers
@@ -53,7 +57,7 @@ export function subcommand(argv: string[]): { command: 'daemon' | 'engines' | 'd
 }
 
 const SOURCES: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
-const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color'];
+const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color', 'tty'];
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
   let parsed;
@@ -62,7 +66,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv, allowPositionals: true, strict: true,
       options: {
         demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
-        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' }, ascii: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -83,6 +87,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   for (const r of require) if (!SOURCES.includes(r as SourceId)) throw new UsageError(`--require: unknown source "${r}" (known: ${SOURCES.join(', ')})`);
   if (v.theme !== undefined && !THEMES.includes(v.theme as ThemeName)) throw new UsageError(`--theme: unknown theme "${v.theme}" (known: ${THEMES.join(', ')})`);
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  const glyphs: GlyphSetName = v.ascii || consoleTerm(env.TERM) ? 'console' : 'unicode';
   return {
     command: v.help ? 'help' : v.version ? 'version' : cmd === 'status' ? 'status' : 'tui',
     demo: v.demo ?? false,
@@ -91,7 +96,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     require: require as SourceId[],
     intervalMs: num('interval-ms', v['interval-ms'], 1000, 1),
     demoSpeed: num('demo-speed', v['demo-speed'], 1, 0.001),
-    theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : undefined),
+    theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : glyphs === 'console' ? 'tty' : undefined),
+    glyphs,
     ...(v.config !== undefined ? { config: v.config } : {}),
     offline: v.offline ?? false,
   };

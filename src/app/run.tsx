@@ -53,7 +53,7 @@ async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: str
 export async function runTui(o: Options): Promise<number> {
   const out = process.stdout;
   const runner = runnerFor(o);
-  const store = createAppStore({ host: runner.host, cols: out.columns || 80, rows: out.rows || 24, theme: o.theme, readOnly: o.readOnly });
+  const store = createAppStore({ host: runner.host, cols: out.columns || 80, rows: out.rows || 24, theme: o.theme, glyphs: o.glyphs, readOnly: o.readOnly });
   const configArg = o.config;
 
   const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);

@@ -3,7 +3,7 @@
  * run, its preconditions with their evidence, and the confirmation its tier asks for — and the tripcode prompt.
  */
 import type { Theme } from '../../themes/tokens.js';
-import { GLYPH, paint } from '../../themes/tokens.js';
+import { paint } from '../../themes/tokens.js';
 import { fit, sanitize, width } from '../primitives/text.js';
 
 export interface ConfirmView {
@@ -20,13 +20,13 @@ export interface ConfirmView {
   input: string;
 }
 
-/** Words wrapped to `w` columns (long words cut); newlines kept. */
-export function wrap(text: string, w: number): string[] {
+/** Words wrapped to `w` columns (long words cut, ending in `ellipsis`); newlines kept. */
+export function wrap(text: string, w: number, ellipsis = '…'): string[] {
   const out: string[] = [];
   for (const para of text.split('\n')) {
     let cur = '';
     for (const word of para.split(/\s+/).filter(Boolean)) {
-      const piece = width(word) > w ? word.slice(0, w - 1) + '…' : word;
+      const piece = width(word) > w ? word.slice(0, w - 1) + ellipsis : word;
       if (!cur) cur = piece;
       else if (width(cur) + 1 + width(piece) <= w) cur += ' ' + piece;
       else { out.push(cur); cur = piece; }
@@ -43,9 +43,10 @@ function box(theme: Theme, title: string, body: string[], w: number, style: 'war
   const b = (x: string) => paint(theme, 'borderFocus', x);
   const t0 = ` ${title} `;
   const t = width(t0) > w - 4 ? fit(t0, w - 4) : t0;
-  const rows = [b('╭─') + paint(theme, style, t) + b('─'.repeat(Math.max(0, w - 3 - width(t))) + '╮')];
-  for (const l of body) rows.push(b('│') + ' ' + fit(l, inner) + ' ' + b('│'));
-  rows.push(b('╰' + '─'.repeat(w - 2) + '╯'));
+  const g = theme.glyphs;
+  const rows = [b(g.tl + g.h) + paint(theme, style, t) + b(g.h.repeat(Math.max(0, w - 3 - width(t))) + g.tr)];
+  for (const l of body) rows.push(b(g.v) + ' ' + fit(l, inner) + ' ' + b(g.v));
+  rows.push(b(g.bl + g.h.repeat(w - 2) + g.br));
   return rows;
 }
 
@@ -53,13 +54,14 @@ function box(theme: Theme, title: string, body: string[], w: number, style: 'war
 function promptLines(theme: Theme, v: ConfirmView, inner: number): string[] {
   const k = (x: string) => paint(theme, 'key', x);
   const field = (x: string) => paint(theme, 'selected', fit(x + ' ', Math.max(10, inner - 2)));
-  if (v.pending) return [paint(theme, 'muted', `${GLYPH.pending} reading the preconditions and the plan…`), k('esc') + ' cancel'];
-  if (v.refused) return [paint(theme, 'crit', `${GLYPH.crit} ${sanitize(v.refused)}`), k('enter') + '/' + k('esc') + ' close (the refusal is recorded)'];
+  const g = theme.glyphs;
+  if (v.pending) return [paint(theme, 'muted', `${g.pending} reading the preconditions and the plan${g.ellipsis}`), k('esc') + ' cancel'];
+  if (v.refused) return [paint(theme, 'crit', `${g.crit} ${sanitize(v.refused)}`), k('enter') + '/' + k('esc') + ' close (the refusal is recorded)'];
   if (v.ask) {
     const a = v.ask;
     const shown = v.input || a.choices[a.index] || '';
     const list = a.choices.length ? paint(theme, 'muted', `${a.index + 1}/${a.choices.length}: ${a.choices.map(sanitize).join(' · ')}`) : paint(theme, 'muted', 'type a value');
-    return [`${sanitize(a.arg)} — ${sanitize(a.description)}`, field(sanitize(shown)), list, k('↑/↓') + ' pick · type a value · ' + k('enter') + ' next · ' + k('esc') + ' cancel'];
+    return [`${sanitize(a.arg)} — ${sanitize(a.description)}`, field(sanitize(shown)), list, k(`${g.up}/${g.down}`) + ' pick · type a value · ' + k('enter') + ' next · ' + k('esc') + ' cancel'];
   }
   switch (v.kind) {
     case 'yes': case 'none': return [k('y') + '/' + k('enter') + ' run it · ' + k('n') + '/' + k('esc') + ' cancel'];
@@ -67,7 +69,7 @@ function promptLines(theme: Theme, v: ConfirmView, inner: number): string[] {
     case 'tripcode': return [
       `needs a tripcode for ${paint(theme, 'warn', sanitize(v.code ?? ''))}`,
       paint(theme, 'muted', `sign it on the trusted side: sov tripcode sign '${sanitize(v.code ?? '')}'`),
-      field(v.input ? `${sanitize(v.input).slice(0, 24)}… (${v.input.length} chars)` : ''),
+      field(v.input ? `${sanitize(v.input).slice(0, 24)}${g.ellipsis} (${v.input.length} chars)` : ''),
       k('enter') + ' verify and run · ' + k('ctrl+u') + ' clear · ' + k('esc') + ' cancel',
     ];
   }
@@ -79,13 +81,14 @@ export function confirmBox(theme: Theme, v: ConfirmView, cols: number, maxRows =
   const inner = w - 4;
   const head = `${v.tier} · ${TIER_WORDS[v.tier]}`;
   const checks = v.checks.map((c) => {
-    const g = c.state === 'pass' ? paint(theme, 'ok', GLYPH.ok) : c.state === 'fail' ? paint(theme, 'crit', GLYPH.crit) : paint(theme, 'warn', GLYPH.unknown);
-    return `${g} ${sanitize(c.name)}: ${sanitize(c.detail)}`;
+    const gl = theme.glyphs;
+    const mark = c.state === 'pass' ? paint(theme, 'ok', gl.ok) : c.state === 'fail' ? paint(theme, 'crit', gl.crit) : paint(theme, 'warn', gl.unknown);
+    return `${mark} ${sanitize(c.name)}: ${sanitize(c.detail)}`;
   });
   const prompt = promptLines(theme, v, inner);
   const room = Math.max(1, maxRows - 2 - prompt.length - (checks.length ? checks.length + 2 : 1));
-  let plan = wrap(sanitize(v.text), inner);
-  if (plan.length > room) plan = [...plan.slice(0, room - 1), paint(theme, 'muted', `… ${plan.length - room + 1} more lines (sov do ${'…'} --dry-run shows all)`)];
+  let plan = wrap(sanitize(v.text), inner, theme.glyphs.ellipsis);
+  if (plan.length > room) plan = [...plan.slice(0, room - 1), paint(theme, 'muted', `${theme.glyphs.ellipsis} ${plan.length - room + 1} more lines (sov do ${theme.glyphs.ellipsis} --dry-run shows all)`)];
   const body = [paint(theme, v.tier === 'T3' ? 'crit' : v.tier === 'T2' ? 'warn' : 'muted', head), ...plan];
   if (checks.length) body.push('', paint(theme, 'title', 'preconditions'), ...checks);
   body.push('', ...prompt);
@@ -99,7 +102,7 @@ export function tripcodeBox(theme: Theme, input: string, cols: number): string[]
   const k = (x: string) => paint(theme, 'key', x);
   return box(theme, 'Tripcode', [
     'paste a payload ts|code|sig (sov tripcode sign CODE prints one)',
-    paint(theme, 'selected', fit(input ? `${sanitize(input).slice(0, inner - 16)}… (${input.length})` : ' ', inner)),
+    paint(theme, 'selected', fit(input ? `${sanitize(input).slice(0, inner - 16)}${theme.glyphs.ellipsis} (${input.length})` : ' ', inner)),
     paint(theme, 'muted', 'RECOVERY:LOCKDOWN / UNLOCK take effect at once; others start their action'),
     k('enter') + ' verify · ' + k('ctrl+u') + ' clear · ' + k('esc') + ' close',
   ], w, 'warn');

@@ -4,7 +4,7 @@
  * cooldowns). Everything from outside (model output, provider and model names, error text) is sanitized here or
  * in the markdown renderer before it is drawn.
  */
-import { GLYPH, paint, type Theme } from '../../themes/tokens.js';
+import { paint, type Theme } from '../../themes/tokens.js';
 import { renderMarkdown, type LineKind, type Styler } from '../../src/chat/markdown.js';
 import type { ChatState, RenderKit, SessionMessage, Streaming } from '../../src/chat/session.js';
 import type { Skip } from '../../src/chat/chain.js';
@@ -41,12 +41,12 @@ export function figureLine(m: SessionMessage, theme: Theme, width: number): stri
   if (m.model) parts.push(clean1(m.model.replace(/^.*\//, ''), 50));
   parts.push(`TTFT ${ms(m.ttftMs)}`, tps(m.tokPerSec));
   if (m.tokens !== undefined) parts.push(`${m.tokens} tok`);
-  const out = [paint(theme, 'muted', fit(`${GLYPH.info} ${parts.join(' · ')}`, width).trimEnd())];
+  const out = [paint(theme, 'muted', fit(`${theme.glyphs.info} ${parts.join(' · ')}`, width).trimEnd())];
   const sk = skippedSummary(m.skipped);
   if (sk) out.push(paint(theme, 'warn', fit(`  skipped ${sk}`, width).trimEnd()));
   for (const s of (m.skipped ?? []).slice(0, 4)) out.push(paint(theme, 'muted', fit(`    ${clean1(s.provider, 30)}: ${clean1(s.reason, 200)}`, width).trimEnd()));
-  if (m.partial) out.push(paint(theme, 'warn', fit(`${GLYPH.warn} partial${m.reason ? `: ${clean1(m.reason, 160)}` : ''}`, width).trimEnd()));
-  if (m.continues) out.push(paint(theme, 'info', fit(`${GLYPH.info} continues the partial reply above (kept as context)`, width).trimEnd()));
+  if (m.partial) out.push(paint(theme, 'warn', fit(`${theme.glyphs.warn} partial${m.reason ? `: ${clean1(m.reason, 160)}` : ''}`, width).trimEnd()));
+  if (m.continues) out.push(paint(theme, 'info', fit(`${theme.glyphs.info} continues the partial reply above (kept as context)`, width).trimEnd()));
   return out;
 }
 
@@ -55,16 +55,16 @@ export function messageLines(m: SessionMessage, width: number, theme: Theme): st
   const st = styler(theme);
   switch (m.role) {
     case 'user':
-      return [paint(theme, 'key', '› you'), ...renderMarkdown(m.text, Math.max(1, width - 2), st).map((l) => `  ${l}`)];
+      return [paint(theme, 'key', `${theme.glyphs.select} you`), ...renderMarkdown(m.text, Math.max(1, width - 2), st).map((l) => `  ${l}`)];
     case 'system':
-      return [paint(theme, 'muted', fit(m.text === '' ? '⚙ system prompt cleared' : `⚙ system prompt: ${clean1(m.text, 400)}`, width).trimEnd())];
+      return [paint(theme, 'muted', fit(m.text === '' ? `${theme.glyphs.system} system prompt cleared` : `${theme.glyphs.system} system prompt: ${clean1(m.text, 400)}`, width).trimEnd())];
     case 'note': {
       const tok = m.level === 'crit' ? 'crit' : m.level === 'warn' ? 'warn' : 'info';
-      const glyph = m.level === 'crit' ? GLYPH.crit : m.level === 'warn' ? GLYPH.warn : GLYPH.info;
+      const glyph = m.level === 'crit' ? theme.glyphs.crit : m.level === 'warn' ? theme.glyphs.warn : theme.glyphs.info;
       return m.text.split('\n').flatMap((l, i) => renderMarkdown(sanitize(l), Math.max(1, width - 2), (_k, t) => t).map((x, j) => paint(theme, tok, (i === 0 && j === 0 ? `${glyph} ` : '  ') + x)));
     }
     case 'assistant': {
-      const who = paint(theme, 'accent', `▍${m.provider ? clean1(m.provider, 40) : 'assistant'}`);
+      const who = paint(theme, 'accent', `${theme.glyphs.speaker}${m.provider ? clean1(m.provider, 40) : 'assistant'}`);
       const body = renderMarkdown(m.text, Math.max(1, width - 2), st).map((l) => `  ${l}`);
       return [who, ...(body.length > 0 ? body : [paint(theme, 'muted', '  (no text)')]), ...figureLine(m, theme, width)];
     }
@@ -73,13 +73,13 @@ export function messageLines(m: SessionMessage, width: number, theme: Theme): st
 
 /** The streaming reply's header: who answers, how far, what the chain is doing. */
 export function streamingHead(s: Streaming, width: number, theme: Theme, now: number): string[] {
-  const who = s.provider ? clean1(s.provider, 40) : '…';
+  const who = s.provider ? clean1(s.provider, 40) : theme.glyphs.ellipsis;
   const model = s.model ? ` · ${clean1(s.model.replace(/^.*\//, ''), 50)}` : '';
   const secs = Math.max(0, (now - s.startedAt) / 1000).toFixed(1);
-  const out = [paint(theme, 'accent', fit(`▍${who}${model} · streaming ${s.tokens} tok · ${secs} s  (esc cancels)`, width).trimEnd())];
-  if (s.continues) out.push(paint(theme, 'info', fit(`${GLYPH.info} continuing the cut reply above`, width).trimEnd()));
-  if (s.tokens === 0 || s.text === '') out.push(paint(theme, 'muted', fit(`  ${GLYPH.pending} ${clean1(s.activity, 200)}`, width).trimEnd()));
-  for (const k of s.skipped.slice(-3)) out.push(paint(theme, 'warn', fit(`  ${GLYPH.warn} ${clean1(k.provider, 30)} skipped: ${clean1(k.reason, 200)}`, width).trimEnd()));
+  const out = [paint(theme, 'accent', fit(`${theme.glyphs.speaker}${who}${model} · streaming ${s.tokens} tok · ${secs} s  (esc cancels)`, width).trimEnd())];
+  if (s.continues) out.push(paint(theme, 'info', fit(`${theme.glyphs.info} continuing the cut reply above`, width).trimEnd()));
+  if (s.tokens === 0 || s.text === '') out.push(paint(theme, 'muted', fit(`  ${theme.glyphs.pending} ${clean1(s.activity, 200)}`, width).trimEnd()));
+  for (const k of s.skipped.slice(-3)) out.push(paint(theme, 'warn', fit(`  ${theme.glyphs.warn} ${clean1(k.provider, 30)} skipped: ${clean1(k.reason, 200)}`, width).trimEnd()));
   return out;
 }
 
@@ -137,13 +137,13 @@ export function promptRows(draft: string, cursor: number, width: number): number
 }
 
 export function promptLines(draft: string, cursor: number, width: number, height: number, theme: Theme, placeholder = 'type a message · enter sends · alt+enter or ctrl+j adds a line · /help'): string[] {
-  if (draft === '') return [paint(theme, 'key', '› ') + paint(theme, 'selected', ' ') + paint(theme, 'muted', fit(placeholder, draftWidth(width)).trimEnd())];
+  if (draft === '') return [paint(theme, 'key', `${theme.glyphs.select} `) + paint(theme, 'selected', ' ') + paint(theme, 'muted', fit(placeholder, draftWidth(width)).trimEnd())];
   const { rows, row, col } = layoutDraft(draft, cursor, draftWidth(width));
   const first = Math.max(0, Math.min(row - height + 1, rows.length - height));
   const out: string[] = [];
   for (let r = first; r < Math.min(rows.length, first + height); r++) {
     const text = rows[r]!;
-    const lead = r === 0 ? paint(theme, 'key', '› ') : '  ';
+    const lead = r === 0 ? paint(theme, 'key', `${theme.glyphs.select} `) : '  ';
     if (r !== row) { out.push(lead + text); continue; }
     const chars = [...text];
     let before = '';
@@ -158,14 +158,14 @@ export function promptLines(draft: string, cursor: number, width: number, height
 
 /** provider: auto (a → b → local) · model · ■ BLACKOUT · cooling a 42s */
 export function providerLine(s: ChatState, chainNames: string[], theme: Theme, now: number, width: number): string {
-  const choice = s.choice === undefined ? `auto (${chainNames.map((n) => clean1(n, 20)).join(' → ') || 'no providers'})` : `${clean1(s.choice, 30)} first`;
+  const choice = s.choice === undefined ? `auto (${chainNames.map((n) => clean1(n, 20)).join(` ${theme.glyphs.arrow} `) || 'no providers'})` : `${clean1(s.choice, 30)} first`;
   const parts = [paint(theme, 'muted', 'provider ') + paint(theme, 'title', choice)];
   parts.push(paint(theme, 'muted', 'model ') + (s.model ? clean1(s.model, 50) : paint(theme, 'muted', 'default')));
-  if (s.offline) parts.push(paint(theme, 'crit', '■ BLACKOUT: loopback only'));
+  if (s.offline) parts.push(paint(theme, 'crit', `${theme.glyphs.square} BLACKOUT: loopback only`));
   const cds = s.cooldowns.filter((c) => c.untilMs > now);
   if (cds.length > 0) parts.push(paint(theme, 'warn', `cooling ${cds.map((c) => `${clean1(c.provider, 20)} ${Math.ceil((c.untilMs - now) / 1000)}s`).join(', ')}`));
   const bad = s.providers.filter((p) => p.problem);
-  if (bad.length > 0) parts.push(paint(theme, 'crit', `${GLYPH.crit} ${bad.map((p) => clean1(p.name, 20)).join(', ')} unusable`));
+  if (bad.length > 0) parts.push(paint(theme, 'crit', `${theme.glyphs.crit} ${bad.map((p) => clean1(p.name, 20)).join(', ')} unusable`));
   return fit(parts.join(paint(theme, 'muted', ' · ')), width);
 }
 

@@ -4,32 +4,33 @@
  * rows' text was sanitised when the rows were made, and is sanitised again here (a row may come from anywhere).
  */
 import type { Row, Status, Summary } from '../../src/doctor/rows.js';
-import { GLYPH, paint, type Theme, type Token } from '../../themes/tokens.js';
+import type { GlyphKey } from '../../themes/glyphs.js';
+import { paint, type Theme, type Token } from '../../themes/tokens.js';
 import { fit, sanitize, width } from '../primitives/text.js';
 
-const LOOK: Record<Status, [Token, string]> = {
-  FAIL: ['crit', GLYPH.crit],
-  WARN: ['warn', GLYPH.warn],
-  UNKNOWN: ['info', GLYPH.unknown],
-  PASS: ['ok', GLYPH.ok],
+const LOOK: Record<Status, [Token, GlyphKey]> = {
+  FAIL: ['crit', 'crit'],
+  WARN: ['warn', 'warn'],
+  UNKNOWN: ['info', 'unknown'],
+  PASS: ['ok', 'ok'],
 };
 const ORDER: Record<Status, number> = { FAIL: 0, WARN: 1, UNKNOWN: 2, PASS: 3 };
 
 export function statusText(theme: Theme, s: Status): string {
   const [tok, g] = LOOK[s];
-  return paint(theme, tok, `${g} ${s}`.padEnd(9));
+  return paint(theme, tok, `${theme.glyphs[g]} ${s}`.padEnd(9));
 }
 
 /** "✖ 4 fail  ▲ 0 warn  ? 4 unknown  ✓ 20 pass · 28 checks" */
 export function summaryLine(theme: Theme, s: Summary): string {
-  const part = (st: Status, n: number, word: string) => paint(theme, n ? LOOK[st][0] : 'muted', `${LOOK[st][1]} ${n} ${word}`);
+  const part = (st: Status, n: number, word: string) => paint(theme, n ? LOOK[st][0] : 'muted', `${theme.glyphs[LOOK[st][1]]} ${n} ${word}`);
   return `${part('FAIL', s.fail, 'fail')}  ${part('WARN', s.warn, 'warn')}  ${part('UNKNOWN', s.unknown, 'unknown')}  ${part('PASS', s.pass, 'pass')}${paint(theme, 'muted', ` · ${s.total} check${s.total === 1 ? '' : 's'}`)}`;
 }
 
 export function summaryBadge(theme: Theme, s: Summary): string {
-  if (s.fail) return paint(theme, 'crit', `${GLYPH.crit} ${s.fail} failing`);
+  if (s.fail) return paint(theme, 'crit', `${theme.glyphs.crit} ${s.fail} failing`);
   if (!s.total) return paint(theme, 'muted', 'no checks');
-  return s.warn || s.unknown ? paint(theme, 'warn', `no failures · ${s.warn + s.unknown} to look at`) : paint(theme, 'ok', `${GLYPH.ok} all pass`);
+  return s.warn || s.unknown ? paint(theme, 'warn', `no failures · ${s.warn + s.unknown} to look at`) : paint(theme, 'ok', `${theme.glyphs.ok} all pass`);
 }
 
 export function matchesFilter(r: Row, filter: string): boolean {

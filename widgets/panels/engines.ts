@@ -5,7 +5,8 @@
 import type { EngineState, EngineStatus } from '../../src/daemon/types.js';
 import type { BenchResult } from '../../src/engines/bench.js';
 import type { LogSnapshot } from '../../src/engines/logtail.js';
-import { GLYPH, paint, type Theme, type Token } from '../../themes/tokens.js';
+import type { GlyphKey } from '../../themes/glyphs.js';
+import { paint, type Theme, type Token } from '../../themes/tokens.js';
 import { bytes, DASH, duration, num, age } from '../primitives/format.js';
 import { fit, padLeft, sanitize, width } from '../primitives/text.js';
 
@@ -16,19 +17,19 @@ export interface EngineRow extends EngineStatus {
   vramBytes?: number;
 }
 
-const STATE_LOOK: Record<EngineState, [Token, string]> = {
-  healthy: ['ok', GLYPH.ok],
-  starting: ['info', GLYPH.pending],
-  degraded: ['warn', GLYPH.warn],
-  backoff: ['warn', GLYPH.warn],
-  crashed: ['crit', GLYPH.crit],
-  crashloop: ['crit', GLYPH.crit],
-  stopped: ['muted', '·'],
+const STATE_LOOK: Record<EngineState, [Token, GlyphKey]> = {
+  healthy: ['ok', 'ok'],
+  starting: ['info', 'pending'],
+  degraded: ['warn', 'warn'],
+  backoff: ['warn', 'warn'],
+  crashed: ['crit', 'crit'],
+  crashloop: ['crit', 'crit'],
+  stopped: ['muted', 'idle'],
 };
 
 export function stateText(theme: Theme, s: EngineState): string {
-  const [tok, g] = STATE_LOOK[s] ?? ['muted', '?'];
-  return paint(theme, tok, `${g} ${s}`);
+  const [tok, g] = STATE_LOOK[s] ?? ['muted', 'unknown'];
+  return paint(theme, tok, `${theme.glyphs[g]} ${s}`);
 }
 
 function bind(e: EngineStatus): string {
@@ -91,7 +92,7 @@ export function enginesTableLines(rows: EngineRow[], w: number, theme: Theme, no
   for (const e of rows) {
     const sel = e.name === selected;
     const line = cols.map((c) => cell(c.col.get(e, now, theme), c)).join(' ');
-    out.push(sel ? paint(theme, 'accent', '› ') + fit(line, w - 2) : fit('  ' + line, w));
+    out.push(sel ? paint(theme, 'accent', `${theme.glyphs.select} `) + fit(line, w - 2) : fit('  ' + line, w));
     if (e.message && (e.state === 'crashloop' || e.state === 'backoff' || e.state === 'crashed' || e.state === 'degraded')) {
       out.push(paint(theme, e.state === 'degraded' || e.state === 'backoff' ? 'warn' : 'crit', fit(`    ${sanitize(e.message)}`, w)));
     }
@@ -123,12 +124,12 @@ export function engineDetailLines(e: EngineRow, w: number, theme: Theme, now: nu
   out.push(fit(`${label(theme, 'load')}${num(e.tokPerSec, ' tok/s', 1)} · running ${num(e.requestsRunning)} · waiting ${num(e.requestsWaiting)} · kv ${num(e.kvCachePct, '%')}`, w));
   const numa = e.numaBytes && Object.keys(e.numaBytes).length ? ' · ' + Object.entries(e.numaBytes).map(([n, b]) => `node${n} ${bytes(b)}`).join(' ') : '';
   out.push(fit(`${label(theme, 'memory')}RSS ${bytes(e.rssBytes)} · VRAM ${bytes(e.vramBytes)}${numa}`, w));
-  const listen = e.listen?.length ? e.listen.map((l) => `${l.address}:${l.port}${l.loopback ? '' : ' ' + GLYPH.warn}`).join(' ') : `${bind(e)}${e.openai ? ` · ${sanitize(e.openai)}` : ''}`;
+  const listen = e.listen?.length ? e.listen.map((l) => `${l.address}:${l.port}${l.loopback ? '' : ' ' + theme.glyphs.warn}`).join(' ') : `${bind(e)}${e.openai ? ` · ${sanitize(e.openai)}` : ''}`;
   out.push(fit(`${label(theme, 'listen')}${listen}`, w));
   const cmd = o.command;
   if (cmd) out.push(fit(`${label(theme, 'command')}${sanitize(cmd)}`, w));
   if (e.logFile) out.push(fit(`${label(theme, 'log')}${sanitize(e.logFile)}`, w));
-  for (const x of e.warnings) out.push(paint(theme, 'warn', fit(`${GLYPH.warn} ${sanitize(x)}`, w)));
+  for (const x of e.warnings) out.push(paint(theme, 'warn', fit(`${theme.glyphs.warn} ${sanitize(x)}`, w)));
   if (o.job) {
     const tok: Token = o.job.state === 'failed' ? 'crit' : o.job.state === 'done' ? 'ok' : 'info';
     out.push(fit(`${label(theme, 'bench')}${paint(theme, tok, o.job.state)}${o.job.progress ? ` ${o.job.progress}` : ''}${o.job.message ? ` · ${sanitize(o.job.message)}` : ''}`, w));
@@ -153,7 +154,7 @@ export function benchLines(results: BenchResult[], w: number, theme: Theme, now:
     ['TTFT p95', (r) => ms(r.ttftMs.p95)],
     ['peak RSS', (r) => bytes(r.peakRssBytes)],
     ['peak VRAM', (r) => bytes(r.peakVramBytes)],
-    ['runs', (r) => `${r.ok}/${r.prompts}${r.errors ? ` ${GLYPH.warn}` : ''} · ${age(now - r.at)}`],
+    ['runs', (r) => `${r.ok}/${r.prompts}${r.errors ? ` ${theme.glyphs.warn}` : ''} · ${age(now - r.at)}`],
   ];
   const out = [paint(theme, 'title', fit(`benchmark (${results.length > rs.length ? `${rs.length} of ${results.length} models` : `${rs.length} model${rs.length === 1 ? '' : 's'}`}, ${rs[0]!.prompts} prompts × ${rs[0]!.maxTokens} tokens)`, w))];
   for (const [name, get] of rows) {
@@ -173,7 +174,7 @@ export interface LogViewOptions {
 
 /** The log, windowed to `h` lines, plus a badge (following/held, lines dropped, matches). */
 export function logViewLines(log: LogSnapshot | undefined, w: number, h: number, theme: Theme, o: LogViewOptions): { lines: string[]; badge: string } {
-  if (!log) return { lines: [paint(theme, 'muted', `${GLYPH.pending} opening the log…`)], badge: '' };
+  if (!log) return { lines: [paint(theme, 'muted', `${theme.glyphs.pending} opening the log${theme.glyphs.ellipsis}`)], badge: '' };
   const q = (o.search ?? '').toLowerCase();
   const all = q ? log.lines.filter((l) => l.toLowerCase().includes(q)) : log.lines;
   const body = Math.max(1, h);
@@ -182,13 +183,13 @@ export function logViewLines(log: LogSnapshot | undefined, w: number, h: number,
   const start = Math.max(0, all.length - body - back);
   const win = all.slice(start, start + body);
   const lines: string[] = [];
-  if (log.error && !log.lines.length) lines.push(paint(theme, 'warn', fit(`${GLYPH.warn} ${sanitize(log.error)}`, w)));
+  if (log.error && !log.lines.length) lines.push(paint(theme, 'warn', fit(`${theme.glyphs.warn} ${sanitize(log.error)}`, w)));
   else if (!all.length) lines.push(paint(theme, 'muted', q ? `no line matches "${sanitize(o.search ?? '')}"` : 'the log is empty so far'));
   for (const l of win) lines.push(q ? highlight(theme, l, q, w) : fit(l, w));
-  const parts = [o.follow ? paint(theme, 'ok', '▼ following') : paint(theme, 'warn', `held ↑${back}`)];
+  const parts = [o.follow ? paint(theme, 'ok', `${theme.glyphs.follow} following`) : paint(theme, 'warn', `held ${theme.glyphs.up}${back}`)];
   if (log.dropped > 0 || log.droppedUnknown) parts.push(paint(theme, 'warn', `${log.dropped.toLocaleString('en-US')}${log.droppedUnknown ? '+' : ''} lines dropped`));
   if (q) parts.push(`${all.length} match${all.length === 1 ? '' : 'es'}`);
-  if (log.error && log.lines.length) parts.push(paint(theme, 'warn', GLYPH.warn));
+  if (log.error && log.lines.length) parts.push(paint(theme, 'warn', theme.glyphs.warn));
   return { lines, badge: parts.join(paint(theme, 'muted', ' · ')) };
 }
 

@@ -16,10 +16,10 @@ export function hostLines(d: SystemData, cpuHistory: number[], w: number, theme:
   const swapUsed = m.swapUsedBytes;
   const out: string[] = [];
   const cpuLeft = `${paint(theme, 'muted', 'cpu ')} ${meter(theme, d.cpu.utilPct, barW)} ${padLeft(pct(d.cpu.utilPct), 4)} `;
-  out.push(fit(cpuLeft + paint(theme, 'accent', sparkline(cpuHistory, Math.max(0, w - barW - 12), 100)), w));
+  out.push(fit(cpuLeft + paint(theme, 'accent', sparkline(cpuHistory, Math.max(0, w - barW - 12), 100, theme.glyphs.spark)), w));
   out.push(fit(`${paint(theme, 'muted', 'mem ')} ${meter(theme, ratio(memUsed, m.totalBytes), barW)} ${bytes(memUsed)}/${bytes(m.totalBytes)}`, w));
   out.push(fit(`${paint(theme, 'muted', 'swap')} ${meter(theme, ratio(swapUsed, m.swapTotalBytes), barW, levelFor(ratio(swapUsed, m.swapTotalBytes), 50, 80))} ${bytes(swapUsed)}/${bytes(m.swapTotalBytes)}`, w));
-  const load = d.load ? d.load.map((x) => x.toFixed(2)).join(' ') : '—';
+  const load = d.load ? d.load.map((x) => x.toFixed(2)).join(' ') : theme.glyphs.dash;
   out.push(fit(`${paint(theme, 'muted', 'load')} ${load}  ${paint(theme, 'muted', 'cores')} ${d.cpu.cores.length}  ${paint(theme, 'muted', 'up')} ${duration(d.uptimeSec)}`, w));
   const io = (label: string, name: string, a?: number, b?: number) => fit(`${paint(theme, 'muted', label)} ${sanitize(name).padEnd(12)} ${padLeft(rate(a), 11)} ${padLeft(rate(b), 11)}`, w);
   const disks = [...d.disks].sort((a, b) => ((b.readBytesPerSec ?? 0) + (b.writeBytesPerSec ?? 0)) - ((a.readBytesPerSec ?? 0) + (a.writeBytesPerSec ?? 0)));

@@ -3,7 +3,7 @@
  * with its outcome and postconditions, and the audit log's newest entries with the lockdown state.
  */
 import type { Theme } from '../../themes/tokens.js';
-import { GLYPH, paint } from '../../themes/tokens.js';
+import { paint } from '../../themes/tokens.js';
 import { age } from '../primitives/format.js';
 import { fit, sanitize } from '../primitives/text.js';
 
@@ -41,7 +41,7 @@ export function actionRowsLines(rows: ActionRow[], selected: number, w: number, 
   if (!rows.length) return [paint(theme, 'muted', fit('no recovery actions', w))];
   const idW = Math.min(30, Math.max(...rows.map((r) => r.id.length)));
   const list = rows.map((r, i) => {
-    const mark = i === selected ? paint(theme, 'selected', '›') : ' ';
+    const mark = i === selected ? paint(theme, 'selected', theme.glyphs.select) : ' ';
     return fit(`${mark} ${paint(theme, tierStyle(r.tier), r.tier)} ${fit(sanitize(r.id), idW)}  ${sanitize(r.title)}`, w);
   });
   const head = note ? [paint(theme, 'warn', fit(note, w))] : [];
@@ -63,10 +63,10 @@ function wrapText(text: string, w: number): string[] {
   return out.map((l) => fit(l, w));
 }
 
-const checkLine = (theme: Theme, c: Check, w: number) => fit(`${c.state === 'pass' ? paint(theme, 'ok', GLYPH.ok) : c.state === 'fail' ? paint(theme, 'crit', GLYPH.crit) : paint(theme, 'warn', GLYPH.unknown)} ${sanitize(c.name)}: ${sanitize(c.detail)}`, w);
+const checkLine = (theme: Theme, c: Check, w: number) => fit(`${c.state === 'pass' ? paint(theme, 'ok', theme.glyphs.ok) : c.state === 'fail' ? paint(theme, 'crit', theme.glyphs.crit) : paint(theme, 'warn', theme.glyphs.unknown)} ${sanitize(c.name)}: ${sanitize(c.detail)}`, w);
 
 export function runLines(run: RunView | undefined, w: number, h: number, theme: Theme, now: number): { lines: string[]; badge?: string } {
-  if (!run) return { lines: [paint(theme, 'muted', fit('nothing run yet: pick an action (j/k, enter), or : for the palette', w)), paint(theme, 'muted', fit('p pastes a tripcode (RECOVERY:LOCKDOWN, UNLOCK, …)', w))] };
+  if (!run) return { lines: [paint(theme, 'muted', fit('nothing run yet: pick an action (j/k, enter), or : for the palette', w)), paint(theme, 'muted', fit('p pastes a tripcode (RECOVERY:LOCKDOWN, UNLOCK, ' + theme.glyphs.ellipsis + ')', w))] };
   const args = Object.entries(run.args).map(([k, v]) => `${k}=${sanitize(v)}`).join(' ');
   const took = run.durationMs !== undefined ? `${(run.durationMs / 1000).toFixed(1)} s` : `${age(now - run.startedAt)}`;
   const style = run.state === 'ok' ? 'ok' : run.state === 'running' ? 'info' : 'crit';
@@ -97,13 +97,13 @@ function entryLine(e: Record<string, unknown>, theme: Theme, w: number): string 
 
 export function auditLines(v: AuthorityView, w: number, h: number, theme: Theme, now: number): { lines: string[]; badge?: string } {
   const head: string[] = [];
-  if (v.error) head.push(paint(theme, 'crit', fit(`${GLYPH.crit} ${sanitize(v.error)}`, w)));
+  if (v.error) head.push(paint(theme, 'crit', fit(`${theme.glyphs.crit} ${sanitize(v.error)}`, w)));
   const st = v.status;
-  if (st?.lockdown) head.push(paint(theme, 'crit', fit(`${GLYPH.crit} LOCKDOWN${st.since ? ` since ${age(now - st.since)} ago` : ''}: every action above T0 is refused until RECOVERY:UNLOCK`, w)));
-  if (st?.auditError) head.push(paint(theme, 'crit', fit(`${GLYPH.crit} audit log: ${sanitize(st.auditError)} — nothing above T0 runs`, w)));
+  if (st?.lockdown) head.push(paint(theme, 'crit', fit(`${theme.glyphs.crit} LOCKDOWN${st.since ? ` since ${age(now - st.since)} ago` : ''}: every action above T0 is refused until RECOVERY:UNLOCK`, w)));
+  if (st?.auditError) head.push(paint(theme, 'crit', fit(`${theme.glyphs.crit} audit log: ${sanitize(st.auditError)} — nothing above T0 runs`, w)));
   const entries = v.recent.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
   const rows = entries.slice(-Math.max(0, h - head.length)).map((e) => entryLine(e, theme, w));
-  if (!rows.length && !head.length) rows.push(paint(theme, 'muted', fit(st ? 'no entries yet: every action above T0 is recorded here' : 'reading the audit log…', w)));
+  if (!rows.length && !head.length) rows.push(paint(theme, 'muted', fit(st ? 'no entries yet: every action above T0 is recorded here' : `reading the audit log${theme.glyphs.ellipsis}`, w)));
   const badge = st ? `${st.auditEntries} entries${st.lockdown ? ' · LOCKDOWN' : ''}` : undefined;
   return { lines: [...head, ...rows], ...(badge ? { badge } : {}) };
 }

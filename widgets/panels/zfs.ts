@@ -1,5 +1,5 @@
 import type { Pool, Scan, Vdev, ZfsData } from '../../backends/zfs/types.js';
-import { GLYPH, paint, type Level, type Theme } from '../../themes/tokens.js';
+import { paint, type Level, type Theme } from '../../themes/tokens.js';
 import { meter } from '../primitives/charts.js';
 import { bytes, DASH, duration, num, pct } from '../primitives/format.js';
 import { fit, padLeft, sanitize, spread, width } from '../primitives/text.js';
@@ -11,7 +11,7 @@ export function healthLevel(state: string): Level {
   return 'crit';
 }
 
-const glyph = (l: Level) => (l === 'ok' ? GLYPH.ok : l === 'warn' ? GLYPH.warn : l === 'crit' ? GLYPH.crit : GLYPH.info);
+const glyph = (theme: Theme, l: Level): string => theme.glyphs[l];
 
 /** The ARC hit ratio since the last reading; on an idle box (no reads since) the one since boot, said so. */
 function arcHit(a: NonNullable<ZfsData['arc']>): string {
@@ -27,7 +27,7 @@ export function scanText(s: Scan): string {
 
 function poolHead(p: Pool, theme: Theme, barW: number): string {
   const l = healthLevel(p.health);
-  return `${paint(theme, l, `${glyph(l)} ${sanitize(p.name)} ${p.health}`)} ${meter(theme, p.capacityPct, barW)} ${padLeft(pct(p.capacityPct), 4)} ${bytes(p.allocBytes)}/${bytes(p.sizeBytes)}`;
+  return `${paint(theme, l, `${glyph(theme, l)} ${sanitize(p.name)} ${p.health}`)} ${meter(theme, p.capacityPct, barW)} ${padLeft(pct(p.capacityPct), 4)} ${bytes(p.allocBytes)}/${bytes(p.sizeBytes)}`;
 }
 
 /** Overview: a line per pool, then ARC and the lint count. */
@@ -47,7 +47,7 @@ export function zfsSummaryLines(d: ZfsData, w: number, theme: Theme): string[] {
   const extra: string[] = [];
   if (d.arc) extra.push(`ARC ${bytes(d.arc.sizeBytes)}/${bytes(d.arc.maxBytes)} hit ${arcHit(d.arc)}`);
   const warn = d.lints.filter((x) => x.severity !== 'info').length;
-  if (d.lints.length) extra.push(paint(theme, warn ? 'warn' : 'muted', `${warn ? GLYPH.warn : GLYPH.info} ${d.lints.length} finding${d.lints.length === 1 ? '' : 's'} (storage screen)`));
+  if (d.lints.length) extra.push(paint(theme, warn ? 'warn' : 'muted', `${warn ? theme.glyphs.warn : theme.glyphs.info} ${d.lints.length} finding${d.lints.length === 1 ? '' : 's'} (storage screen)`));
   if (extra.length) out.push(fit(paint(theme, 'muted', extra.join('  ·  ')), w));
   return out;
 }
@@ -102,7 +102,7 @@ export function vdevLines(d: ZfsData, w: number, theme: Theme, filter = ''): str
       const errs = (n: number | undefined) => padLeft(n === undefined ? DASH : String(n), 5);
       const counters = `${errs(v.read)} ${errs(v.write)} ${errs(v.cksum)}`;
       const bad = (v.read ?? 0) + (v.write ?? 0) + (v.cksum ?? 0) > 0;
-      out.push(fit(`${fit(name, nameW)} ${paint(theme, l, `${glyph(l)} ${v.state}`.padEnd(11))} ${bad ? paint(theme, 'crit', counters) : counters}${v.note ? paint(theme, 'muted', ' ' + sanitize(v.note)) : ''}`, w));
+      out.push(fit(`${fit(name, nameW)} ${paint(theme, l, `${glyph(theme, l)} ${v.state}`.padEnd(11))} ${bad ? paint(theme, 'crit', counters) : counters}${v.note ? paint(theme, 'muted', ' ' + sanitize(v.note)) : ''}`, w));
     }
   }
   return out;
@@ -117,13 +117,13 @@ export function datasetLines(d: ZfsData, w: number, theme: Theme, filter = ''): 
     if (filter && !ds.name.toLowerCase().includes(filter.toLowerCase())) continue;
     const flagged = d.lints.some((l) => l.target === ds.name && l.severity !== 'info');
     const line = `${fit(sanitize(ds.name), nameW)} ${padLeft(bytes(ds.usedBytes), 8)} ${padLeft(bytes(ds.availableBytes), 8)} ${padLeft(bytes(ds.recordsizeBytes, 0), 6)} ${(ds.compression ?? DASH).padEnd(8)} ${(ds.atime ?? DASH).padEnd(5)} ${padLeft(ds.specialSmallBlocksBytes === undefined ? DASH : bytes(ds.specialSmallBlocksBytes, 0), 6)}`;
-    out.push(fit(flagged ? paint(theme, 'warn', GLYPH.warn) + ' ' + line : '  ' + line, w));
+    out.push(fit(flagged ? paint(theme, 'warn', theme.glyphs.warn) + ' ' + line : '  ' + line, w));
   }
   if (d.lints.length) {
     out.push(paint(theme, 'title', 'findings'));
     for (const l of d.lints) {
       const tok = l.severity === 'crit' ? 'crit' : l.severity === 'warn' ? 'warn' : 'muted';
-      out.push(fit(paint(theme, tok, `${l.severity === 'info' ? GLYPH.info : l.severity === 'crit' ? GLYPH.crit : GLYPH.warn} ${sanitize(l.target)}: `) + sanitize(l.message), w));
+      out.push(fit(paint(theme, tok, `${l.severity === 'info' ? theme.glyphs.info : l.severity === 'crit' ? theme.glyphs.crit : theme.glyphs.warn} ${sanitize(l.target)}: `) + sanitize(l.message), w));
     }
   }
   return out;

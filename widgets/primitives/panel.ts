@@ -21,6 +21,7 @@ export function frame(o: FrameOptions): string[] {
   const w = Math.max(4, o.width);
   const h = Math.max(2, o.height);
   const b = (s: string) => paint(theme, o.focused ? 'borderFocus' : 'border', s);
+  const g = theme.glyphs;
   const inner = w - 2;
   const bodyH = h - 2;
   const maxScroll = Math.max(0, o.lines.length - bodyH);
@@ -32,17 +33,17 @@ export function frame(o: FrameOptions): string[] {
   const room = inner - 1;
   let top: string;
   if (width(title) + width(badge) + 1 <= room) {
-    top = b('╭─') + paint(theme, 'title', title) + b('─'.repeat(room - width(title) - width(badge) - 1)) + badge + b('─╮');
+    top = b(g.tl + g.h) + paint(theme, 'title', title) + b(g.h.repeat(room - width(title) - width(badge) - 1)) + badge + b(g.h + g.tr);
   } else {
-    top = b('╭─') + fit(paint(theme, 'title', title), room) + b('╮');
+    top = b(g.tl + g.h) + fit(paint(theme, 'title', title), room) + b(g.tr);
   }
   const rows = [top];
-  for (let i = 0; i < bodyH; i++) rows.push(b('│') + fit(body[i] ?? '', inner) + b('│'));
+  for (let i = 0; i < bodyH; i++) rows.push(b(g.v) + fit(body[i] ?? '', inner) + b(g.v));
   const below = o.lines.length - scroll - bodyH;
-  const more = below > 0 ? ` ↓${below} more ` : scroll > 0 ? ` ↑${scroll} ` : '';
+  const more = below > 0 ? ` ${g.down}${below} more ` : scroll > 0 ? ` ${g.up}${scroll} ` : '';
   rows.push(more
-    ? b('╰' + '─'.repeat(Math.max(0, inner - width(more) - 1))) + paint(theme, 'muted', more) + b('─╯')
-    : b('╰' + '─'.repeat(inner) + '╯'));
+    ? b(g.bl + g.h.repeat(Math.max(0, inner - width(more) - 1))) + paint(theme, 'muted', more) + b(g.h + g.br)
+    : b(g.bl + g.h.repeat(inner) + g.br));
   return rows;
 }
 

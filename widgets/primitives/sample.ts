@@ -1,5 +1,5 @@
 import type { Sample } from '../../backends/types.js';
-import { GLYPH, paint, type Theme } from '../../themes/tokens.js';
+import { paint, type Theme } from '../../themes/tokens.js';
 import { age } from './format.js';
 import { sanitize } from './text.js';
 
@@ -12,22 +12,22 @@ export interface SampleBody { lines: string[]; badge?: string }
 export function sampleBody<T>(s: Sample<T>, now: number, theme: Theme, staleMs: number, draw: (data: T) => string[]): SampleBody {
   switch (s.state) {
     case 'pending':
-      return { lines: [paint(theme, 'muted', `${GLYPH.pending} waiting for the first reading`)] };
+      return { lines: [paint(theme, 'muted', `${theme.glyphs.pending} waiting for the first reading`)] };
     case 'unavailable':
       return {
         lines: [
-          paint(theme, 'warn', `${GLYPH.unknown} unavailable: `) + sanitize(s.reason),
+          paint(theme, 'warn', `${theme.glyphs.unknown} unavailable: `) + sanitize(s.reason),
           ...(s.hint ? [paint(theme, 'muted', `  hint: ${sanitize(s.hint)}`)] : []),
         ],
         badge: paint(theme, 'warn', 'unavailable'),
       };
     case 'error': {
-      const head = paint(theme, 'crit', `${GLYPH.crit} `) + sanitize(s.message).split('\n')[0];
-      if (!s.lastGood) return { lines: [head], badge: paint(theme, 'crit', `${GLYPH.crit} error ×${s.failures}`) };
+      const head = paint(theme, 'crit', `${theme.glyphs.crit} `) + sanitize(s.message).split('\n')[0];
+      if (!s.lastGood) return { lines: [head], badge: paint(theme, 'crit', `${theme.glyphs.crit} error ×${s.failures}`) };
       const old = draw(s.lastGood.data).map((l) => paint(theme, 'stale', sanitize(l)));
       return {
         lines: [head, ...old],
-        badge: paint(theme, 'crit', `${GLYPH.crit} error ×${s.failures}`) + paint(theme, 'muted', ` · data ${age(now - s.lastGood.at)} old`),
+        badge: paint(theme, 'crit', `${theme.glyphs.crit} error ×${s.failures}`) + paint(theme, 'muted', ` · data ${age(now - s.lastGood.at)} old`),
       };
     }
     case 'ok': {
