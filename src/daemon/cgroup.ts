@@ -79,6 +79,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** SIGKILL everything in the cgroup (cgroup.kill), wait ≤ waitMs for it to empty, remove it. Returns whether it emptied. */
 export async function killCgroup(dir: string, waitMs = 2000): Promise<boolean> {
+  if (cgroupPids(dir).includes(process.pid)) {
+    // never: spawnInCgroup could not move this process back out. cgroup.kill would end the daemon itself
+    for (const p of cgroupPids(dir)) if (p !== process.pid) { try { process.kill(p, 'SIGKILL'); } catch {} }
+    return false;
+  }
   if (cgroupPids(dir).length > 0) {
     try { writeFileSync(join(dir, 'cgroup.kill'), '1\n'); } catch {}
     const until = Date.now() + waitMs;
