@@ -113,6 +113,11 @@ beforeAll(async () => {
 afterAll(async () => {
   recovery?.close();
   for (const p of created.reverse()) {
+    // unmount our datasets first, deepest first: zfs-fuse calls a pool with renamed datasets busy otherwise
+    try {
+      const ds = execFileSync('zfs', ['list', '-H', '-o', 'name', '-r', p], { env, encoding: 'utf8', timeout: 10_000 }).split('\n').filter(Boolean).reverse();
+      for (const d of ds) { try { execFileSync('zfs', ['umount', '-f', d], { env, stdio: 'ignore', timeout: 10_000 }); } catch {} }
+    } catch {}
     try { execFileSync('zpool', ['destroy', '-f', p], { env, stdio: 'ignore', timeout: 30_000 }); } catch { /* best effort */ }
   }
   if (daemon?.pid && daemon.exitCode === null) {
