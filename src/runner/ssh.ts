@@ -1,0 +1,153 @@
+/**
+ * Runs programs on another box over SSH, agentless: the same backends that sample this machine sample it unchanged.
+ *
+ * - ONE multiplexed connection per host: `ControlMaster=auto`, its socket (`ControlPath`) in sov's 0700 runtime
+ *   dir, `ControlPersist=60`, so a tick costs no new handshake; the first command opens the master (ssh daemonises
+ *   it in its own session), later ones reuse it, and a lost master is reopened by the next command.
+ * - `BatchMode=yes`: never a prompt. Host keys: whatever the user's ssh config says (never StrictHostKeyChecking=no).
+ * - ssh takes ONE command string that the remote login shell parses: every argv element is single-quoted
+ *   (`remoteCommand`), so no value can become shell code; `env LC_ALL=C LANG=C` runs it in the C locale.
+ * - The local `ssh` is spawned through the local runner: its own process group, a deadline per command, the group
+ *   killed on timeout; readFile is `cat --`, listDir is `ls -1A --`, stream() is a long-lived `ssh … -- argv`.
+ */
+import { mkdirSync, chmodSync, statSync } from 'node:fs';
+import type { Runner, RunOptions, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
+import { sshArgv, type SshTarget } from '../config/vms.js';
+import { createLocalRunner } from './local.js';
+
+/** ssh's own exit status when it could not connect or the connection failed */
+export const SSH_FAILED = 255;
+
+/** POSIX shell single-quoting: 'it'\''s' — nothing inside is expanded, substituted or split. */
+export function shellQuote(s: string): string {
+  if (s !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command string the remote shell runs: `env -- LC_ALL=C LANG=C [PATH=<prefix>:"$PATH"] 'argv0' 'argv1' …`.
+ * `pathPrefix` (tests only, from SOV_SSH_REMOTE_PATH_PREFIX) puts a directory of recorded-output shims first.
+ */
+export function remoteCommand(argv: string[], pathPrefix?: string): string {
+  if (!argv.length || !argv[0]) throw new Error('empty argv');
+  // env would take a program named NAME=VALUE for one more variable
+  if (argv[0].includes('=')) throw new Error(`a program name cannot hold "=": ${argv[0]}`);
+  const env = ['env', '--', 'LC_ALL=C', 'LANG=C'];
+  if (pathPrefix) env.push(`PATH=${shellQuote(pathPrefix)}:"$PATH"`);
+  // `env --` ends env's options: an argv[0] starting with `-` is still a program name
+  return [...env, ...argv.map(shellQuote)].join(' ');
+}
+
+export interface SshRunnerOptions {
+  /** what the store and the cockpit call this host */
+  name: string;
+  target: SshTarget;
+  /** sov's private runtime dir (src/daemon/paths.ts): the ControlPath socket lives here */
+  runtimeDir: string;
+  /** one command's deadline (default 10 s) */
+  defaultTimeoutMs?: number;
+  /** how long the master outlives its last command, seconds (default 60) */
+  persistSec?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The ssh options every command of this host gets (before the destination). */
+export function sshOptions(runtimeDir: string, persistSec = 60, connectTimeoutSec = 5): string[] {
+  return [
+    '-o', 'BatchMode=yes',
+    '-o', 'ControlMaster=auto',
+    '-o', `ControlPath=${runtimeDir}/ssh-%C`,
+    '-o', `ControlPersist=${persistSec}`,
+    '-o', `ConnectTimeout=${connectTimeoutSec}`,
+    '-o', 'ServerAliveInterval=5',
+    '-o', 'ServerAliveCountMax=2',
+    // a stream's stdin is not ours to give; -T: no terminal on the remote side
+    '-n', '-T',
+  ];
+}
+
+/** The full local argv: `ssh <options> <destination> -- <remote command string>`. */
+export function sshCommandArgv(o: { target: SshTarget; runtimeDir: string; persistSec?: number; pathPrefix?: string }, argv: string[]): string[] {
+  const [ssh, ...dest] = sshArgv(o.target);
+  return [ssh!, ...sshOptions(o.runtimeDir, o.persistSec), ...dest, '--', remoteCommand(argv, o.pathPrefix)];
+}
+
+/** 0700, created when missing; refuses a dir others can reach (the ControlPath socket gives a shell on the host) */
+function privateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+const NO_SUCH = /No such file or directory|not found/i;
+
+/** The remote program was not there: `env` says so and exits 127. */
+function remoteNotFound(r: RunResult): boolean {
+  return r.exitCode === 127 && NO_SUCH.test(r.stderr);
+}
+
+/** ssh itself failed (unreachable, refused, host key, auth): one line saying so, from ssh's own stderr. */
+export function sshFailure(host: string, r: Pick<RunResult, 'exitCode' | 'stderr' | 'timedOut' | 'notFound' | 'spawnError'>): string | undefined {
+  if (r.notFound) return 'ssh not found on PATH (install openssh-client)';
+  if (r.spawnError) return r.spawnError;
+  if (r.timedOut) return undefined;
+  if (r.exitCode !== SSH_FAILED) return undefined;
+  const why = r.stderr.split('\n').map((l) => l.trim()).filter(Boolean).pop() ?? 'the connection failed';
+  return `ssh ${host}: ${why.slice(0, 300)}`;
+}
+
+export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promise<void> } {
+  const env = o.env ?? process.env;
+  const local = createLocalRunner({ defaultTimeoutMs: o.defaultTimeoutMs ?? 10_000 });
+  const pathPrefix = env.SOV_SSH_REMOTE_PATH_PREFIX || undefined;
+  const spec = { target: o.target, runtimeDir: o.runtimeDir, ...(o.persistSec !== undefined ? { persistSec: o.persistSec } : {}), ...(pathPrefix ? { pathPrefix } : {}) };
+  let dirReady = false;
+  const ready = () => { if (!dirReady) { privateDir(o.runtimeDir); dirReady = true; } };
+
+  async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    if (!argv[0]) throw new Error('empty argv');
+    ready();
+    const r = await local.run(sshCommandArgv(spec, argv), opts);
+    const failed = sshFailure(o.name, r);
+    // the backends see the remote command's argv and outcome, as locally
+    const out: RunResult = { ...r, argv, notFound: remoteNotFound(r) };
+    if (failed) out.spawnError = failed;
+    return out;
+  }
+
+  async function lines(argv: string[], path: string): Promise<string | undefined> {
+    const r = await run(argv);
+    if (r.exitCode === 0) return r.stdout;
+    if (r.spawnError) throw new Error(r.spawnError);
+    if (r.timedOut) throw new Error(`${argv[0]} ${path} on ${o.name}: no answer in time`);
+    if (/No such file or directory|Not a directory/.test(r.stderr)) return undefined;
+    throw new Error(`${argv[0]} ${path} on ${o.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  }
+
+  return {
+    host: o.name,
+    run,
+    stream(argv: string[], so: StreamOptions): StreamHandle {
+      ready();
+      return local.stream(sshCommandArgv(spec, argv), {
+        onLine: so.onLine,
+        onExit(e) {
+          const notFound = e.exitCode === 127 && NO_SUCH.test(e.stderr);
+          const failed = e.notFound ? 'ssh not found on PATH (install openssh-client)' : e.exitCode === SSH_FAILED ? `ssh ${o.name}: ${e.stderr.split('\n').pop() ?? 'the connection failed'}` : undefined;
+          so.onExit({ ...e, notFound, ...(failed ? { spawnError: failed } : {}) });
+        },
+      });
+    },
+    readFile: (path) => lines(['cat', '--', path], path),
+    async listDir(path) {
+      const out = await lines(['ls', '-1A', '--', path], path);
+      return out === undefined ? undefined : out.split('\n').filter(Boolean);
+    },
+    now: () => Date.now(),
+    /** ends the master connection now (`ssh -O exit`), rather than ControlPersist seconds after the last command */
+    async close() {
+      const [ssh, ...dest] = sshArgv(o.target);
+      await local.run([ssh!, '-o', `ControlPath=${o.runtimeDir}/ssh-%C`, '-O', 'exit', ...dest], { timeoutMs: 3000 });
+    },
+  };
+}
