@@ -1,0 +1,61 @@
+/**
+ * The box's own console: with TERM=linux, or --ascii in any terminal, `sov --demo` draws only what the Linux
+ * console font has (ASCII and ─│┌┐└┘├┤┬┴┼ ░▒▓█ ▄▀ ■): no rounded corners, no ▁▂▃▅▆▇ sparklines, no braille,
+ * on every screen, and every screen is still filled. Read from a real terminal (tmux).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import stringWidth from 'string-width';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SOV, Tmux } from './tmux.js';
+
+let t: Tmux | undefined;
+let tmp: string | undefined;
+afterEach(() => { t?.kill(); t = undefined; if (tmp) rmSync(tmp, { recursive: true, force: true }); tmp = undefined; });
+
+const NOT_CONSOLE = /[^\x20-\x7e\n─│┌┐└┘├┤┬┴┼░▒▓█▄▀■]/gu;
+
+/** every screen's key, and what shows it is filled */
+const SCREENS: [string, RegExp][] = [
+  ['1', /GPU0[\s\S]*rpool/], ['2', /pcie\s+Gen/], ['3', /ember[\s\S]*resilver/], ['4', /node3/], ['5', /Keys/],
+  ['6', /healthy[\s\S]*crashloop/], ['7', /Prompt/], ['8', /script\.pcie-recheck/], ['9', /FAIL/], ['0', /green-1/],
+];
+
+function consoleOnly(screen: string, what: string): void {
+  expect([...new Set(screen.match(NOT_CONSOLE) ?? [])], `${what}:\n${screen}`).toEqual([]);
+  expect(screen, what).not.toMatch(/[╭╮╰╯▁▂▃▅▆▇\u2800-\u28ff]/u);
+}
+
+// tmux gives its pane its own TERM: the shell line sets sov's, as the Linux console's getty would
+const RUNS: [string, string, string][] = [
+  ['TERM=linux', 'TERM=linux ', ''],
+  ['--ascii in an xterm', 'TERM=xterm-256color ', ' --ascii'],
+];
+
+for (const [name, term, flag] of RUNS) {
+  for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
+    describe(`sov --demo${flag} with ${name} at ${cols}×${rows}`, () => {
+      it('every screen is filled and drawn with the console font\'s glyphs only', async () => {
+        tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-console-'));
+        t = new Tmux().start(cols, rows, { TMPDIR: tmp });
+        t.typeLine(`${term}node ${SOV} --demo${flag}`);
+        const first = await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), 20_000);
+        expect(first).toMatch(/┌─/);
+        for (const [key, filled] of SCREENS) {
+          t.keys(key);
+          const s = await t.waitFor(filled, 10_000);
+          consoleOnly(s, `screen ${key}`);
+          for (const l of s.replace(/\n$/, '').split('\n')) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
+          if (key === '7') t.keys('Escape');
+        }
+        // the palette box is square too
+        t.keys('1');
+        await t.waitFor(/GPU0/);
+        t.keys(':');
+        consoleOnly(await t.waitFor(/Palette/), 'palette');
+        t.keys('Escape');
+      }, 90_000);
+    });
+  }
+}
