@@ -96,3 +96,142 @@ export function parseChatChunk(json: unknown): ChatChunk | undefined {
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// the request
+
+export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+
+/** The JSON body of `POST {base}/chat/completions`; a stream asks for the usage chunk (`stream_options`). */
+export function chatRequestBody(o: { model?: string; messages: ChatMessage[]; stream: boolean; maxTokens?: number; temperature?: number }): string {
+  const body: Record<string, unknown> = { messages: o.messages, stream: o.stream };
+  if (o.model !== undefined) body.model = o.model;
+  if (o.stream) body.stream_options = { include_usage: true };
+  if (o.maxTokens !== undefined) body.max_tokens = o.maxTokens;
+  if (o.temperature !== undefined) body.temperature = o.temperature;
+  return JSON.stringify(body);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the stream, event by event
+
+/** What a chat stream has said so far. streamStep changes it; no I/O, no clock (times come with the events). */
+export interface StreamState {
+  /** chunks that carried content or reasoning (what "counted chunks" counts) */
+  chunks: number;
+  /** when the first / last such chunk arrived (the caller's clock, ms) */
+  firstMs?: number;
+  lastMs?: number;
+  model?: string;
+  finishReason?: string;
+  usage?: ChatUsage;
+  timings?: ChatTimings;
+  /** an `{"error":…}` object the server put into the stream */
+  serverError?: string;
+  /** `data: [DONE]` arrived */
+  sawDone: boolean;
+  /** SSE lines or events that could not be read (skipped) */
+  malformed: number;
+  /** at most 20, one line each */
+  warnings: string[];
+}
+
+export type StreamInput =
+  /** one SSE event's data (or a whole non-streamed JSON body), arrived at `atMs` */
+  | { type: 'data'; data: string; atMs: number }
+  | { type: 'done' }
+  | { type: 'malformed'; reason: string };
+
+export function newStreamState(): StreamState {
+  return { chunks: 0, sawDone: false, malformed: 0, warnings: [] };
+}
+
+const MAX_STREAM_WARNINGS = 20;
+
+function warn(s: StreamState, w: string): void {
+  if (s.warnings.length < MAX_STREAM_WARNINGS) s.warnings.push(w);
+}
+
+/** Applies one event to the state; returns the content text it adds ('' for none). Never throws. */
+export function streamStep(s: StreamState, ev: StreamInput): string {
+  if (ev.type === 'done') { s.sawDone = true; return ''; }
+  if (ev.type === 'malformed') { s.malformed++; warn(s, ev.reason); return ''; }
+  const c = parseChatChunk(ev.data);
+  if (!c) { s.malformed++; warn(s, `an SSE event is not JSON: "${oneLine(ev.data, 60)}"`); return ''; }
+  return applyChunk(s, c, ev.atMs);
+}
+
+/** Applies one parsed chunk (or a whole non-streamed completion) arrived at `atMs`; returns its content text. */
+export function applyChunk(s: StreamState, c: ChatChunk, atMs: number): string {
+  if (c.model !== undefined) s.model = c.model;
+  if (c.error !== undefined) s.serverError = c.error;
+  if (c.usage) s.usage = c.usage;
+  if (c.timings) s.timings = c.timings;
+  if (c.finishReason !== undefined) s.finishReason = c.finishReason;
+  for (const w of c.warnings) warn(s, w);
+  if (c.delta !== '' || (c.reasoning !== undefined && c.reasoning !== '')) {
+    s.chunks++;
+    s.firstMs ??= atMs;
+    s.lastMs = atMs;
+  }
+  return c.delta;
+}
+
+export type StreamVerdict = { ok: true } | { ok: false; kind: 'cut' | 'bad-response'; message: string };
+
+/**
+ * How a stream ended. `complete` is false when the socket closed before the response's end (a reset, a killed
+ * engine). The cut-stream rule: a stream that ends — either way — without `data: [DONE]` and without any
+ * `finish_reason` is cut, not finished: what arrived is a partial. With nothing at all it is a bad answer.
+ */
+export function streamVerdict(s: StreamState, complete: boolean, contentTokens: number): StreamVerdict {
+  if (!complete) return { ok: false, kind: 'cut', message: `the stream was cut mid-way after ${contentTokens} tokens` };
+  if (s.serverError !== undefined) {
+    return { ok: false, kind: contentTokens > 0 ? 'cut' : 'bad-response', message: `the server reported an error mid-stream: ${s.serverError}` };
+  }
+  if (!s.sawDone && s.finishReason === undefined) {
+    if (contentTokens === 0 && s.chunks === 0) return { ok: false, kind: 'bad-response', message: 'the stream ended without any content, finish reason or [DONE]' };
+    return { ok: false, kind: 'cut', message: `the stream ended after ${contentTokens} tokens without [DONE] or a finish reason: cut, not finished` };
+  }
+  return { ok: true };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// THE figures: TTFT and tok/s
+
+export interface StreamFigures {
+  /** request sent → first content (or reasoning) chunk */
+  ttftMs?: number;
+  /** first → last content chunk */
+  genMs?: number;
+  /** generated tokens: the server's usage.completion_tokens, else the counted chunks */
+  tokens: number;
+  tokensFrom: 'usage' | 'chunks';
+  /** generation rate: the engine's own timings (llama.cpp), else tokens after the first over genMs */
+  tokPerSec?: number;
+  tokPerSecFrom?: 'timings' | 'usage' | 'chunks';
+  /** prompt processing rate, from the engine's timings only */
+  promptTokPerSec?: number;
+}
+
+/** The one computation of TTFT and tok/s (chat and bench). Undefined where the stream does not tell. */
+export function streamFigures(i: { startMs: number; firstMs?: number; lastMs?: number; chunks: number; usage?: ChatUsage; timings?: ChatTimings }): StreamFigures {
+  const fromUsage = i.usage?.completionTokens;
+  const f: StreamFigures = fromUsage !== undefined ? { tokens: fromUsage, tokensFrom: 'usage' } : { tokens: Math.max(0, i.chunks), tokensFrom: 'chunks' };
+  if (i.firstMs !== undefined && Number.isFinite(i.firstMs - i.startMs)) f.ttftMs = Math.max(0, i.firstMs - i.startMs);
+  if (i.firstMs !== undefined && i.lastMs !== undefined && i.lastMs >= i.firstMs) f.genMs = i.lastMs - i.firstMs;
+  const t = i.timings;
+  if (t?.predictedN && t.predictedMs) {
+    f.tokPerSec = (t.predictedN * 1000) / t.predictedMs;
+    f.tokPerSecFrom = 'timings';
+  } else if (f.genMs !== undefined && f.genMs > 0 && f.tokens > 1) {
+    // tokens after the first, over the time after the first
+    f.tokPerSec = ((f.tokens - 1) * 1000) / f.genMs;
+    f.tokPerSecFrom = f.tokensFrom;
+  } else if (t?.predictedPerSecond !== undefined) {
+    f.tokPerSec = t.predictedPerSecond;
+    f.tokPerSecFrom = 'timings';
+  }
+  if (t?.promptN && t.promptMs) f.promptTokPerSec = (t.promptN * 1000) / t.promptMs;
+  return f;
+}
