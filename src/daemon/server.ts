@@ -17,6 +17,11 @@ import { answerBounded, checkParams, MAX_PENDING_WRITE_BYTES } from './rpc-limit
 import { loadConfig } from '../config/load.js';
 import { ensureDaemonDirs, type SovPaths } from './paths.js';
 import { createAuthority, daemonWho, type Authority } from '../recovery/authority.js';
+import { startVmWatchdog, type WatchRuntime } from '../vms/watch-runtime.js';
+import { recoverThroughActions } from '../vms/watch-recover.js';
+import { heartbeatFile } from '../../backends/vms/index.js';
+import { createLocalRunner } from '../runner/local.js';
+import type { Config } from '../config/schema.js';
 import { checkBegin, checkEnd, checkWho } from '../recovery/wire.js';
 import { RPC_ERRORS, type DaemonInfo, type EngineStatus, type RpcMethods, type Supervisor, type SupervisorOptions } from './types.js';
 
@@ -185,6 +190,8 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       log(`engine ${s.name}: ${lastState.get(s.name) ?? 'new'} → ${s.state}${s.pid !== undefined ? ` (pid ${s.pid})` : ''}${s.message ? `: ${s.message}` : ''}`);
       lastState.set(s.name, s.state);
     };
+    /** set once the authority exists (below): the reload and the stop reach the watchdog through it */
+    const vmWatch: { stop?: () => void; restart?: (c: Config) => void } = {};
     const create = opts.createSupervisor ?? (async (o: SupervisorOptions) => (await import('./supervisor.js')).createSupervisor(o));
     supervisor = await create({
       log: (m: string) => log(m),
@@ -218,6 +225,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       const r = await loadConfig(paths.configPath);
       if (r.ok) {
         await sup.setEngines(r.config.engines);
+        vmWatch.restart?.(r.config);
         configError = undefined;
         log(`config reloaded: ${r.config.engines.length} engine(s)`);
       } else {
@@ -264,6 +272,30 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       const g = auth.guard(action, { name: String(p?.name ?? '').slice(0, 256) }, daemonWho());
       if (!g.ok) throw new JSONRPCErrorException(`${action} refused: ${g.reason}`, RPC_ERRORS.locked, { code: g.code });
     };
+    // ---- the VM heartbeat watchdog (issue 9): run here, not in the TUI; its recoveries go through the authority
+    let watchdog: WatchRuntime | undefined;
+    const startWatchdog = (config: Config | undefined) => {
+      watchdog?.stop();
+      watchdog = undefined;
+      if (!config?.vms.some((v) => v.heartbeat)) return;
+      const runner = createLocalRunner();
+      watchdog = startVmWatchdog({
+        vms: config.vms, runner, stateFile: heartbeatFile(opts.env ?? process.env),
+        recover: recoverThroughActions({ config, runner, recovery: auth, who: daemonWho(), output: (vm, line) => log(`vm ${vm}: ${line}`) }),
+        alert: (vm, message) => log(`vm ${vm}: ${message}`),
+      });
+      log(`watchdog: ${config.vms.filter((v) => v.heartbeat).length} VM heartbeat(s)`);
+    };
+    startWatchdog(cfg.ok ? cfg.config : undefined);
+    vmWatch.stop = () => { watchdog?.stop(); watchdog = undefined; };
+    vmWatch.restart = startWatchdog;
+    method('vms.reset', (p) => {
+      if (typeof p?.name !== 'string' || !/^[A-Za-z0-9][\w.-]{0,100}$/.test(p.name)) throw bad('name: a VM name is required');
+      if (!watchdog?.states()[p.name]) throw new JSONRPCErrorException(`no watched VM named "${p.name}" (the watchdog watches VMs with a heartbeat in the config)`, RPC_ERRORS.notFound);
+      watchdog.reset(p.name);
+      log(`vm ${p.name}: watchdog reset by an operator`);
+      return { reset: true as const };
+    });
     method('recovery.status', () => auth.status());
     method('recovery.begin', (p) => { const r = checkBegin(p); if (typeof r === 'string') throw bad(r); return auth.begin(r); });
     method('recovery.end', async (p) => { const r = checkEnd(p); if (typeof r === 'string') throw bad(r); await auth.end(r); return { recorded: true as const }; });
@@ -363,6 +395,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
         log(`stopping (${reason}); engines keep running`);
         const closed = new Promise<void>((r) => srv.close(() => r()));
         try { await detachOnce(); } catch (e) { log(`detach failed: ${(e as Error).message}`); }
+        vmWatch.stop?.();
         authority?.close();
         for (const s of conns) s.end();
         const force = setTimeout(() => { for (const s of conns) s.destroy(); }, 500);

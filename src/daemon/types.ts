@@ -102,6 +102,8 @@ export interface RpcMethods {
   'engines.stop': [{ name: string }, EngineStatus];
   'engines.restart': [{ name: string }, EngineStatus];
   'engines.logs': [{ name: string; lines?: number; search?: string }, LogsResult];
+  /** the operator clears a VM the watchdog put in `failed` */
+  'vms.reset': [{ name: string }, { reset: true }];
   /** the recovery authority (src/recovery/authority.ts): lockdown, tripcodes, the audit log */
   'recovery.status': [Record<string, never>, import('../recovery/types.js').RecoveryStatus];
   'recovery.begin': [import('../recovery/types.js').BeginRequest, import('../recovery/types.js').BeginReply];
