@@ -1,6 +1,6 @@
 /**
- * The engine benchmark: N fixed prompts, one after another, streamed through the engine's OpenAI-compatible API
- * (`POST {base}/chat/completions`, stream, `stream_options.include_usage`). Per request: time to first token;
+ * The engine benchmark: N fixed prompts, one after another, streamed from the engine's OpenAI-compatible API
+ * through THE OpenAI client (src/protocols/openai-client.ts, as the chat). Per request: time to first token;
  * generation tok/s from llama.cpp's `timings` when present, else usage/counted chunks over the streaming time;
  * prompt tok/s from `timings`. Around the run: peak RSS (the daemon's engines.list) and peak VRAM
  * (`nvidia-smi --query-compute-apps`) of the engine's process tree, polled while it runs.
@@ -8,7 +8,9 @@
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseChatChunk, parseErrorBody, parseModels, SseDecoder } from '../../backends/engines/parse.js';
+import type { ApiKey } from '../protocols/http.js';
+import { listModels, streamChat } from '../protocols/openai-client.js';
+import { registerSecret } from '../text/redact.js';
 
 export const BENCH_PROMPTS: readonly string[] = [
   'Explain in three sentences why the sky is blue.',
@@ -19,6 +21,8 @@ export const BENCH_PROMPTS: readonly string[] = [
 ];
 export const BENCH_MAX_TOKENS = 128;
 export const BENCH_SCHEMA = 1;
+/** a benchmark reply is at most BENCH_MAX_TOKENS-ish tokens; this bounds a server that ignores max_tokens */
+const BENCH_MAX_REPLY_BYTES = 1024 * 1024;
 
 export interface BenchRequest {
   ttftMs?: number;
@@ -87,90 +91,31 @@ export function percentile(values: number[], p: number): number | undefined {
   return v[Math.min(v.length, rank) - 1];
 }
 
-const trimSlash = (u: string) => u.replace(/\/+$/, '');
+type Measured = BenchRequest & { genFrom?: BenchResult['genFrom']; promptMs?: number; predictedMs?: number; predictedN?: number; promptN?: number };
 
-async function firstModel(baseUrl: string, headers: Record<string, string>, signal?: AbortSignal): Promise<string | undefined> {
-  try {
-    const r = await fetch(`${trimSlash(baseUrl)}/models`, { headers, signal: signal ?? AbortSignal.timeout(10_000) });
-    if (!r.ok) return undefined;
-    return parseModels(await r.text()).ids[0];
-  } catch {
-    return undefined;
+/** One streamed request through THE OpenAI client (src/protocols/openai-client.ts), measured by its figures. */
+export async function benchRequest(o: { baseUrl: string; model: string; prompt: string; maxTokens: number; apiKey?: ApiKey; timeoutMs: number; signal?: AbortSignal; now: () => number }): Promise<Measured> {
+  const deadline = AbortSignal.timeout(o.timeoutMs);
+  const r = await streamChat({
+    baseUrl: o.baseUrl, model: o.model, messages: [{ role: 'user', content: o.prompt }], maxTokens: o.maxTokens, temperature: 0,
+    apiKey: o.apiKey, firstTokenTimeoutMs: o.timeoutMs, stallTimeoutMs: o.timeoutMs, maxReplyBytes: BENCH_MAX_REPLY_BYTES,
+    signal: o.signal ? AbortSignal.any([o.signal, deadline]) : deadline, now: o.now,
+  });
+  const out: Measured = { completionTokens: r.tokens };
+  if (r.usage?.promptTokens !== undefined) out.promptTokens = r.usage.promptTokens;
+  if (r.ttftMs !== undefined) out.ttftMs = Math.max(0.001, r.ttftMs);
+  if (r.genMs !== undefined) out.genMs = r.genMs;
+  if (r.tokPerSec !== undefined && r.tokPerSecFrom !== undefined) { out.genTokPerSec = r.tokPerSec; out.genFrom = r.tokPerSecFrom; }
+  if (r.promptTokPerSec !== undefined) out.promptTokPerSec = r.promptTokPerSec;
+  const t = r.timings;
+  if (t?.predictedMs && t.predictedN) { out.predictedMs = t.predictedMs; out.predictedN = t.predictedN; }
+  if (t?.promptMs && t.promptN) { out.promptMs = t.promptMs; out.promptN = t.promptN; }
+  if (!r.ok) {
+    const timedOut = r.error.kind === 'cancelled' && deadline.aborted && !o.signal?.aborted;
+    out.error = timedOut ? `no complete answer within ${Math.round(o.timeoutMs / 1000)} s` : r.error.message;
+  } else if (r.ttftMs === undefined) {
+    out.error = 'the engine streamed no tokens';
   }
-}
-
-/** One streamed request, measured. */
-export async function benchRequest(o: { baseUrl: string; model: string; prompt: string; maxTokens: number; headers: Record<string, string>; timeoutMs: number; signal?: AbortSignal; now: () => number }): Promise<BenchRequest & { genFrom?: BenchResult['genFrom']; promptMs?: number; predictedMs?: number; predictedN?: number; promptN?: number }> {
-  const t0 = o.now();
-  const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
-  let res: Response;
-  try {
-    res = await fetch(`${trimSlash(o.baseUrl)}/chat/completions`, {
-      method: 'POST', signal,
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...o.headers },
-      body: JSON.stringify({
-        model: o.model, stream: true, stream_options: { include_usage: true }, max_tokens: o.maxTokens, temperature: 0,
-        messages: [{ role: 'user', content: o.prompt }],
-      }),
-    });
-  } catch (e) {
-    return { completionTokens: 0, error: `cannot reach ${o.baseUrl}: ${String((e as Error)?.cause ?? (e as Error)?.message ?? e)}` };
-  }
-  if (!res.ok || !res.body) {
-    const body = await res.text().catch(() => '');
-    return { completionTokens: 0, error: parseErrorBody(res.status, body, res.headers.get('content-type') ?? undefined) };
-  }
-  const dec = new SseDecoder();
-  let tFirst: number | undefined;
-  let tLast: number | undefined;
-  let chunks = 0;
-  let usageTokens: number | undefined;
-  let promptTokens: number | undefined;
-  let timings: { promptN?: number; promptMs?: number; predictedN?: number; predictedMs?: number } | undefined;
-  let error: string | undefined;
-  try {
-    for await (const part of res.body as unknown as AsyncIterable<Uint8Array>) {
-      const at = o.now();
-      for (const ev of dec.feed(part)) {
-        if ('error' in ev || ev.done) continue;
-        const c = parseChatChunk(ev.data);
-        if (!c) continue;
-        if (c.error) error = c.error;
-        if (c.delta || c.reasoning) {
-          chunks++;
-          tFirst ??= at;
-          tLast = at;
-        }
-        if (c.usage?.completionTokens !== undefined) usageTokens = c.usage.completionTokens;
-        if (c.usage?.promptTokens !== undefined) promptTokens = c.usage.promptTokens;
-        if (c.timings) timings = c.timings;
-      }
-    }
-  } catch (e) {
-    error = `the stream broke: ${String((e as Error)?.message ?? e)}`;
-  }
-  const completionTokens = usageTokens ?? timings?.predictedN ?? chunks;
-  const out: BenchRequest & { genFrom?: BenchResult['genFrom']; promptMs?: number; predictedMs?: number; predictedN?: number; promptN?: number } = { completionTokens };
-  if (promptTokens !== undefined) out.promptTokens = promptTokens;
-  if (tFirst !== undefined) out.ttftMs = Math.max(0.001, tFirst - t0);
-  if (tFirst !== undefined && tLast !== undefined) out.genMs = tLast - tFirst;
-  if (timings?.predictedMs && timings.predictedN) {
-    out.genTokPerSec = (timings.predictedN * 1000) / timings.predictedMs;
-    out.genFrom = 'timings';
-    out.predictedMs = timings.predictedMs;
-    out.predictedN = timings.predictedN;
-  } else if (out.genMs !== undefined && out.genMs > 0 && completionTokens > 1) {
-    // tokens after the first, over the time after the first
-    out.genTokPerSec = ((completionTokens - 1) * 1000) / out.genMs;
-    out.genFrom = usageTokens !== undefined ? 'usage' : 'chunks';
-  }
-  if (timings?.promptMs && timings.promptN) {
-    out.promptTokPerSec = (timings.promptN * 1000) / timings.promptMs;
-    out.promptMs = timings.promptMs;
-    out.promptN = timings.promptN;
-  }
-  if (error) out.error = error;
-  else if (tFirst === undefined) out.error = 'the engine streamed no tokens';
   return out;
 }
 
@@ -179,10 +124,13 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const now = o.now ?? (() => performance.now());
   const wall0 = Date.now();
   const t0 = now();
-  const headers: Record<string, string> = o.apiKey ? { authorization: `Bearer ${o.apiKey}` } : {};
+  const key = o.apiKey;
+  if (key !== undefined) registerSecret(key);
+  const apiKey: ApiKey | undefined = key !== undefined ? { reveal: () => key } : undefined;
   const prompts = o.prompts ?? BENCH_PROMPTS;
   const maxTokens = o.maxTokens ?? BENCH_MAX_TOKENS;
-  const model = o.model ?? (await firstModel(o.baseUrl, headers, o.signal)) ?? 'default';
+  const listed = o.model === undefined ? await listModels({ baseUrl: o.baseUrl, apiKey, signal: o.signal, timeoutMs: 10_000 }) : undefined;
+  const model = o.model ?? (listed?.ok ? listed.ids[0] : undefined) ?? 'default';
 
   let peakRss: number | undefined;
   let peakVram: number | undefined;
@@ -204,7 +152,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   try {
     for (const prompt of prompts) {
       if (o.signal?.aborted) break;
-      const r = await benchRequest({ baseUrl: o.baseUrl, model, prompt, maxTokens, headers, timeoutMs: o.timeoutMs ?? 120_000, signal: o.signal, now });
+      const r = await benchRequest({ baseUrl: o.baseUrl, model, prompt, maxTokens, apiKey, timeoutMs: o.timeoutMs ?? 120_000, signal: o.signal, now });
       requests.push(r);
       o.onProgress?.({ done: requests.length, of: prompts.length, last: r });
     }
