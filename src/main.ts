@@ -34,6 +34,10 @@ async function main(): Promise<number> {
     const { runAuditCli } = await import('./cli/audit.js');
     return runAuditCli(process.argv.slice(3));
   }
+  if (process.argv[2] === 'exporter') {
+    const { runExporterCli } = await import('./cli/exporter.js');
+    return runExporterCli(process.argv.slice(3));
+  }
   if (process.argv[2] === 'doctor') {
     const { runDoctorCli } = await import('./cli/doctor.js');
     return runDoctorCli(process.argv.slice(3));

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { recoverySchema } from './recovery.js';
 import { scriptSchema } from './scripts.js';
 import { vmSchema } from './vms.js';
+import { exporterSchema } from './exporter.js';
 import { hostsSchema } from './hosts.js';
 
 /**
@@ -127,6 +128,7 @@ export const configSchema = z.object({
   scripts: z.array(scriptSchema).default([]),
   recovery: recoverySchema,
   vms: z.array(vmSchema).default([]),
+  exporter: exporterSchema.optional(),
   hosts: hostsSchema,
 }).strict().superRefine((c, ctx) => {
   const dup = (xs: { name: string }[], path: string) => {

@@ -1,0 +1,84 @@
+/**
+ * An exporter with its sampler: what the daemon starts when `exporter:` is configured (startDaemonExporter) and
+ * what `sov exporter` runs standalone. The host sources are sampled by one scheduler (sampler.ts); the engines are
+ * read from whoever holds them (the daemon's supervisor in memory, the demo box's simulated daemon) at scrape
+ * time, which costs no process.
+ */
+import type { Runner } from '../../backends/types.js';
+import type { ExporterConfig } from '../config/exporter.js';
+import { parseListen } from '../config/exporter.js';
+import type { EngineStatus } from '../daemon/types.js';
+import { createHostSampler, type HostSampler } from './sampler.js';
+import { startExporterServer, type ExporterServer } from './server.js';
+
+export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStatus[] | undefined>;
+
+export interface RunningExporter {
+  readonly server: ExporterServer;
+  readonly sampler: HostSampler;
+  stop(): Promise<void>;
+}
+
+/** an engine list that does not come within this is left out of the scrape (the rest is still answered) */
+export const ENGINES_READ_MS = 1000;
+
+async function readEngines(read: EngineReader | undefined, log?: (m: string) => void): Promise<EngineStatus[] | undefined> {
+  if (!read) return undefined;
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      Promise.resolve(read()),
+      new Promise<undefined>((r) => { t = setTimeout(() => { log?.(`exporter: the engine list did not come within ${ENGINES_READ_MS} ms`); r(undefined); }, ENGINES_READ_MS); }),
+    ]);
+  } catch (e) {
+    log?.(`exporter: the engine list could not be read: ${(e as Error)?.message ?? String(e)}`);
+    return undefined;
+  } finally { clearTimeout(t); }
+}
+
+export interface StartExporterOptions {
+  config: ExporterConfig;
+  runner: Runner;
+  engines?: EngineReader;
+  log?: (msg: string) => void;
+}
+
+/** Starts sampling and serving; throws when the address cannot be bound (in use, not ours), sampling stopped. */
+export async function startExporter(o: StartExporterOptions): Promise<RunningExporter> {
+  const l = parseListen(o.config.listen);
+  if (typeof l === 'string') throw new Error(`exporter.listen: ${l}`);
+  const sampler = createHostSampler({ runner: o.runner });
+  let server: ExporterServer;
+  try {
+    server = await startExporterServer({
+      host: l.host, port: l.port, requestTimeoutMs: o.config.requestTimeoutSec * 1000,
+      ...(o.log ? { log: o.log } : {}),
+      read: async () => ({ samples: sampler.latest(), host: sampler.host, engines: await readEngines(o.engines, o.log) }),
+    });
+  } catch (e) {
+    sampler.stop();
+    const code = (e as NodeJS.ErrnoException)?.code;
+    throw new Error(`cannot listen on ${o.config.listen}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : code === 'EACCES' ? 'permission denied' : (e as Error)?.message ?? String(e)}`);
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    server, sampler,
+    stop: () => (stopping ??= (async () => { sampler.stop(); await server.close(); })()),
+  };
+}
+
+/**
+ * The daemon's hook: start the exporter when the config has one; never throws (a port in use is logged and the
+ * daemon serves on without it). The host is sampled through `runner` (the local box).
+ */
+export async function startDaemonExporter(o: { config?: ExporterConfig; runner: () => Runner; engines: EngineReader; log: (m: string) => void }): Promise<RunningExporter | undefined> {
+  if (!o.config) return undefined;
+  try {
+    const x = await startExporter({ config: o.config, runner: o.runner(), engines: o.engines, log: o.log });
+    o.log(`exporter: serving ${x.server.url}`);
+    return x;
+  } catch (e) {
+    o.log(`exporter: not started: ${(e as Error)?.message ?? String(e)}`);
+    return undefined;
+  }
+}
