@@ -74,6 +74,7 @@ const ALLOWED = new Set(CONSOLE_EXTRA);
 // SGR and other CSI sequences pass through untouched; everything between them is folded
 const CSI = /(\u001b\[[0-9;:?]*[ -/]*[@-~])/;
 const NON_ASCII = /[^\u0000-\u007f]/;
+const NON_ASCII_ALL = /[^\u0000-\u007f]/gu;
 
 /** One character (code point) as the set draws it: kept, folded, or '?' per column it takes. */
 function foldChar(c: string, fold: Readonly<Record<string, string>>): string {
@@ -84,11 +85,26 @@ function foldChar(c: string, fold: Readonly<Record<string, string>>): string {
   return '?'.repeat(stringWidth(c));
 }
 
+// what each character folded to, per fold table (bounded: text from outside can bring any character)
+const FOLDED = new WeakMap<object, Map<string, string>>();
+const FOLDED_MAX = 4096;
+
 /** A finished (ANSI-styled) line drawn with the glyph set's characters only; the same line when the set is unrestricted. */
 export function foldLine(line: string, g: Glyphs): string {
   const fold = g.fold;
   if (!fold || !NON_ASCII.test(line)) return line;
-  return line.split(CSI).map((part, i) => (i % 2 === 1 ? part : Array.from(part, (c) => foldChar(c, fold)).join(''))).join('');
+  let seen = FOLDED.get(fold);
+  if (!seen) FOLDED.set(fold, (seen = new Map()));
+  const one = (c: string): string => {
+    let v = seen.get(c);
+    if (v === undefined) {
+      v = foldChar(c, fold);
+      if (seen.size >= FOLDED_MAX) seen.clear();
+      seen.set(c, v);
+    }
+    return v;
+  };
+  return line.split(CSI).map((part, i) => (i % 2 === 1 ? part : part.replace(NON_ASCII_ALL, one))).join('');
 }
 
 /** The help screen's legend, in the set's own glyphs. */
