@@ -20,6 +20,7 @@ export default tseslint.config(
     },
   },
   { files: ['backends/**'], rules: restrict([...ui, '**/widgets/**', '**/screens/**', '**/src/store/**', 'execa'], 'backends draw nothing and run programs only through a Runner') },
+  { files: ['src/protocols/**'], rules: restrict([...ui, '**/widgets/**', '**/screens/**', '**/src/store/**', '**/src/chat/**', '**/src/daemon/**', '**/backends/**', '../chat/*', '../daemon/*', '../store/*', 'execa'], 'protocols are wire formats and one HTTP client: they know no chat, daemon, backend or UI') },
   { files: ['widgets/**'], rules: restrict(['**/src/store/**', 'execa', 'zustand', 'zustand/*', '**/src/runner/**'], 'widgets only draw: no store, no processes') },
   { files: ['src/cli/**'], rules: restrict([...ui, '**/widgets/panels/**', '**/screens/**', '**/src/app/App*', '**/store/store*'], 'the headless CLI never loads ink/react/zustand') },
   { files: ['backends/nvidia/**'], rules: restrict([...ui, 'execa', '**/zfs/**', '**/numa/**', '**/system/**'], 'backends do not import each other') },
