@@ -9,6 +9,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync,
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takeZfsLock } from '../helpers/zfs-lock.js';
 import type { EngineStatus } from '../../src/daemon/types.js';
 import { reportSchema } from '../../src/doctor/report.js';
 import { freePort, runSov as sov, SIM, simEngineYaml } from '../helpers/proc.js';
@@ -188,6 +189,8 @@ describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
       for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
       tmux.keys('/');
       tmux.text('scratch');
+      // keys sent in one burst can arrive as one chunk: enter once the filter shows what was typed
+      await tmux.waitFor('/scratch', 10_000);
       tmux.keys('Enter');
       const f = await tmux.waitFor('Checks (filter "scratch")', 10_000);
       const shown = f.split('\n').filter((l) => /[✓✖▲?] (PASS|FAIL|WARN|UNKNOWN)/.test(l));
@@ -217,7 +220,9 @@ describe('sov doctor against a real zfs-fuse pool', () => {
   const zsh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { env: zenv, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
   const running = () => readdirSync('/proc').some((e) => { try { return /^\d+$/.test(e) && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'zfs-fuse'; } catch { return false; } });
 
+  let releaseZfs: (() => void) | undefined;
   beforeAll(async () => {
+    releaseZfs = await takeZfsLock();
     if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
     if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) throw new Error('a real zfs-fuse needs root and /dev/fuse');
     zdir = mkdtempSync(join('/tmp', `sov-doctor-zfs-${process.pid}-`));
@@ -236,7 +241,7 @@ describe('sov doctor against a real zfs-fuse pool', () => {
     zsh(['zpool', 'create', '-o', 'cachefile=none', '-m', join(zdir, 'mnt', POOL), POOL, 'raidz2', ...files.slice(0, 4), 'raidz2', ...files.slice(4)]);
     created = true;
     zsh(['zfs', 'create', '-o', 'compression=on', `${POOL}/models`]);
-  }, 90_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (created) { try { zsh(['zpool', 'destroy', '-f', POOL]); } catch {} }
@@ -248,6 +253,7 @@ describe('sov doctor against a real zfs-fuse pool', () => {
       clearTimeout(t);
     }
     if (zdir) rmSync(zdir, { recursive: true, force: true });
+    releaseZfs?.();
   }, 60_000);
 
   it('the plan fails with the layout it saw; the pool as built passes; compression per dataset; small blocks unknown', async () => {

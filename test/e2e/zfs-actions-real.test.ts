@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takeZfsLock } from '../helpers/zfs-lock.js';
 import { readSamples } from '../../src/actions/readings.js';
 import { ZFS_ACTIONS, zfsSnapshot } from '../../src/actions/zfs.js';
 import { zfsRollback } from '../../src/actions/zfs-rollback.js';
@@ -77,7 +78,10 @@ function sparse(name: string, bytes: number): string {
 
 const mnt = (...p: string[]) => join(dir, 'mnt', ...p);
 
+let releaseZfs: (() => void) | undefined;
 beforeAll(async () => {
+  // one file at a time uses zfs-fuse (test/helpers/zfs-lock.ts): no other file's daemon ends under our pools
+  releaseZfs = await takeZfsLock();
   if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
   if (process.getuid?.() !== 0) throw new Error('this test starts a zfs-fuse daemon and needs root');
   if (!existsSync('/dev/fuse')) throw new Error('/dev/fuse is missing: zfs-fuse cannot run here');
@@ -108,7 +112,7 @@ beforeAll(async () => {
   sh(['sync']);
   stateDir = join(dir, 'state');
   recovery = createAuthority({ stateDir });
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   recovery?.close();
@@ -121,10 +125,6 @@ afterAll(async () => {
     try { execFileSync('zpool', ['destroy', '-f', p], { env, stdio: 'ignore', timeout: 30_000 }); } catch { /* best effort */ }
   }
   if (daemon?.pid && daemon.exitCode === null) {
-    // another test (zfs-real) may have found our daemon running and put its pools in it: let it finish first
-    // (ours may still be listed: zfs-fuse calls a pool whose datasets were renamed busy; they end with the daemon)
-    const others = () => { try { return execFileSync('zpool', ['list', '-H', '-o', 'name'], { env, encoding: 'utf8', timeout: 5000 }).split('\n').filter((l) => l && !/no pools available/i.test(l) && !created.includes(l)); } catch { return []; } };
-    for (const end = Date.now() + 60_000; others().length && Date.now() < end;) await new Promise((r) => setTimeout(r, 500));
     const exited = new Promise<void>((r) => daemon!.once('exit', () => r()));
     process.kill(daemon.pid, 'SIGTERM');
     const t = setTimeout(() => { if (daemon?.pid && daemon.exitCode === null) process.kill(daemon.pid, 'SIGKILL'); }, 15_000);
@@ -132,6 +132,7 @@ afterAll(async () => {
     clearTimeout(t);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
+  releaseZfs?.();
 }, 90_000);
 
 async function ctxOf(args: Record<string, string>): Promise<ActionCtx> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { takeZfsLock } from '../helpers/zfs-lock.js';
 import { statusSchema } from '../../src/cli/schema.js';
 import { SOV } from './tmux.js';
 
@@ -67,7 +68,9 @@ function sparse(name: string): string {
   return p;
 }
 
+let releaseZfs: (() => void) | undefined;
 beforeAll(async () => {
+  releaseZfs = await takeZfsLock();
   if (!existsSync(SOV)) throw new Error(`${SOV} is missing: run npm run build first`);
   if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
   if (process.getuid?.() !== 0) throw new Error('this test starts a zfs-fuse daemon and needs root');
@@ -94,7 +97,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'mnt', MIRROR, 'data', 'blob.bin'), randomBytes(4 * MiB));
   sh(['sync']);
   sh(['zpool', 'offline', MIRROR, f2]);
-}, 90_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const p of created.reverse()) {
@@ -108,6 +111,7 @@ afterAll(async () => {
     clearTimeout(t);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
+  releaseZfs?.();
 }, 90_000);
 
 describe('sov status against a real zfs-fuse', () => {
