@@ -18,6 +18,10 @@ export interface Options {
   config?: string;
   /** --offline: the chat starts in blackout (only loopback providers are tried) */
   offline: boolean;
+  /** --host NAME: sov status samples that host of the config's `hosts:` (over SSH) instead of this machine */
+  host?: string;
+  /** --all-hosts: sov status samples this machine and every configured host, one document each */
+  allHosts: boolean;
 }
 
 export const USAGE = `sov — the sovereign AI box cockpit
@@ -25,6 +29,7 @@ export const USAGE = `sov — the sovereign AI box cockpit
 usage:
   sov [--demo] [--read-only] [--theme dark|light|high-contrast|no-color|tty] [--ascii] [--interval-ms N]
   sov status [--json] [--require nvidia,numa,system,zfs,vms] [--demo]   answers within 15 s, whatever hangs
+  sov status --host NAME | --all-hosts [--json]   a host of the config's hosts: (over SSH), or every host
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)
@@ -66,7 +71,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv, allowPositionals: true, strict: true,
       options: {
         demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
-        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' }, ascii: { type: 'boolean' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' }, ascii: { type: 'boolean' }, host: { type: 'string' }, 'all-hosts': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -100,5 +105,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     glyphs,
     ...(v.config !== undefined ? { config: v.config } : {}),
     offline: v.offline ?? false,
+    ...(v.host !== undefined ? { host: v.host } : {}),
+    allHosts: v['all-hosts'] ?? false,
   };
 }

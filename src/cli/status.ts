@@ -2,6 +2,8 @@ import { BACKENDS } from '../../backends/index.js';
 import type { Attempt, Sample, SourceId } from '../../backends/types.js';
 import type { Options } from '../app/options.js';
 import { runnerFor } from '../hosts/runner.js';
+import type { Runner } from '../../backends/types.js';
+import { statusHosts } from '../hosts/status.js';
 import { emptySamples, nextSample } from '../store/sample.js';
 import type { Samples } from '../store/types.js';
 import { killAllChildren } from '../runner/local.js';
@@ -29,9 +31,9 @@ async function guarded(p: Promise<Attempt<unknown>>, deadlineAt: number): Promis
  * its first line), and keeps the second reading unless it is worse than the first. Everything together ends by
  * `deadlineMs`; the commands still running then are killed with their process groups.
  */
-export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100, deadlineMs = STATUS_DEADLINE_MS): Promise<{ host: string; at: number; samples: Samples }> {
+export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100, deadlineMs = STATUS_DEADLINE_MS, on?: Runner): Promise<{ host: string; at: number; samples: Samples }> {
   const deadlineAt = performance.now() + deadlineMs;
-  const runner = runnerFor(o);
+  const runner = on ?? runnerFor(o);
   const sources = BACKENDS.map((b) => b.create(runner));
   try {
     const first = await Promise.all(sources.map((s) => guarded(s.sample(), deadlineAt)));
@@ -48,7 +50,8 @@ export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs =
     return { host: runner.host, at, samples };
   } finally {
     for (const s of sources) s.dispose();
-    killAllChildren();
+    // several hosts sampled at once (--all-hosts) share the runner's groups: their caller ends them all at the end
+    if (!on) killAllChildren();
   }
 }
 
@@ -56,6 +59,10 @@ export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs =
 export async function runStatus(o: Options, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   // SIGTERM, SIGHUP, SIGINT or a crash while sampling: the tools' process groups go with sov
   const unguard = installTerminalGuards(() => { killAllChildren(); });
+  // --host NAME / --all-hosts: the config's hosts over SSH (src/hosts/status.ts)
+  if (o.host !== undefined || o.allHosts) {
+    try { return await statusHosts(o, out, (runner) => collect(o, 1100, STATUS_DEADLINE_MS, runner)); } finally { unguard(); }
+  }
   let r: Awaited<ReturnType<typeof collect>>;
   try { r = await collect(o); } finally { unguard(); }
   // the public contract: the host sources only (engines and services come from the daemon and `sov engines`)

@@ -1,9 +1,61 @@
 import { omniDemo } from '../demo/omni/index.js';
 import type { Runner } from '../../backends/types.js';
+import type { HostConfig } from '../config/hosts.js';
+import { resolvePaths } from '../daemon/paths.js';
 import { createDemoRunner } from '../runner/demo.js';
 import { createLocalRunner } from '../runner/local.js';
+import { createSshRunner } from '../runner/ssh.js';
+import { DEMO_FLEET } from '../demo/fleet/index.js';
+import { withMissing } from './missing.js';
 
-/** The box to look at: this machine, or the embedded demo box. (SSH hosts come later, keyed the same way.) */
+/** The box to look at: this machine, or the embedded demo box. */
 export function runnerFor(o: { demo: boolean; demoSpeed: number }): Runner {
   return o.demo ? createDemoRunner(omniDemo, { speed: o.demoSpeed }) : createLocalRunner();
+}
+
+/** One host the cockpit or `sov status` samples: this machine first, then the config's `hosts:` over SSH. */
+export interface HostRunner {
+  name: string;
+  runner: Runner;
+  /** where it is reached ("local", "ssh cloudlab", "demo") */
+  via: string;
+  /** ends what the runner keeps open (the SSH master) */
+  close(): Promise<void>;
+}
+
+const nothing = async () => {};
+
+/** The runtime dir the SSH ControlPath sockets live in (sov's 0700 runtime dir, as the daemon's socket). */
+export function sshRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolvePaths({ env }).runtimeDir;
+}
+
+/**
+ * Every host of this session: the demo box's three (OMNI, the ZFS server, the forge VPS), or this machine and the
+ * config's hosts. Names are unique (the schema refuses duplicates; "local" is reserved for this machine's alias).
+ */
+export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostConfig[]; env?: NodeJS.ProcessEnv }): HostRunner[] {
+  if (o.demo) {
+    return DEMO_FLEET.map((h) => ({
+      // the demo's first box keeps the name the cockpit has always shown for it
+      name: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)`,
+      runner: withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)` }), h.missing),
+      via: 'demo', close: nothing,
+    }));
+  }
+  const local = createLocalRunner();
+  const env = o.env ?? process.env;
+  const runtimeDir = sshRuntimeDir(env);
+  return [
+    { name: local.host, runner: local, via: 'local', close: nothing },
+    ...(o.hosts ?? []).map((h) => {
+      const r = createSshRunner({ name: h.name, target: h.ssh, runtimeDir, defaultTimeoutMs: h.timeoutSec * 1000, env });
+      return { name: h.name, runner: r as Runner, via: `ssh ${typeof h.ssh === 'string' ? h.ssh : h.ssh.host}`, close: () => r.close() };
+    }),
+  ];
+}
+
+/** The host a `--host NAME` names: this machine by its name or "local", or a configured host. */
+export function findHost(all: HostRunner[], name: string): HostRunner | undefined {
+  return all.find((h) => h.name === name || h.name === `${name} (demo)`) ?? (name === 'local' ? all.find((h) => h.via === 'local') : undefined);
 }

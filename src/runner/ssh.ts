@@ -96,18 +96,40 @@ export function sshFailure(host: string, r: Pick<RunResult, 'exitCode' | 'stderr
   return `ssh ${host}: ${why.slice(0, 300)}`;
 }
 
+/** sshd allows 10 sessions per connection (MaxSessions): runs wait for a slot beyond this; the streams (nvidia -lms) use the rest */
+export const MAX_SESSIONS = 8;
+
+/** A counting semaphore: at most `n` holders; the rest wait in order. */
+export function slots(n: number): { take(): Promise<() => void>; busy(): number } {
+  let used = 0;
+  const waiting: (() => void)[] = [];
+  const release = () => { used--; const next = waiting.shift(); if (next) { used++; next(); } };
+  return {
+    take() {
+      let done = false;
+      const once = () => { if (!done) { done = true; release(); } };
+      if (used < n) { used++; return Promise.resolve(once); }
+      return new Promise((r) => waiting.push(() => r(once)));
+    },
+    busy: () => used,
+  };
+}
+
 export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promise<void> } {
   const env = o.env ?? process.env;
   const local = createLocalRunner({ defaultTimeoutMs: o.defaultTimeoutMs ?? 10_000 });
   const pathPrefix = env.SOV_SSH_REMOTE_PATH_PREFIX || undefined;
   const spec = { target: o.target, runtimeDir: o.runtimeDir, ...(o.persistSec !== undefined ? { persistSec: o.persistSec } : {}), ...(pathPrefix ? { pathPrefix } : {}) };
+  const sessions = slots(MAX_SESSIONS);
   let dirReady = false;
   const ready = () => { if (!dirReady) { privateDir(o.runtimeDir); dirReady = true; } };
 
   async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     if (!argv[0]) throw new Error('empty argv');
     ready();
-    const r = await local.run(sshCommandArgv(spec, argv), opts);
+    const release = await sessions.take();
+    let r: RunResult;
+    try { r = await local.run(sshCommandArgv(spec, argv), opts); } finally { release(); }
     const failed = sshFailure(o.name, r);
     // the backends see the remote command's argv and outcome, as locally
     const out: RunResult = { ...r, argv, notFound: remoteNotFound(r) };
