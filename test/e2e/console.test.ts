@@ -3,6 +3,7 @@
  * console font has (ASCII and ─│┌┐└┘├┤┬┴┼ ░▒▓█ ▄▀ ■): no rounded corners, no ▁▂▃▅▆▇ sparklines, no braille,
  * on every screen, and every screen is still filled. Read from a real terminal (tmux).
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,17 @@ function consoleOnly(screen: string, what: string): void {
 }
 
 // tmux gives its pane its own TERM: the shell line sets sov's, as the Linux console's getty would
+/** the pane with its colours, as tmux holds them: what the terminal was told */
+function styled(tm: Tmux): string {
+  return execFileSync('tmux', ['-L', tm.socket, '-f', '/dev/null', 'capture-pane', '-e', '-p', '-t', 'e2e'], { encoding: 'utf8', env: { ...process.env, TMUX: '' } });
+}
+
+/** every SGR parameter on the pane outside the 16 colours, bold/dim/underline/inverse and their ends */
+function not16(screen: string): string[] {
+  const ok = new Set([0, 1, 2, 4, 7, 22, 24, 27, 39, 49, 30, 31, 32, 33, 34, 35, 36, 37, 40, 41, 42, 43, 44, 45, 46, 47, 90, 91, 92, 93, 94, 95, 96, 97, 100, 101, 102, 103, 104, 105, 106, 107]);
+  return [...screen.matchAll(/\u001b\[([0-9;:]*)m/g)].map((m) => m[1] || '0').filter((p) => p.split(/[;:]/).some((x) => !ok.has(Number(x))));
+}
+
 const RUNS: [string, string, string][] = [
   ['TERM=linux', 'TERM=linux ', ''],
   ['--ascii in an xterm', 'TERM=xterm-256color ', ' --ascii'],
@@ -42,6 +54,8 @@ for (const [name, term, flag] of RUNS) {
         t.typeLine(`${term}node ${SOV} --demo${flag}`);
         const first = await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), 20_000);
         expect(first).toMatch(/┌─/);
+        // the tty theme: the terminal is told 16 colours only (no 38;5;N)
+        expect(not16(styled(t))).toEqual([]);
         for (const [key, filled] of SCREENS) {
           t.keys(key);
           const s = await t.waitFor(filled, 10_000);
