@@ -5,6 +5,7 @@
  * runs from the config, the daemon through a one-shot connection.
  */
 import { spawnSync } from 'node:child_process';
+import { createDemoEnginesLink } from '../demo/engines.js';
 import { parseArgs } from 'node:util';
 import { actionsFor } from '../actions/index.js';
 import { demoConfig } from '../demo/config.js';
@@ -229,7 +230,8 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   if (headless?.cockpitOnly) { io.err(`sov do: ${id} works in the cockpit only`); return EXIT.failed; }
 
   const paths = resolvePaths({ ...(o.config !== undefined ? { config: o.config } : {}), env: io.env });
-  const local = await loadConfig(paths.configPath);
+  // the demo box acts with its own config (scripts, the engines its simulated ones stand for), never the real one
+  const local: Awaited<ReturnType<typeof loadConfig>> = o.demo ? { ok: true, config: demoConfig(), path: 'the demo box (built in)' } as Awaited<ReturnType<typeof loadConfig>> : await loadConfig(paths.configPath);
   // a dry run changes nothing, and --read-only neither: neither starts the daemon; the demo box has none
   // nor does a T0 action that needs no daemon (a diagnostic script): nothing to record, nothing to ask
   const autostart = !dryRun && !readOnly && !o.demo && (action.tier !== 'T0' || needsDaemon(action));
@@ -241,8 +243,10 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   // a hand-off to ssh: its ctrl+c is its own
   offSignals = () => { for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal); };
   let noLink: string | undefined;
+  let demoLink: DaemonLink | undefined;
   try {
-    if (o.demo) noLink = 'the demo box has no daemon';
+    // the demo box's engines are simulated in this process, as in the cockpit
+    if (o.demo) demoLink = createDemoEnginesLink({ now: Date.now });
     else {
       try {
         client = await connectDaemon({ paths, autostart, env: io.env, ...(o.config !== undefined ? { config: o.config } : {}) });
@@ -255,7 +259,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
         noLink = errorText(e);
       }
     }
-    const link = client ? linkOf(client) : undefined;
+    const link = client ? linkOf(client) : demoLink;
     const engine = await engineFor(args.name, action, link, local, noLink, io);
     if (typeof engine === 'number') return engine;
 
