@@ -57,7 +57,11 @@ async function answer(o: ExporterServerOptions, req: IncomingMessage, res: Serve
 export async function startExporterServer(o: ExporterServerOptions): Promise<ExporterServer> {
   const deadlineMs = o.requestTimeoutMs ?? 5000;
   const sockets = new Set<Socket>();
-  const srv: Server = createServer({ requestTimeout: deadlineMs, headersTimeout: deadlineMs, keepAliveTimeout: 5000 }, (req, res) => {
+  const srv: Server = createServer({
+    requestTimeout: deadlineMs, headersTimeout: deadlineMs, keepAliveTimeout: 5000,
+    // node checks those two every 30 s by default: a client that sends half a request would hold a socket that long
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, deadlineMs / 2)),
+  }, (req, res) => {
     // the whole request, reading included, ends by the deadline
     const cut = setTimeout(() => { if (!res.writableEnded) { text(res, 503, 'deadline\n'); res.destroy(); } }, deadlineMs + 100);
     res.on('close', () => clearTimeout(cut));
