@@ -32,7 +32,11 @@ export const enginesScreen: ScreenDef = {
     const s = ctx.samples.engines;
     const data = dataOf(s);
     const sel = data ? selectedEngine(data.engines, ec.selected) : undefined;
-    const configNote = ec.configError ? [paint(ctx.theme, 'crit', `config: ${sanitize(ec.configError).split('\n')[0]}`)] : [];
+    const trouble = s.state === 'ok' ? s.data.daemon?.stateError : undefined;
+    const configNote = [
+      ...(ec.configError ? [paint(ctx.theme, 'crit', `config: ${sanitize(ec.configError).split('\n')[0]}`)] : []),
+      ...(trouble ? [paint(ctx.theme, 'crit', `STATE NOT SAVED: ${sanitize(trouble).split('\n')[0]} — a daemon restart would not find these engines`)] : []),
+    ];
     const panels: PanelSpec[] = [
       {
         id: 'eng.table', title: 'Engines',

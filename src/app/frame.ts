@@ -40,6 +40,12 @@ function headerTabs(s: AppState, theme: ReturnType<typeof themeByName>, room: nu
   return fit(draw(forms[2]!), Math.max(0, room));
 }
 
+/** the daemon could not save its state (a restart would not find its engines): said on every screen */
+function daemonTrouble(s: AppState): string | undefined {
+  const e = s.hosts[s.current]?.samples.engines;
+  return e?.state === 'ok' && e.data.daemon?.stateError ? 'STATE NOT SAVED' : undefined;
+}
+
 export const MIN_COLS = 60;
 export const MIN_ROWS = 16;
 const MESSAGE_MS = 5000;
@@ -80,6 +86,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     s.ui.frozen ? paint(theme, 'warn', `${theme.glyphs.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
     s.recovery.status?.lockdown ? paint(theme, 'crit', 'LOCKDOWN') : '',
+    daemonTrouble(s) ? paint(theme, 'crit', daemonTrouble(s)!) : '',
     s.run?.state === 'running' ? paint(theme, 'warn', `${theme.glyphs.pending} ${s.run.action}`) : '',
     new Date(now).toISOString().slice(11, 19),
   ].filter(Boolean).join('  ');

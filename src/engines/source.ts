@@ -12,6 +12,8 @@ export interface EnginesData {
   engines: EngineStatus[];
   /** the watched engine's log, when the log view is open */
   log?: LogSnapshot;
+  /** what the daemon says is wrong with itself: its state file could not be written (a restart would not find the engines), its config was refused */
+  daemon?: { stateError?: string; configError?: string };
 }
 
 export interface EnginesSourceOptions {
@@ -29,6 +31,8 @@ export const DAEMON_DOWN = 'daemon down, reconnecting';
 
 export function createEnginesSource(o: EnginesSourceOptions): Source<EnginesData> {
   let tail: LogTail | undefined;
+  let infoTick = 0;
+  let daemonInfo: EnginesData['daemon'];
   return {
     id: 'engines',
     async sample(): Promise<Attempt<EnginesData>> {
@@ -44,6 +48,14 @@ export function createEnginesSource(o: EnginesSourceOptions): Source<EnginesData
         return { state: 'error', message: `${link.state === 'up' ? 'engines.list failed' : DAEMON_DOWN}: ${String((e as Error)?.message ?? e)}` };
       }
       const data: EnginesData = { engines: Array.isArray(engines) ? engines : [] };
+      // the daemon's own health, every few ticks (cheap: one small answer)
+      if (infoTick++ % 5 === 0) {
+        daemonInfo = await link.call('daemon.info', {}, { timeoutMs: o.timeoutMs ?? 5000 }).then(
+          (i) => ({ ...(i.stateError ? { stateError: i.stateError } : {}), ...(i.configError ? { configError: i.configError } : {}) }),
+          () => daemonInfo,
+        );
+      }
+      if (daemonInfo && (daemonInfo.stateError || daemonInfo.configError)) data.daemon = daemonInfo;
       const w = o.watched?.();
       if (w) {
         if (tail?.engine !== w) tail = new LogTail(w, o.log);
