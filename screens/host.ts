@@ -1,6 +1,6 @@
 import { sampleBody } from '../widgets/primitives/sample.js';
 import { frame } from '../widgets/primitives/panel.js';
-import { GLYPH, paint } from '../themes/tokens.js';
+import { paint } from '../themes/tokens.js';
 import { sanitize } from '../widgets/primitives/text.js';
 import type { Sample } from '../backends/types.js';
 import type { DrawPanel, PanelBody, PanelSpec, ScreenCtx, ScreenDef } from './types.js';
@@ -30,7 +30,7 @@ export function drawer(ctx: ScreenCtx): DrawPanel {
     try {
       body = spec.body(Math.max(1, w - 2), Math.max(0, h - 2));
     } catch (e) {
-      body = { lines: [paint(ctx.theme, 'crit', `${GLYPH.crit} this panel failed to draw: ${sanitize(String((e as Error)?.message ?? e))}`), paint(ctx.theme, 'muted', 'the other panels are unaffected; please report this')], badge: paint(ctx.theme, 'crit', 'panel error') };
+      body = { lines: [paint(ctx.theme, 'crit', `${ctx.theme.glyphs.crit} this panel failed to draw: ${sanitize(String((e as Error)?.message ?? e))}`), paint(ctx.theme, 'muted', 'the other panels are unaffected; please report this')], badge: paint(ctx.theme, 'crit', 'panel error') };
     }
     return frame({ title: spec.title, lines: body.lines, badge: body.badge, width: w, height: h, theme: ctx.theme, focused, scroll: ctx.scroll[spec.id] ?? 0 });
   };

@@ -18,8 +18,8 @@ export interface Glyphs {
   meterFull: string; meterEmpty: string; meterUnknown: string;
   /** state is shown by glyph and text too, never by colour alone (idle: stopped, nothing to say) */
   ok: string; warn: string; crit: string; info: string; unknown: string; pending: string; frozen: string; idle: string;
-  /** the selection marker, scroll arrows, a cut line's end, an unknown value, the speaker bar, the system mark */
-  select: string; up: string; down: string; ellipsis: string; dash: string; speaker: string; system: string;
+  /** the selection marker, a tree's branch, scroll arrows, a cut line's end, an unknown value, the speaker bar, the system mark */
+  select: string; branch: string; up: string; down: string; ellipsis: string; dash: string; speaker: string; system: string;
   /** a filled square (blackout), a "following" mark, "leads to", the degree sign */
   square: string; follow: string; arrow: string; degree: string;
   /**
@@ -37,7 +37,7 @@ export const unicodeGlyphs: Glyphs = {
   tl: '╭', tr: '╮', bl: '╰', br: '╯', h: '─', v: '│', teeLeft: '├', teeRight: '┤', teeDown: '┬', teeUp: '┴', cross: '┼',
   spark: '▁▂▃▄▅▆▇█', meterFull: '█', meterEmpty: '░', meterUnknown: '·',
   ok: '✓', warn: '▲', crit: '✖', info: '•', unknown: '?', pending: '…', frozen: '❄', idle: '·',
-  select: '›', up: '↑', down: '↓', ellipsis: '…', dash: '—', speaker: '▍', system: '⚙',
+  select: '›', branch: '└', up: '↑', down: '↓', ellipsis: '…', dash: '—', speaker: '▍', system: '⚙',
   square: '■', follow: '▼', arrow: '→', degree: '°',
 };
 
@@ -58,7 +58,7 @@ export const consoleGlyphs: Glyphs = {
   tl: '┌', tr: '┐', bl: '└', br: '┘', h: '─', v: '│', teeLeft: '├', teeRight: '┤', teeDown: '┬', teeUp: '┴', cross: '┼',
   spark: '_░▒▓█', meterFull: '█', meterEmpty: '░', meterUnknown: '.',
   ok: '+', warn: '!', crit: 'x', info: '*', unknown: '?', pending: '~', frozen: '*', idle: '.',
-  select: '>', up: '^', down: 'v', ellipsis: '~', dash: '-', speaker: '│', system: '*',
+  select: '>', branch: '└', up: '^', down: 'v', ellipsis: '~', dash: '-', speaker: '│', system: '*',
   square: '■', follow: 'v', arrow: '>', degree: '',
   fold: CONSOLE_FOLD,
 };

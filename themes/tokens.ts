@@ -1,4 +1,4 @@
-import { unicodeGlyphs, type Glyphs } from './glyphs.js';
+import type { Glyphs } from './glyphs.js';
 
 /** Semantic tokens: widgets name what a thing is, the theme decides how it looks. */
 export type Token =
@@ -19,11 +19,6 @@ export interface Theme {
   glyphs: Glyphs;
 }
 
-/** State is always shown by glyph and text too, never by colour alone. The unicode set's; widgets use theme.glyphs. */
-export const GLYPH = {
-  ok: unicodeGlyphs.ok, warn: unicodeGlyphs.warn, crit: unicodeGlyphs.crit, info: unicodeGlyphs.info,
-  unknown: unicodeGlyphs.unknown, pending: unicodeGlyphs.pending, frozen: unicodeGlyphs.frozen,
-} as const;
 export type Level = 'ok' | 'warn' | 'crit' | 'info';
 
 const sgrCache = new WeakMap<Style, string>();

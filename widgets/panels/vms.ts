@@ -1,6 +1,6 @@
 /** The VMs screen's panels (pure drawing): the list, each VM in detail, and what sov can and cannot see. */
 import type { Heartbeat, Vm, VmsData } from '../../backends/vms/types.js';
-import { GLYPH, paint, type Level, type Theme } from '../../themes/tokens.js';
+import { paint, type Level, type Theme } from '../../themes/tokens.js';
 import { age, bytes, DASH, duration } from '../primitives/format.js';
 import { fit, sanitize } from '../primitives/text.js';
 
@@ -16,7 +16,7 @@ export function beatLevel(h: Heartbeat | undefined): Level {
 /** ages from another clock (the demo's state file) never go negative */
 const ago = (ms: number) => age(Math.max(0, ms));
 
-const glyph = (l: Level) => (l === 'ok' ? GLYPH.ok : l === 'warn' ? GLYPH.warn : l === 'crit' ? GLYPH.crit : GLYPH.info);
+const glyph = (theme: Theme, l: Level): string => theme.glyphs[l];
 
 /** the watchdog's declared target, else a forwarded guest port 22 */
 export function sshOf(vm: Vm, h: Heartbeat | undefined): string | undefined {
@@ -48,11 +48,11 @@ export function vmListLines(d: VmsData, w: number, theme: Theme, filter = '', se
     const h = d.heartbeats[vm.name];
     const sl = stateLevel(vm.state);
     const row = [
-      cell(sanitize(vm.name), 18), paint(theme, sl, cell(`${glyph(sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(beatLevel(h))} ${beatText(h)}` : DASH, 13)),
+      cell(sanitize(vm.name), 18), paint(theme, sl, cell(`${glyph(theme, sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(theme, beatLevel(h))} ${beatText(h)}` : DASH, 13)),
       cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
       cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 18),
     ];
-    out.push(fit((vm.name === selected ? paint(theme, 'selected', '›') + ' ' : '  ') + row.join(' '), w));
+    out.push(fit((vm.name === selected ? paint(theme, 'selected', theme.glyphs.select) + ' ' : '  ') + row.join(' '), w));
   }
   if (vms.length < d.vms.length) out.push(paint(theme, 'muted', `${d.vms.length - vms.length} hidden by the filter`));
   return out;
@@ -64,12 +64,12 @@ function routeHints(d: VmsData, theme: Theme): string[] {
 
 function heartbeatLines(h: Heartbeat, theme: Theme, now: number, w: number): string[] {
   const l = beatLevel(h);
-  const parts = [`${glyph(l)} heartbeat ${beatText(h)}`];
+  const parts = [`${glyph(theme, l)} heartbeat ${beatText(h)}`];
   if (h.kind && h.target) parts.push(`${h.kind} ${sanitize(h.target)}`);
   if (h.beats !== undefined) parts.push(`${h.beats} beats`);
   if (h.lastBeatAt !== undefined) parts.push(`last ${ago(now - h.lastBeatAt)} ago`);
   const out = [fit(paint(theme, l, parts.join(' · ')), w)];
-  if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${ago(now - h.lastRecovery.at)} ago → ${sanitize(h.lastRecovery.outcome)}`), w));
+  if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${ago(now - h.lastRecovery.at)} ago ${theme.glyphs.arrow} ${sanitize(h.lastRecovery.outcome)}`), w));
   return out;
 }
 
@@ -97,23 +97,23 @@ export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, 
   for (const vm of d.vms.filter((v) => matches(v, filter))) {
     if (out.length) out.push('');
     const sl = stateLevel(vm.state);
-    const head = `${sanitize(vm.name)}  ${paint(theme, sl, `${glyph(sl)} ${vm.state}${vm.stateDetail && vm.stateDetail !== vm.state ? ` (${sanitize(vm.stateDetail)})` : ''}`)}`;
+    const head = `${sanitize(vm.name)}  ${paint(theme, sl, `${glyph(theme, sl)} ${vm.state}${vm.stateDetail && vm.stateDetail !== vm.state ? ` (${sanitize(vm.stateDetail)})` : ''}`)}`;
     out.push(fit(`${head}${paint(theme, 'muted', `  ${vm.via ?? vm.kind}${vm.pid !== undefined ? ` · pid ${vm.pid}` : ''}`)}`, w));
     for (const disk of vm.disks) {
-      if (!disk.chain.length) { out.push(fit(`  disk ${sanitize(disk.path)}${disk.chainError ? paint(theme, 'warn', `  ${GLYPH.warn} ${sanitize(disk.chainError)}`) : ''}`, w)); continue; }
+      if (!disk.chain.length) { out.push(fit(`  disk ${sanitize(disk.path)}${disk.chainError ? paint(theme, 'warn', `  ${theme.glyphs.warn} ${sanitize(disk.chainError)}`) : ''}`, w)); continue; }
       disk.chain.forEach((c, i) => {
         const role = i === 0 ? (disk.chain.length > 1 ? 'overlay' : 'disk') : i === disk.chain.length - 1 ? 'golden' : 'backing';
-        out.push(fit(`  ${i === 0 ? '' : '  '.repeat(i - 1) + '└ '}${paint(theme, 'muted', role)} ${sanitize(c.filename)} ${paint(theme, 'muted', `${bytes(c.actualSizeBytes)} of ${bytes(c.virtualSizeBytes)}${c.format ? ` ${c.format}` : ''}`)}`, w));
+        out.push(fit(`  ${i === 0 ? '' : '  '.repeat(i - 1) + theme.glyphs.branch + ' '}${paint(theme, 'muted', role)} ${sanitize(c.filename)} ${paint(theme, 'muted', `${bytes(c.actualSizeBytes)} of ${bytes(c.virtualSizeBytes)}${c.format ? ` ${c.format}` : ''}`)}`, w));
       });
     }
-    if (vm.hostfwd.length) out.push(fit(paint(theme, 'muted', `  ports ${vm.hostfwd.map((f) => `${f.hostAddr ?? '*'}:${f.hostPort}→${f.guestPort}/${f.proto}`).join('  ')}`), w));
+    if (vm.hostfwd.length) out.push(fit(paint(theme, 'muted', `  ports ${vm.hostfwd.map((f) => `${f.hostAddr ?? '*'}:${f.hostPort}${theme.glyphs.arrow}${f.guestPort}/${f.proto}`).join('  ')}`), w));
     const inside = enginesInto(vm, engines);
     if (inside.length) out.push(fit(`  engines in it ${sanitize(inside.join(', '))}`, w));
     const snaps = vm.snapshots;
     out.push(fit(snaps.length ? `  snapshots ${snaps.map((s) => `${sanitize(s.name)}${s.date ? paint(theme, 'muted', ` ${s.date}`) : ''}`).join(', ')}` : paint(theme, 'muted', '  no snapshots'), w));
     const h = d.heartbeats[vm.name];
     if (h) out.push(...heartbeatLines(h, theme, now, w - 2).map((l) => fit(`  ${l}`, w)));
-    for (const n of vm.notes) out.push(fit(paint(theme, 'muted', `  ${GLYPH.info} ${sanitize(n)}`), w));
+    for (const n of vm.notes) out.push(fit(paint(theme, 'muted', `  ${theme.glyphs.info} ${sanitize(n)}`), w));
   }
   return out.length ? out : [paint(theme, 'muted', d.vms.length ? 'no VM matches the filter' : 'no VMs found')];
 }
@@ -122,12 +122,12 @@ export function vmDetailLines(d: VmsData, w: number, theme: Theme, now: number, 
 export function vmRouteLines(d: VmsData, w: number, theme: Theme, now: number): string[] {
   const out = d.routes.map((r) => {
     const l: Level = r.state === 'ok' ? 'ok' : r.state === 'error' ? 'warn' : 'info';
-    return fit(`${paint(theme, l, `${glyph(l)} ${r.name}`)} ${paint(theme, 'muted', sanitize(r.detail ?? r.state))}`, w);
+    return fit(`${paint(theme, l, `${glyph(theme, l)} ${r.name}`)} ${paint(theme, 'muted', sanitize(r.detail ?? r.state))}`, w);
   });
   out.push(fit(d.heartbeatsAt !== undefined
     ? paint(theme, now - d.heartbeatsAt > 60_000 ? 'warn' : 'muted', `watchdog: written ${ago(now - d.heartbeatsAt)} ago`)
     : paint(theme, 'muted', 'watchdog: no state (the daemon watches VMs that declare a heartbeat)'), w));
-  for (const x of d.warnings.slice(0, 5)) out.push(fit(paint(theme, 'warn', `${GLYPH.warn} ${sanitize(x)}`), w));
+  for (const x of d.warnings.slice(0, 5)) out.push(fit(paint(theme, 'warn', `${theme.glyphs.warn} ${sanitize(x)}`), w));
   out.push(fit(paint(theme, 'muted', 'sov ssh NAME · sov vms snapshot|revert|reimage NAME · actions: 8 / :'), w));
   return out;
 }
