@@ -18,6 +18,8 @@ export interface DoneFigures {
   model?: string;
   ttftMs?: number;
   tokPerSec?: number;
+  /** where tokPerSec came from (THE figures, src/protocols/openai.ts): the engine's timings, usage, or counted chunks */
+  tokPerSecFrom?: 'timings' | 'usage' | 'chunks';
   tokens: number;
   skipped: Skip[];
   /** the reply reached the size bound (maxReplyBytes) and was cut there */
@@ -166,6 +168,7 @@ export async function runChain(o: ChainOptions): Promise<ChainOutcome> {
         o.breaker?.succeed(p.name);
         const done: ChainOutcome = { type: 'done', provider: p.name, model: r.model ?? model, text: r.text, prefix: prefix(), ttftMs: r.ttftMs, tokPerSec: r.tokPerSec, tokens: r.tokens, skipped: [...skipped], warnings: r.warnings };
         if (r.truncated) done.truncated = r.truncated;
+        if (r.tokPerSecFrom !== undefined) done.tokPerSecFrom = r.tokPerSecFrom;
         emit(done);
         return done;
       }

@@ -28,7 +28,7 @@ exit codes: 0 ok · 1 every request failed · 2 bad arguments · 3 no such engin
 
 export function benchSummary(r: BenchResult, file?: string): string {
   const ms = (v?: number) => (v === undefined ? '—' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
-  const from = r.genFrom === 'timings' ? ' (engine timings)' : r.genFrom ? ' (measured here)' : '';
+  const from = r.genFrom === 'timings' ? ' (engine timings)' : r.genFrom === 'usage' ? ' (usage tokens over the stream, measured here)' : r.genFrom === 'chunks' ? ' (counted chunks over the stream, measured here)' : '';
   return [
     `${clean(r.engine)} · ${clean(r.model)} · ${r.prompts} prompts × ${r.maxTokens} max tokens · ${clean(r.baseUrl)}`,
     `  gen      ${num(r.genTokPerSec, ' tok/s', 1)}${from}`,

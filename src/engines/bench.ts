@@ -54,7 +54,7 @@ export interface BenchResult {
   peakRssBytes?: number;
   peakVramBytes?: number;
   durationMs: number;
-  /** where each number came from: 'timings' (the engine's own) or 'client' (measured here) */
+  /** where genTokPerSec came from (THE figures): 'timings' (the engine's own), 'usage' or 'chunks' (measured here) */
   genFrom?: 'timings' | 'usage' | 'chunks';
   requests: BenchRequest[];
   firstError?: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimEngine, type SimEngine } from '../../src/demo/engine.js';
-import { runBenchCli } from '../../src/cli/bench.js';
+import { benchSummary, runBenchCli } from '../../src/cli/bench.js';
 import {
   appendBenchResult, BENCH_PROMPTS, latestPerModel, parseComputeApps, percentile, readBenchResults, runBench, sampleVramOf, vramOf,
 } from '../../src/engines/bench.js';
@@ -108,6 +108,15 @@ describe('results file and helpers', () => {
     expect(await sampleVramOf(runner, [4242])).toBe(100 * 2 ** 20);
     expect(argvs[0]).toEqual(['nvidia-smi', '--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits']);
     expect(await sampleVramOf({ run: async () => ({ exitCode: null, stdout: '', notFound: true }) }, [1])).toBeUndefined();
+  });
+});
+
+describe('the summary says where tok/s came from', () => {
+  it('engine timings, usage tokens or counted chunks', () => {
+    const base = { schema: 1, engine: 'e', model: 'm', at: 1, baseUrl: 'u', prompts: 1, maxTokens: 8, ok: 1, errors: 0, ttftMs: {}, promptTokens: 0, completionTokens: 8, durationMs: 1, requests: [], genTokPerSec: 12.5 };
+    expect(benchSummary({ ...base, genFrom: 'timings' })).toMatch(/gen\s+12\.5 tok\/s \(engine timings\)/);
+    expect(benchSummary({ ...base, genFrom: 'usage' })).toMatch(/\(usage tokens over the stream, measured here\)/);
+    expect(benchSummary({ ...base, genFrom: 'chunks' })).toMatch(/\(counted chunks over the stream, measured here\)/);
   });
 });
 

@@ -80,6 +80,7 @@ describe('the cut-stream rule, through THE client', () => {
     if (out.type !== 'done') return;
     expect(out.provider).toBe('b');
     expect(out.prefix + out.text).toBe(REPLY);
+    expect(out.tokPerSecFrom).toBe('timings');
     expect(out.skipped).toMatchObject([{ provider: 'a', kind: 'cut' }]);
     expect(events.find((ev) => ev.type === 'partial')).toMatchObject({ provider: 'a', text: 'one two three four' });
     expect(events.find((ev) => ev.type === 'switch')).toMatchObject({ from: 'a', to: 'b', withPartial: true });
