@@ -151,6 +151,9 @@ function fmtSec(ms: number): string {
 
 export async function createSupervisor(opts: SupervisorOptions): Promise<Supervisor> {
   const now = opts.now ?? Date.now;
+  // durations (the crash-loop window, the healthy stretch that resets the backoff) on a clock that never jumps:
+  // a wall clock set forward would forget the failures, set back would count them for an hour
+  const mono = opts.mono ?? (opts.now ? opts.now : () => performance.now());
   const statePath = join(opts.stateDir, STATE_FILE);
   const engines = new Map<string, Rt>();
   /** recorded engines that are not in the config (kept in the file, never signalled: a config may come back) */
@@ -331,9 +334,10 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       setState(rt, 'stopped', `${why}: exit 0`);
       return;
     }
-    rt.failures.push(t);
+    const m = mono();
+    rt.failures.push(m);
     const windowMs = cfg.crashloop.withinMin * 60_000;
-    rt.failures = rt.failures.filter((x) => t - x <= windowMs);
+    rt.failures = rt.failures.filter((x) => m - x <= windowMs);
     setState(rt, 'crashed', `${why} (${exitWords(exit)})`);
     emit(rt);
     if (rt.failures.length >= cfg.crashloop.failures) {
@@ -502,10 +506,10 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     if (ready) {
       if (s.state !== 'healthy') {
         setState(rt, 'healthy');
-        rt.healthySince = t;
+        rt.healthySince = mono();
         rt.modelsAt = undefined;
       }
-      if (rt.healthySince !== undefined && t - rt.healthySince >= rt.cfg.backoff.resetAfterSec * 1000) rt.backoffN = 0;
+      if (rt.healthySince !== undefined && mono() - rt.healthySince >= rt.cfg.backoff.resetAfterSec * 1000) rt.backoffN = 0;
       return;
     }
     const said = h.message ?? h.state;

@@ -164,6 +164,8 @@ export interface SupervisorOptions {
   /** <logDir>/<engine>.log, .log.1 … */
   logDir: string;
   now?: () => number;
+  /** the clock durations are measured on (default performance.now, or `now` when a test injects one) */
+  mono?: () => number;
   /** environment the adapters run docker/podman/systemctl/journalctl with (PATH shims in tests) */
   env?: NodeJS.ProcessEnv;
   /** probe cadence override (tests) */

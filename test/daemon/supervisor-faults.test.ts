@@ -50,10 +50,11 @@ function eng(name: string, argv: string[], over: Record<string, unknown> = {}): 
   return processEngineSchema.parse({ kind: 'process', name, argv, backoff: { initialSec: 0.1, factor: 1, maxSec: 0.1 }, stop: { timeoutSec: 2 }, ...over });
 }
 
-async function sup(engines: ProcessEngineConfig[], stateDir: string, logs: string[] = []): Promise<Supervisor> {
+async function sup(engines: ProcessEngineConfig[], stateDir: string, logs: string[] = [], clocks: { now?: () => number } = {}): Promise<Supervisor> {
   boxes.add(boxId(stateDir));
   const s = await createSupervisor({
     engines, stateDir, logDir: join(stateDir, 'logs'), probeIntervalMs: 100, env: { ...process.env, SOV_TEST_RUN: run }, log: (m) => logs.push(m),
+    ...(clocks.now ? { now: clocks.now, mono: () => performance.now() } : {}),
   });
   sups.push(s);
   trackAll();
@@ -143,6 +144,15 @@ describe('crash loop', () => {
     const st = await until('crashloop', () => { const x = s.list()[0]!; return x.state === 'crashloop' ? x : undefined; });
     expect(st.pid).toBeUndefined();
     expect(st.startedAt).toBeUndefined();
+  }, 30_000);
+
+  it('a wall clock that jumps forward an hour between failures does not hide the crash loop (the window runs on a monotonic clock)', async () => {
+    let wall = Date.now();
+    // every reading of the wall clock is an hour later: each failure would look alone in its 1-minute window
+    const jumping = () => (wall += 3_600_000);
+    const s = await sup([eng('jumps', ['false'], { autostart: true, crashloop: { failures: 3, withinMin: 1 } })], mkdtempSync(join(root, 'cj-')), [], { now: jumping });
+    const st = await until('crashloop', () => { const x = s.list()[0]!; return x.state === 'crashloop' ? x : undefined; });
+    expect(st.message).toMatch(/3 failures within 1 min/);
   }, 30_000);
 });
 
