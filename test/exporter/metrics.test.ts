@@ -77,7 +77,8 @@ describe('the demo box', () => {
     expect(health('rpool')).toEqual(['ONLINE']);
     expect(health('ember')).toEqual(['DEGRADED']);
     expect(rows(f, 'sov_zfs_pool_health', { pool: 'ember' }).map((r) => r.labels.state)).toEqual([...POOL_STATES]);
-    const zfs = input.samples.zfs!.state === 'ok' ? input.samples.zfs.data : undefined;
+    const zs = input.samples.zfs;
+    const zfs = zs?.state === 'ok' ? zs.data : undefined;
     const ember = zfs!.pools.find((p) => p.name === 'ember')!;
     expect(one(f, 'sov_zfs_pool_size_bytes', { pool: 'ember' })).toBe(ember.sizeBytes);
     expect(one(f, 'sov_zfs_pool_free_bytes', { pool: 'ember' })).toBe(ember.freeBytes);
