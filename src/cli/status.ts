@@ -31,10 +31,10 @@ async function guarded(p: Promise<Attempt<unknown>>, deadlineAt: number): Promis
  * its first line), and keeps the second reading unless it is worse than the first. Everything together ends by
  * `deadlineMs`; the commands still running then are killed with their process groups.
  */
-export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100, deadlineMs = STATUS_DEADLINE_MS, on?: Runner): Promise<{ host: string; at: number; samples: Samples }> {
+export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs = 1100, deadlineMs = STATUS_DEADLINE_MS, on?: Runner, only?: readonly SourceId[]): Promise<{ host: string; at: number; samples: Samples }> {
   const deadlineAt = performance.now() + deadlineMs;
   const runner = on ?? runnerFor(o);
-  const sources = BACKENDS.map((b) => b.create(runner));
+  const sources = BACKENDS.filter((b) => !only || only.includes(b.id)).map((b) => b.create(runner));
   try {
     const first = await Promise.all(sources.map((s) => guarded(s.sample(), deadlineAt)));
     const settle = Math.min(settleMs / o.demoSpeed, Math.max(0, deadlineAt - performance.now()));
@@ -61,7 +61,7 @@ export async function runStatus(o: Options, out: (s: string) => void = (s) => pr
   const unguard = installTerminalGuards(() => { killAllChildren(); });
   // --host NAME / --all-hosts: the config's hosts over SSH (src/hosts/status.ts)
   if (o.host !== undefined || o.allHosts) {
-    try { return await statusHosts(o, out, (runner) => collect(o, 1100, STATUS_DEADLINE_MS, runner)); } finally { unguard(); }
+    try { return await statusHosts(o, out, (runner, only) => collect(o, 1100, STATUS_DEADLINE_MS, runner, only)); } finally { unguard(); }
   }
   let r: Awaited<ReturnType<typeof collect>>;
   try { r = await collect(o); } finally { unguard(); }

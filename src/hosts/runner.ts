@@ -1,5 +1,5 @@
 import { omniDemo } from '../demo/omni/index.js';
-import type { Runner } from '../../backends/types.js';
+import type { Runner, SourceId } from '../../backends/types.js';
 import type { HostConfig } from '../config/hosts.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { createDemoRunner } from '../runner/demo.js';
@@ -13,12 +13,21 @@ export function runnerFor(o: { demo: boolean; demoSpeed: number }): Runner {
   return o.demo ? createDemoRunner(omniDemo, { speed: o.demoSpeed }) : createLocalRunner();
 }
 
+/**
+ * What is sampled on a host reached over SSH: the host sources. Not `vms`: its discovery reads /proc/PID/cmdline of
+ * every process, one remote command each (hundreds per tick); VMs are watched where they run.
+ */
+export const REMOTE_SOURCES: readonly SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
+export const REMOTE_SKIPPED = { state: 'unavailable' as const, reason: 'not sampled over SSH (VM discovery reads every process: one remote command each)', hint: 'run sov on that host to see its VMs' };
+
 /** One host the cockpit or `sov status` samples: this machine first, then the config's `hosts:` over SSH. */
 export interface HostRunner {
   name: string;
   runner: Runner;
   /** where it is reached ("local", "ssh cloudlab", "demo") */
   via: string;
+  /** the sources sampled there (undefined: all) */
+  only?: readonly SourceId[];
   /** ends what the runner keeps open (the SSH master) */
   close(): Promise<void>;
 }
@@ -50,7 +59,7 @@ export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostC
     { name: local.host, runner: local, via: 'local', close: nothing },
     ...(o.hosts ?? []).map((h) => {
       const r = createSshRunner({ name: h.name, target: h.ssh, runtimeDir, defaultTimeoutMs: h.timeoutSec * 1000, env });
-      return { name: h.name, runner: r as Runner, via: `ssh ${typeof h.ssh === 'string' ? h.ssh : h.ssh.host}`, close: () => r.close() };
+      return { name: h.name, runner: r as Runner, via: `ssh ${typeof h.ssh === 'string' ? h.ssh : h.ssh.host}`, only: REMOTE_SOURCES, close: () => r.close() };
     }),
   ];
 }

@@ -5,7 +5,7 @@
  * own samples (an error per source), never by failing the others.
  */
 import { BACKENDS } from '../../backends/index.js';
-import type { Runner } from '../../backends/types.js';
+import type { Runner, SourceId } from '../../backends/types.js';
 import type { Options } from '../app/options.js';
 import type { HostConfig } from '../config/hosts.js';
 import { resolvePaths } from '../daemon/paths.js';
@@ -13,7 +13,7 @@ import type { Samples } from '../store/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
 import { summarize } from '../cli/summary.js';
 import { killAllChildren } from '../runner/local.js';
-import { findHost, hostRunners, type HostRunner } from './runner.js';
+import { findHost, hostRunners, REMOTE_SKIPPED, type HostRunner } from './runner.js';
 
 type Collected = { host: string; at: number; samples: Samples };
 
@@ -27,11 +27,11 @@ async function configuredHosts(o: Options): Promise<{ hosts: HostConfig[] } | { 
 }
 
 /** The public document for one host: the host sources only, as `sov status --json`. */
-export function hostDocument(schema: number, r: Collected): { schema: number; host: string; at: number; samples: Record<string, unknown> } {
-  return { schema, host: r.host, at: r.at, samples: Object.fromEntries(BACKENDS.map((b) => [b.id, r.samples[b.id]])) };
+export function hostDocument(schema: number, r: Collected, only?: readonly SourceId[]): { schema: number; host: string; at: number; samples: Record<string, unknown> } {
+  return { schema, host: r.host, at: r.at, samples: Object.fromEntries(BACKENDS.map((b) => [b.id, !only || only.includes(b.id) ? r.samples[b.id] : { ...REMOTE_SKIPPED, at: r.at }])) };
 }
 
-export async function statusHosts(o: Options, out: (s: string) => void, collect: (runner: Runner) => Promise<Collected>): Promise<number> {
+export async function statusHosts(o: Options, out: (s: string) => void, collect: (runner: Runner, only?: readonly SourceId[]) => Promise<Collected>): Promise<number> {
   const cfg = await configuredHosts(o);
   if ('error' in cfg) { process.stderr.write(`sov: ${sanitize(cfg.error)}\n`); return 7; }
   const all = hostRunners({ demo: o.demo, demoSpeed: o.demoSpeed, hosts: cfg.hosts });
@@ -46,14 +46,15 @@ export async function statusHosts(o: Options, out: (s: string) => void, collect:
   }
   let results: Collected[];
   try {
-    results = await Promise.all(chosen.map((h) => collect(h.runner)));
+    results = await Promise.all(chosen.map((h) => collect(h.runner, h.only)));
   } finally {
+    // queued commands are refused first, so nothing starts after the groups are killed
+    const closing = chosen.map((h) => h.close().catch(() => {}));
     killAllChildren();
-    // the SSH masters end now rather than ControlPersist seconds later
-    await Promise.all(chosen.map((h) => h.close().catch(() => {})));
+    await Promise.all(closing);
   }
   if (o.json) {
-    const docs = results.map((r) => hostDocument(1, r));
+    const docs = results.map((r, i) => hostDocument(1, r, chosen[i]!.only));
     out(JSON.stringify(o.allHosts ? { schema: 1, hosts: docs } : docs[0], null, 2) + '\n');
   } else {
     out(results.map((r) => summarize(r.host, r.at, r.samples)).join('\n\n') + '\n');

@@ -9,7 +9,10 @@
  *   (`remoteCommand`), so no value can become shell code; `env LC_ALL=C LANG=C` runs it in the C locale.
  * - The local `ssh` is spawned through the local runner: its own process group, a deadline per command, the group
  *   killed on timeout; readFile is `cat --`, listDir is `ls -1A --`, stream() is a long-lived `ssh … -- argv`.
+ * - Reads asked for in the same turn (a sampler's Promise.all over /proc and /sys files) go as ONE remote command
+ *   (`sh -c CAT_SCRIPT TOKEN path…`): each remote command costs a session and a login-shell start there.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, chmodSync, statSync } from 'node:fs';
 import type { Runner, RunOptions, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
 import { sshArgv, type SshTarget } from '../config/vms.js';
@@ -96,22 +99,50 @@ export function sshFailure(host: string, r: Pick<RunResult, 'exitCode' | 'stderr
   return `ssh ${host}: ${why.slice(0, 300)}`;
 }
 
+/** Cats each path it is given ("$@"), each followed by a line `TOKEN STATUS`; the token comes as $0. */
+export const CAT_SCRIPT = 'for p; do cat -- "$p" 2>&1; s=$?; printf \'\\n%s %d\\n\' "$0" "$s"; done';
+/** at most this many paths in one batched read */
+export const MAX_BATCH_PATHS = 64;
+
+export type CatPart = { code: number; text: string } | undefined;
+
+/** Splits CAT_SCRIPT's output into one part per path (undefined where the output ended before it). Never throws. */
+export function parseCatBatch(out: string, token: string, n: number): CatPart[] {
+  const parts: CatPart[] = [];
+  let pos = 0;
+  const mark = `\n${token} `;
+  for (let i = 0; i < n; i++) {
+    const at = out.indexOf(mark, pos);
+    const nl = at < 0 ? -1 : out.indexOf('\n', at + mark.length);
+    const code = nl < 0 ? NaN : Number(out.slice(at + mark.length, nl));
+    if (at < 0 || nl < 0 || !Number.isInteger(code)) { parts.push(undefined); pos = out.length; continue; }
+    parts.push({ code, text: out.slice(pos, at) });
+    pos = nl + 1;
+  }
+  return parts;
+}
+
 /** sshd allows 10 sessions per connection (MaxSessions): runs wait for a slot beyond this; the streams (nvidia -lms) use the rest */
 export const MAX_SESSIONS = 8;
 
 /** A counting semaphore: at most `n` holders; the rest wait in order. */
-export function slots(n: number): { take(): Promise<() => void>; busy(): number } {
+export function slots(n: number): { take(): Promise<(() => void) | undefined>; busy(): number; waiting(): number; close(): void } {
   let used = 0;
-  const waiting: (() => void)[] = [];
-  const release = () => { used--; const next = waiting.shift(); if (next) { used++; next(); } };
+  let closed = false;
+  const waiting: ((release: (() => void) | undefined) => void)[] = [];
+  const release = () => { used--; const next = waiting.shift(); if (next) { used++; next(once()); } };
+  const once = () => { let done = false; return () => { if (!done) { done = true; release(); } }; };
   return {
+    /** a release function, or undefined once closed (the caller must not start anything then) */
     take() {
-      let done = false;
-      const once = () => { if (!done) { done = true; release(); } };
-      if (used < n) { used++; return Promise.resolve(once); }
-      return new Promise((r) => waiting.push(() => r(once)));
+      if (closed) return Promise.resolve(undefined);
+      if (used < n) { used++; return Promise.resolve(once()); }
+      return new Promise((r) => waiting.push(r));
     },
     busy: () => used,
+    waiting: () => waiting.length,
+    /** refuses new holders and answers every waiter with undefined */
+    close() { closed = true; for (const w of waiting.splice(0)) w(undefined); },
   };
 }
 
@@ -128,10 +159,14 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     if (!argv[0]) throw new Error('empty argv');
     ready();
     const release = await sessions.take();
+    if (!release) return { argv, exitCode: null, stdout: '', stderr: `ssh ${o.name}: the runner is closed`, timedOut: false, notFound: false, spawnError: `ssh ${o.name}: the runner is closed` };
     let r: RunResult;
     try { r = await local.run(sshCommandArgv(spec, argv), opts); } finally { release(); }
     const failed = sshFailure(o.name, r);
-    // the backends see the remote command's argv and outcome, as locally
+    // the backends see the remote command's argv and outcome, as locally; a connection that failed is an error of
+    // this attempt (exit 255, ssh's reason as stderr), never "the program could not be started" (a stable state):
+    // the scheduler keeps the last good data and backs off until the host answers again
+    if (failed && r.exitCode === SSH_FAILED) return { ...r, argv, notFound: false, stderr: failed };
     const out: RunResult = { ...r, argv, notFound: remoteNotFound(r) };
     if (failed) out.spawnError = failed;
     return out;
@@ -141,9 +176,30 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     const r = await run(argv);
     if (r.exitCode === 0) return r.stdout;
     if (r.spawnError) throw new Error(r.spawnError);
+    if (r.exitCode === SSH_FAILED) throw new Error(r.stderr);
     if (r.timedOut) throw new Error(`${argv[0]} ${path} on ${o.name}: no answer in time`);
     if (/No such file or directory|Not a directory/.test(r.stderr)) return undefined;
     throw new Error(`${argv[0]} ${path} on ${o.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
+  }
+
+  let batch: { path: string; resolve(t: string | undefined): void; reject(e: Error): void }[] = [];
+  function flush(): void {
+    const todo = batch;
+    batch = [];
+    for (let i = 0; i < todo.length; i += MAX_BATCH_PATHS) void readMany(todo.slice(i, i + MAX_BATCH_PATHS));
+  }
+  async function readMany(todo: typeof batch): Promise<void> {
+    const token = `__sov_${randomBytes(8).toString('hex')}__`;
+    const r = await run(['sh', '-c', CAT_SCRIPT, token, ...todo.map((t) => t.path)]);
+    const parts = parseCatBatch(r.stdout, token, todo.length);
+    const whole = r.spawnError ?? (r.exitCode === SSH_FAILED ? r.stderr : r.timedOut ? `no answer in time on ${o.name}` : undefined);
+    todo.forEach((t, i) => {
+      const p = parts[i];
+      if (!p) { t.reject(new Error(whole ?? `cat ${t.path} on ${o.name}: no answer (${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode ?? '?'}`})`)); return; }
+      if (p.code === 0) { t.resolve(p.text); return; }
+      if (/No such file or directory|Not a directory/.test(p.text)) { t.resolve(undefined); return; }
+      t.reject(new Error(`cat ${t.path} on ${o.name}: ${p.text.trim().split('\n').pop()?.replace(/^cat: /, '') ?? `exit ${p.code}`}`));
+    });
   }
 
   return {
@@ -160,7 +216,10 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
         },
       });
     },
-    readFile: (path) => lines(['cat', '--', path], path),
+    readFile: (path) => new Promise<string | undefined>((resolve, reject) => {
+      batch.push({ path, resolve, reject });
+      if (batch.length === 1) setImmediate(flush);
+    }),
     async listDir(path) {
       const out = await lines(['ls', '-1A', '--', path], path);
       return out === undefined ? undefined : out.split('\n').filter(Boolean);
@@ -168,6 +227,10 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     now: () => Date.now(),
     /** ends the master connection now (`ssh -O exit`), rather than ControlPersist seconds after the last command */
     async close() {
+      // synchronously: queued commands are refused; the master's exit is asked a turn later, so a caller may kill
+      // the running commands' groups in between (killAllChildren) without killing this request too
+      sessions.close();
+      await new Promise((r) => setImmediate(r));
       const [ssh, ...dest] = sshArgv(o.target);
       await local.run([ssh!, '-o', `ControlPath=${o.runtimeDir}/ssh-%C`, '-O', 'exit', ...dest], { timeoutMs: 3000 });
     },

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSshRunner, remoteCommand, shellQuote, sshCommandArgv, sshFailure } from '../../src/runner/ssh.js';
+import { createSshRunner, parseCatBatch, remoteCommand, shellQuote, slots, sshCommandArgv, sshFailure } from '../../src/runner/ssh.js';
 import { killAllChildren } from '../../src/runner/local.js';
 
 /** the nasty values: separators, substitutions, quotes, globs, newlines, a leading dash */
@@ -33,6 +33,33 @@ describe('shellQuote / remoteCommand', () => {
     expect(remoteCommand(['x'], '/tmp/shims dir')).toBe(`env -- LC_ALL=C LANG=C PATH='/tmp/shims dir':"$PATH" x`);
     expect(() => remoteCommand(['A=1', 'sh'])).toThrow(/cannot hold "="/);
     expect(() => remoteCommand([])).toThrow(/empty argv/);
+  });
+});
+
+describe('parseCatBatch / slots', () => {
+  it('splits by the token, keeps each part exact, and marks what never came', () => {
+    const t = '__sov_x__';
+    expect(parseCatBatch(`a\nb\n${t} 0\n\n${t} 0\ncat: x: No such file or directory\n${t} 1\n`, t, 4)).toEqual([
+      { code: 0, text: 'a\nb' }, { code: 0, text: '' }, { code: 1, text: 'cat: x: No such file or directory' }, undefined,
+    ]);
+    expect(parseCatBatch('garbage', t, 2)).toEqual([undefined, undefined]);
+    expect(parseCatBatch(`x\n${t} zz\n`, t, 1)).toEqual([undefined]);
+  });
+  it('slots: at most n holders, the rest wait in order; close answers the waiters with undefined', async () => {
+    const s = slots(2);
+    const a = await s.take(); const b = await s.take();
+    const order: string[] = [];
+    const c = s.take().then((r) => { order.push('c'); return r; });
+    const d = s.take().then((r) => { order.push(String(r)); return r; });
+    expect(s.busy()).toBe(2);
+    a!(); a!(); // a second release of the same holder counts once
+    const rc = await c;
+    expect(order).toEqual(['c']);
+    expect(s.busy()).toBe(2);
+    s.close();
+    expect(await d).toBeUndefined();
+    expect(await s.take()).toBeUndefined();
+    b!(); rc!();
   });
 });
 
@@ -100,10 +127,12 @@ echo "ssh shim: no command" >&2; exit 99
     expect(r.exitCode).toBe(127);
     expect(r.notFound).toBe(true);
   });
-  it('an unreachable host is a spawnError naming it, never notFound', async () => {
+  it('an unreachable host is an error of this attempt (exit 255, the reason naming it), never notFound or a spawn error', async () => {
     const r = await runner('down').run(['nvidia-smi']);
     expect(r.notFound).toBe(false);
-    expect(r.spawnError).toMatch(/^ssh omni: .*Connection refused/);
+    expect(r.spawnError).toBeUndefined();
+    expect(r.exitCode).toBe(255);
+    expect(r.stderr).toMatch(/^ssh omni: .*Connection refused/);
     await expect(runner('down').readFile('/proc/loadavg')).rejects.toThrow(/Connection refused/);
   });
   it('a hang is cut at the deadline', async () => {
@@ -131,6 +160,15 @@ echo "ssh shim: no command" >&2; exit 99
     while (lines.length < 3 && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 20));
     h.stop();
     expect(lines.slice(0, 3)).toEqual(['l 1', 'l 2', 'l 3']);
+  });
+  it('reads asked for in one turn go as one remote command, each file with its own outcome', async () => {
+    writeFileSync(join(dir, 'a'), 'A');
+    writeFileSync(join(dir, "b'; touch PWNED #"), 'B\n');
+    const r = runner();
+    const got = await Promise.all([r.readFile(join(dir, 'a')), r.readFile(join(dir, "b'; touch PWNED #")), r.readFile(join(dir, 'nope')), r.readFile(dir).catch((e: Error) => e.message)]);
+    expect(got).toEqual(['A', 'B\n', undefined, expect.stringMatching(/Is a directory/)]);
+    expect(readFileSync(join(dir, 'argv.log'), 'utf8').split('---').length - 1).toBe(1);
+    expect(existsSync('PWNED') || existsSync(join(dir, 'PWNED'))).toBe(false);
   });
   it('close() asks the master to exit through the same ControlPath', async () => {
     await runner().close();
