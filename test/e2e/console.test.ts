@@ -63,6 +63,16 @@ for (const [name, term, flag] of RUNS) {
           for (const l of s.replace(/\n$/, '').split('\n')) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
           if (key === '7') t.keys('Escape');
         }
+        // a chat answer streamed from the demo engine after the refusing cloud: the speaker bar and marks fold too
+        t.keys('7');
+        await t.waitFor('Prompt');
+        t.text('hello');
+        await t.waitFor('hello');
+        t.keys('Enter');
+        const chat = await t.waitFor(/skipped cloud: refused/, 20_000);
+        expect(chat).toMatch(/simulated llama\.cpp server/);
+        consoleOnly(chat, 'chat answer');
+        t.keys('Escape');
         // the palette box is square too
         t.keys('1');
         await t.waitFor(/GPU0/);
