@@ -65,9 +65,9 @@ export const consoleGlyphs: Glyphs = {
 
 export const GLYPH_SETS: Readonly<Record<GlyphSetName, Glyphs>> = { unicode: unicodeGlyphs, console: consoleGlyphs };
 
-/** Terminals whose font is the console's (or less): the Linux console, the VTs, dumb terminals. */
+/** Terminals whose font is the console's (or less): the Linux console (also under screen/tmux: screen.linux), the VTs, dumb terminals. */
 export function consoleTerm(term: string | undefined): boolean {
-  return term !== undefined && /^(linux|vt\d+|dumb|cons\d+|ansi|pcansi|con\d+x\d+)(-|$)/i.test(term);
+  return term !== undefined && (/^(linux|vt\d+|dumb|cons\d+|ansi|pcansi|con\d+x\d+)(-|$)/i.test(term) || /^(screen|tmux)\.linux$/i.test(term));
 }
 
 const ALLOWED = new Set(CONSOLE_EXTRA);

@@ -42,8 +42,8 @@ describe('the glyph sets', () => {
   });
 
   it('knows the console terminals by TERM', () => {
-    for (const t of ['linux', 'vt100', 'vt220', 'dumb', 'linux-16color', 'cons25']) expect(consoleTerm(t), t).toBe(true);
-    for (const t of [undefined, '', 'xterm-256color', 'screen', 'tmux-256color', 'xterm-linux']) expect(consoleTerm(t), String(t)).toBe(false);
+    for (const t of ['linux', 'vt100', 'vt220', 'dumb', 'linux-16color', 'cons25', 'screen.linux', 'tmux.linux']) expect(consoleTerm(t), t).toBe(true);
+    for (const t of [undefined, '', 'xterm-256color', 'screen', 'tmux-256color', 'xterm-linux', 'screen.xterm-256color']) expect(consoleTerm(t), String(t)).toBe(false);
   });
 
   it('the help legend is drawn in the set\'s glyphs', () => {
