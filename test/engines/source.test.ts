@@ -14,7 +14,8 @@ describe('engines source', () => {
     const link = fakeLink({ 'engines.list': () => [engine('llama', 'healthy')] });
     const a = await createEnginesSource({ link }).sample();
     expect(a).toMatchObject({ state: 'ok', data: { engines: [{ name: 'llama', state: 'healthy' }] } });
-    expect(link.calls.map((c) => c.method)).toEqual(['engines.list']);
+    // the daemon's own health (daemon.info) is read on the first tick, then every fifth
+    expect(link.calls.map((c) => c.method)).toEqual(['engines.list', 'daemon.info']);
   });
   it('daemon down: an error saying so (the scheduler keeps the last list); back up: ok again', async () => {
     const link = fakeLink({ 'engines.list': () => [] }, 'down');
