@@ -14,6 +14,7 @@ import { paletteView } from './palette.js';
 import { recoveryActions } from '../actions/index.js';
 import type { RecoveryCtx } from '../../screens/recovery.js';
 import { confirmBox, tripcodeBox } from '../../widgets/overlays/confirm.js';
+import { hostLink } from '../hosts/link.js';
 
 /** what the Recovery screen shows: the actions it lists, the run, the authority as last read */
 function recoveryCtx(s: AppState): RecoveryCtx {
@@ -82,7 +83,10 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const lines = renderScreen(def, ctx, specs, s.ui.zoomed);
   const panels = specs;
 
+  // a remote host whose connection is lost: its panels keep the last good data dimmed; the header says so
+  const link = hostLink(host);
   const flags = [
+    link.lost ? paint(theme, 'warn', `${theme.glyphs.pending} reconnecting${link.lastGoodAt !== undefined ? ` · data ${age(now - link.lastGoodAt)} old` : ''}`) : '',
     s.ui.frozen ? paint(theme, 'warn', `${theme.glyphs.frozen} frozen ${age(now - s.ui.frozen.at)}`) : '',
     s.ui.readOnly ? paint(theme, 'info', 'read-only') : '',
     s.recovery.status?.lockdown ? paint(theme, 'crit', 'LOCKDOWN') : '',

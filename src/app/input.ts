@@ -128,6 +128,13 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
     case 'filter': return s.setFilter(ui.filter, true);
     case 'freeze': s.toggleFreeze(c.now()); return s.say(store.getState().ui.frozen ? 'frozen: the view holds still, sampling goes on (f to resume)' : 'live again', c.now());
     case 'refresh': c.refresh(); return s.say('refreshing every source now', c.now());
+    case 'host.next': {
+      // the hosts in the order the cockpit added them (this machine first); the frozen picture belongs to the old one
+      const names = Object.keys(s.hosts);
+      const next = names[(names.indexOf(s.current) + 1) % names.length] ?? s.current;
+      store.setState({ current: next, ui: { ...store.getState().ui, frozen: undefined } });
+      return s.say(names.length > 1 ? `host: ${next} (${names.indexOf(next) + 1}/${names.length})` : 'one host: add others under hosts: in the config', c.now());
+    }
     case 'theme': { const t = nextTheme(themeByName(ui.theme)); s.setTheme(t.name); return s.say(`theme: ${t.name}`, c.now()); }
     case 'recovery.run': {
       const a = recoveryActions(s.config)[ui.recoveryIndex];

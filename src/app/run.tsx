@@ -11,6 +11,7 @@ import { resolvePaths } from '../daemon/paths.js';
 import { benchFile, readBenchResults } from '../engines/bench.js';
 import { createEnginesSource } from '../engines/source.js';
 import { runnerFor } from '../hosts/runner.js';
+import { startFleet } from '../hosts/fleet.js';
 import { createLocalRunner } from '../runner/local.js';
 import { createScheduler } from '../scheduler/scheduler.js';
 import { createAppStore } from '../store/store.js';
@@ -92,6 +93,8 @@ export async function runTui(o: Options): Promise<number> {
     ingest: (batch, at) => store.getState().ingest(runner.host, batch, at),
     visible: () => new Set(SCREENS[store.getState().ui.screen].sources),
   });
+  // the other hosts (the config's hosts: over SSH; the demo's fleet): a scheduler each, into the same store
+  const fleet = startFleet({ demo: o.demo, demoSpeed: o.demoSpeed, ...(cfg.config?.hosts ? { hosts: cfg.config.hosts } : {}), intervalMs: o.intervalMs, store, visible: () => new Set(SCREENS[store.getState().ui.screen].sources) });
   // the daemon came back (or went away): show it now rather than at the next backoff of the engines source
   let linkState = link?.state;
   const offLink = link?.onChange((l) => { if (l.state !== linkState) { linkState = l.state; void scheduler.refreshNow(); } });
@@ -109,6 +112,7 @@ export async function runTui(o: Options): Promise<number> {
     if (restored) return;
     restored = true;
     scheduler.stop();
+    fleet.stop();
     offLink?.();
     link?.close();
     try { chat?.dispose(); } catch {}
@@ -127,7 +131,7 @@ export async function runTui(o: Options): Promise<number> {
   const deps = { ...(link ? { link } : {}), config: demo?.engines ?? cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
   const readRecovery = createRecoveryPoller(store, recovery, () => (link && link.state !== 'up' ? 'the daemon is down: the audit log cannot be read' : undefined));
   const controller = {
-    refresh: () => { void scheduler.refreshNow(); },
+    refresh: () => { void scheduler.refreshNow(); fleet.refreshNow(); },
     quit: () => { out.off('resize', onResize); readRecovery.stop(); killRunningScripts(); restore(); done(0); },
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),

@@ -1,0 +1,55 @@
+/**
+ * The cockpit's other hosts: one scheduler per host (its own cadence, backoff and in-flight guard), each ingesting
+ * into the store under the host's name. The host on screen samples at full rate; the others as hidden sources do
+ * (slower), so a fleet costs little more than one box. A host that cannot be reached keeps its last good data
+ * (the store's error + lastGood), backs off, and comes back by itself when its commands answer again.
+ */
+import { BACKENDS } from '../../backends/index.js';
+import type { Source, SourceId } from '../../backends/types.js';
+import type { HostConfig } from '../config/hosts.js';
+import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
+import { newHost, type Store } from '../store/store.js';
+import { hostRunners, type HostRunner } from './runner.js';
+
+export interface Fleet {
+  /** every host's name, this machine (or the demo's first box) first */
+  names: string[];
+  refreshNow(): void;
+  stop(): void;
+}
+
+const NONE: ReadonlySet<SourceId> = new Set();
+
+export function startFleet(o: {
+  demo: boolean; demoSpeed: number; hosts?: HostConfig[]; intervalMs: number; store: Store;
+  /** what the current screen shows (sampled at full rate on the current host) */
+  visible: () => ReadonlySet<SourceId>;
+}): Fleet {
+  const all = hostRunners({ demo: o.demo, demoSpeed: o.demoSpeed, ...(o.hosts ? { hosts: o.hosts } : {}) });
+  // the first host is the cockpit's own runner (sampled by run.tsx's scheduler)
+  const others: HostRunner[] = all.slice(1);
+  const primary = o.store.getState().current;
+  // the switcher's order: the cockpit's host, then the others as configured
+  const hosts = { ...o.store.getState().hosts };
+  for (const h of others) hosts[h.name] ??= newHost(h.name);
+  o.store.setState({ hosts });
+  const schedulers: Scheduler[] = others.map((h) => {
+    const backends = BACKENDS.filter((b) => !h.only || h.only.includes(b.id));
+    return createScheduler({
+      sources: backends.map((b) => b.create(h.runner) as Source<unknown>),
+      intervalMs: o.intervalMs, now: h.runner.now,
+      sourceIntervalMs: Object.fromEntries(backends.map((b) => [b.id, b.intervalMs])),
+      ingest: (batch, at) => o.store.getState().ingest(h.name, batch, at),
+      visible: () => (o.store.getState().current === h.name ? o.visible() : NONE),
+    });
+  });
+  for (const s of schedulers) s.start();
+  return {
+    names: [primary, ...others.map((h) => h.name)],
+    refreshNow() { for (const s of schedulers) void s.refreshNow(); },
+    stop() {
+      for (const s of schedulers) s.stop();
+      for (const h of others) void h.close().catch(() => {});
+    },
+  };
+}
