@@ -5,6 +5,7 @@
  * time, which costs no process.
  */
 import type { Runner } from '../../backends/types.js';
+import { createLocalRunner } from '../runner/local.js';
 import type { ExporterConfig } from '../config/exporter.js';
 import { parseListen } from '../config/exporter.js';
 import type { EngineStatus } from '../daemon/types.js';
@@ -81,4 +82,36 @@ export async function startDaemonExporter(o: { config?: ExporterConfig; runner: 
     o.log(`exporter: not started: ${(e as Error)?.message ?? String(e)}`);
     return undefined;
   }
+}
+
+export interface DaemonExporter {
+  /** start, restart (the section changed) or stop (it is gone) to match the config; never throws */
+  apply(config: ExporterConfig | undefined): Promise<void>;
+  stop(): Promise<void>;
+  /** the one running now */
+  current(): RunningExporter | undefined;
+}
+
+/**
+ * What src/daemon/server.ts holds: the exporter of the daemon's config, sampling this machine through the local
+ * runner (with the daemon's environment) and reading the engines from the supervisor. A reload with the same
+ * `exporter:` section keeps it running (and its sampler's state); a changed one restarts it on the new address.
+ */
+export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineReader; log: (m: string) => void }): DaemonExporter {
+  let running: RunningExporter | undefined;
+  let applied = 'none';
+  let queue: Promise<void> = Promise.resolve();
+  const env = Object.fromEntries(Object.entries(o.env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const apply = async (config: ExporterConfig | undefined): Promise<void> => {
+    const key = config ? JSON.stringify(config) : 'none';
+    if (key === applied && (running || !config)) return;
+    if (running) { await running.stop(); running = undefined; o.log('exporter: stopped'); }
+    applied = key;
+    running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, log: o.log });
+  };
+  return {
+    apply: (config) => (queue = queue.then(() => apply(config), () => apply(config))),
+    stop: () => (queue = queue.then(() => apply(undefined), () => apply(undefined))),
+    current: () => running,
+  };
 }
