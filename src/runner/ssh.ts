@@ -152,6 +152,30 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
   const pathPrefix = env.SOV_SSH_REMOTE_PATH_PREFIX || undefined;
   const spec = { target: o.target, runtimeDir: o.runtimeDir, ...(o.persistSec !== undefined ? { persistSec: o.persistSec } : {}), ...(pathPrefix ? { pathPrefix } : {}) };
   const sessions = slots(MAX_SESSIONS);
+  // ONE handshake: while no master is known up, one command goes alone (ControlMaster=auto makes it the master);
+  // the others wait for it, and share its failure when it could not connect (so a down host costs one try per turn)
+  let up = false;
+  let gate: Promise<RunResult | undefined> | undefined;
+  async function throughGate(argv: string[], go: () => Promise<RunResult>): Promise<RunResult> {
+    while (!up && gate) {
+      const failed = await gate;
+      if (failed) return { ...failed, argv };
+    }
+    if (up) {
+      const r = await go();
+      if (r.exitCode === SSH_FAILED) up = false;
+      return r;
+    }
+    let open!: (failed: RunResult | undefined) => void;
+    gate = new Promise((r) => { open = r; });
+    let r: RunResult | undefined;
+    try { r = await go(); } finally {
+      up = r !== undefined && r.exitCode !== SSH_FAILED && !r.timedOut;
+      gate = undefined;
+      open(up ? undefined : r ?? { argv, exitCode: SSH_FAILED, stdout: '', stderr: `ssh ${o.name}: no connection`, timedOut: false, notFound: false });
+    }
+    return r;
+  }
   let dirReady = false;
   const ready = () => { if (!dirReady) { privateDir(o.runtimeDir); dirReady = true; } };
 
@@ -161,7 +185,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     const release = await sessions.take();
     if (!release) return { argv, exitCode: null, stdout: '', stderr: `ssh ${o.name}: the runner is closed`, timedOut: false, notFound: false, spawnError: `ssh ${o.name}: the runner is closed` };
     let r: RunResult;
-    try { r = await local.run(sshCommandArgv(spec, argv), opts); } finally { release(); }
+    try { r = await throughGate(argv, () => local.run(sshCommandArgv(spec, argv), opts)); } finally { release(); }
     const failed = sshFailure(o.name, r);
     // the backends see the remote command's argv and outcome, as locally; a connection that failed is an error of
     // this attempt (exit 255, ssh's reason as stderr), never "the program could not be started" (a stable state):
@@ -207,14 +231,19 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     run,
     stream(argv: string[], so: StreamOptions): StreamHandle {
       ready();
-      return local.stream(sshCommandArgv(spec, argv), {
-        onLine: so.onLine,
-        onExit(e) {
-          const notFound = e.exitCode === 127 && NO_SUCH.test(e.stderr);
-          const failed = e.notFound ? 'ssh not found on PATH (install openssh-client)' : e.exitCode === SSH_FAILED ? `ssh ${o.name}: ${e.stderr.split('\n').pop() ?? 'the connection failed'}` : undefined;
-          so.onExit({ ...e, notFound, ...(failed ? { spawnError: failed } : {}) });
-        },
-      });
+      // a stream never ends, so it never opens the master itself: a short command does first when none is up
+      let stopped = false;
+      let inner: StreamHandle | undefined;
+      const start = () => { if (!stopped) inner = startStream(argv, so); };
+      if (up) start();
+      else {
+        void run(['true']).then((r) => {
+          if (stopped) return;
+          if (r.exitCode === 0) start();
+          else so.onExit({ exitCode: r.exitCode, stderr: r.stderr, notFound: false, ...(r.spawnError ? { spawnError: r.spawnError } : {}) });
+        });
+      }
+      return { stop() { stopped = true; inner?.stop(); } };
     },
     readFile: (path) => new Promise<string | undefined>((resolve, reject) => {
       batch.push({ path, resolve, reject });
@@ -235,4 +264,17 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
       await local.run([ssh!, '-o', `ControlPath=${o.runtimeDir}/ssh-%C`, '-O', 'exit', ...dest], { timeoutMs: 3000 });
     },
   };
+
+  function startStream(argv: string[], so: StreamOptions): StreamHandle {
+      return local.stream(sshCommandArgv(spec, argv), {
+        onLine: so.onLine,
+        onExit(e) {
+          const notFound = e.exitCode === 127 && NO_SUCH.test(e.stderr);
+          const failed = e.notFound ? 'ssh not found on PATH (install openssh-client)' : e.exitCode === SSH_FAILED ? `ssh ${o.name}: ${e.stderr.split('\n').pop() ?? 'the connection failed'}` : undefined;
+          // the connection went: the next command opens a master again (one handshake)
+          if (e.exitCode === SSH_FAILED) up = false;
+          so.onExit({ ...e, notFound, ...(failed ? { spawnError: failed } : {}) });
+        },
+      });
+  }
 }

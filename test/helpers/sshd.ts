@@ -31,7 +31,8 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startSshd(alias = 'agentvm'): Promise<Sshd> {
+/** `serverConfig`: more sshd_config lines (e.g. `SetEnv NAME=value` for the sessions) */
+export async function startSshd(alias = 'agentvm', opts: { serverConfig?: string[] } = {}): Promise<Sshd> {
   const dir = mkdtempSync(join(tmpdir(), 'sov-sshd-'));
   chmodSync(dir, 0o700);
   const port = await freePort();
@@ -44,7 +45,7 @@ export async function startSshd(alias = 'agentvm'): Promise<Sshd> {
   writeFileSync(join(dir, 'sshd_config'), [
     `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${hostKey}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
     'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PermitRootLogin yes',
-    `PidFile ${join(dir, 'sshd.pid')}`, 'PrintMotd no', 'PrintLastLog no', 'Subsystem sftp internal-sftp',
+    `PidFile ${join(dir, 'sshd.pid')}`, 'PrintMotd no', 'PrintLastLog no', 'Subsystem sftp internal-sftp', ...(opts.serverConfig ?? []),
   ].join('\n') + '\n');
   writeFileSync(join(dir, 'ssh_config'), [
     `Host ${alias}`, '  HostName 127.0.0.1', `  Port ${port}`, `  User ${process.env.USER || 'root'}`, `  IdentityFile ${userKey}`,

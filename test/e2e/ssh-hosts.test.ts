@@ -1,0 +1,164 @@
+/**
+ * Remote hosts over SSH, agentless, with real parts: a real sshd on 127.0.0.1 (test/helpers/sshd.ts: throwaway
+ * keys, its own known_hosts, host-key checking on) whose session PATH serves recorded nvidia-smi and zpool outputs
+ * (shims that fail loudly on any argv they do not know; the runner puts their dir first on the remote PATH only
+ * because SOV_SSH_REMOTE_PATH_PREFIX says so). The built `sov` reaches it through the user's `ssh` and config.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { streamArgv } from '../../backends/nvidia/source.js';
+import { ZPOOL_LIST_FUSE, ZPOOL_LIST_OPENZFS, ZPOOL_STATUS } from '../../backends/zfs/source.js';
+import { haveSamples, repoRoot, samplesDir } from '../helpers/samples.js';
+import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
+import { SOV, Tmux } from './tmux.js';
+
+const run = promisify(execFile);
+const NV = join(repoRoot, 'fixtures', 'nvidia', 'h100-real');
+const ZFS = haveSamples ? join(samplesDir, 'zfs') : undefined;
+const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** the remote box's tools: exact argv → recorded output; anything else fails loudly (exit 99) */
+function writeShims(dir: string, zfs: string): void {
+  mkdirSync(dir);
+  const unknown = (tool: string) => `*) echo "${tool} shim: unknown argv: $*" >&2; exit 99;;`;
+  writeFileSync(join(dir, 'nvidia-smi'), `#!/bin/sh
+case "$*" in
+  ${q(['-q', '-x'].join(' '))}) cat ${q(join(NV, 'q-x-load.xml'))};;
+  ${q(streamArgv(0).slice(1).join(' '))}) while :; do while IFS= read -r l; do echo "$l"; sleep 0.5; done < ${q(join(NV, 'query-gpu-lms500-load.csv'))}; done;;
+  ${unknown('nvidia-smi')}
+esac
+`, { mode: 0o755 });
+  // zfs-fuse's dialect: -p is refused as the real one refuses it; the -o selection is the recorded list's first 7 columns
+  writeFileSync(join(dir, 'zpool'), `#!/bin/sh
+case "$*" in
+  ${q(ZPOOL_LIST_OPENZFS.slice(1).join(' '))}) echo "invalid option 'p'" >&2; echo "usage:" >&2; exit 2;;
+  ${q(ZPOOL_LIST_FUSE.slice(1).join(' '))}) cut -f1-7 ${q(join(zfs, 'zfsfuse-healthy-zpool-list-H.txt'))};;
+  ${q(ZPOOL_STATUS.slice(1).join(' '))}) cat ${q(join(zfs, 'zfsfuse-healthy-zpool-status.txt'))};;
+  ${unknown('zpool')}
+esac
+`, { mode: 0o755 });
+}
+
+/** sshd's accepted connections so far (each is one SSH handshake) */
+const accepted = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => /Accepted publickey/.test(l)).length : 0);
+
+/** sshd and the per-connection sshd processes it forked (killing the listener alone leaves sessions up) */
+function sshdFamily(pid: number): number[] {
+  const kids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === pid; } catch { return false; }
+  }).map(Number);
+  return [pid, ...kids.flatMap((k) => sshdFamily(k).slice(0))];
+}
+
+const ready = haveSshd() && ZFS !== undefined && existsSync(SOV);
+
+describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
+  let sshd: Sshd;
+  let dir: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    // this machine's root ~/.bashrc runs `pyenv init` (~3 s a shell on the shared box), and bash sources it for every
+    // command sshd runs; SHLVL=1 makes bash skip it, as a box with a plain ~/.bashrc would be
+    sshd = await startSshd('remotebox', { serverConfig: ['SetEnv SHLVL=1'] });
+    dir = mkdtempSync(join(tmpdir(), 'sov-hosts-'));
+    writeShims(join(dir, 'remote-bin'), ZFS!);
+    mkdirSync(join(dir, 'rt'), { mode: 0o700 });
+    writeFileSync(join(dir, 'config.yaml'), 'hosts:\n  - name: box\n    ssh: remotebox\n');
+    env = {
+      PATH: `${sshd.shimDir}:${process.env.PATH}`, SOV_RUNTIME_DIR: join(dir, 'rt'), SOV_SSH_REMOTE_PATH_PREFIX: join(dir, 'remote-bin'),
+      XDG_STATE_HOME: join(dir, 'state'), XDG_CONFIG_HOME: join(dir, 'cfg'),
+    };
+  });
+  afterAll(() => {
+    // the SSH master (its own session) ends with the connection; sshd and its sessions by pid
+    try { execFileSync('ssh', ['-o', `ControlPath=${join(dir, 'rt')}/ssh-%C`, '-O', 'exit', 'remotebox'], { env: { ...process.env, ...env }, stdio: 'ignore' }); } catch {}
+    sshd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function sov(args: string[]) {
+    try {
+      const r = await run(process.execPath, [SOV, ...args], { env: { ...process.env, ...env }, timeout: 30_000 });
+      return { code: 0, stdout: r.stdout, stderr: r.stderr };
+    } catch (e) { const x = e as { code: number; stdout: string; stderr: string }; return { code: x.code, stdout: x.stdout, stderr: x.stderr }; }
+  }
+
+  it('sov status --host box --json: the recorded GPU and pools, read over ssh; --all-hosts has this machine and box', async () => {
+    const r = await sov(['status', '--config', join(dir, 'config.yaml'), '--host', 'box', '--json', '--require', 'nvidia,zfs,system']);
+    const doc = JSON.parse(r.stdout);
+    const notOk = Object.entries(doc.samples as Record<string, { state: string }>).filter(([k, v]) => k !== 'vms' && k !== 'numa' && v.state !== 'ok');
+    expect(notOk).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(doc.samples.vms).toMatchObject({ state: 'unavailable', reason: expect.stringMatching(/not sampled over SSH/) });
+    expect(doc).toMatchObject({ schema: 1, host: 'box' });
+    const gpus = doc.samples.nvidia.data.gpus;
+    expect(gpus.map((g: { index: number; name: string; uuid: string }) => [g.index, g.name, g.uuid])).toEqual([[0, 'NVIDIA H100 80GB HBM3', 'GPU-03b86e88-bd3e-dc1b-80ce-759ff65be7f7']]);
+    expect(gpus[0].utilPct).toBe(100);
+    const pools = doc.samples.zfs.data.pools as { name: string; health: string }[];
+    expect(doc.samples.zfs.data.dialect).toBe('zfs-fuse');
+    expect(pools.map((p) => [p.name, p.health]).sort()).toEqual([['bulk', 'ONLINE'], ['tank', 'ONLINE']]);
+    expect(doc.samples.system.data.cpu.cores.length).toBeGreaterThan(0);
+
+    const all = await sov(['status', '--config', join(dir, 'config.yaml'), '--all-hosts', '--json']);
+    expect(all.code).toBe(0);
+    const docs = JSON.parse(all.stdout);
+    expect(docs.schema).toBe(1);
+    expect(docs.hosts.map((h: { host: string }) => h.host).slice(1)).toEqual(['box']);
+    expect(docs.hosts[1].samples.nvidia.data.gpus[0].name).toBe('NVIDIA H100 80GB HBM3');
+    // this machine has no nvidia-smi: its own document says so, the remote one is not affected
+    expect(docs.hosts[0].samples.nvidia.state).toBe('unavailable');
+    // the remote box is this machine: NUMA reads the same there as here (ok, or unavailable with the same reason)
+    expect(docs.hosts[1].samples.numa.state).toBe(docs.hosts[0].samples.numa.state);
+    expect(docs.hosts[1].samples.numa.reason).toBe(docs.hosts[0].samples.numa.reason);
+  }, 60_000);
+
+  it('the cockpit: H shows the remote host over ONE handshake for its ticks; sshd killed → reconnecting with the data kept; sshd back → live again, no key pressed', async () => {
+    const t = new Tmux().start(120, 40, env);
+    let again: ChildProcess | undefined;
+    try {
+      const before = accepted(sshd.log);
+      // the environment on the command line: the pane's shell may reset PATH
+      t.typeLine(`env ${Object.entries(env).map(([k, v]) => `${k}=${q(v)}`).join(' ')} ${process.execPath} ${SOV} --config ${join(dir, 'config.yaml')}`);
+      await t.waitFor(/^sov /m, 20_000);
+      t.keys('H');
+      const first = await t.waitFor((x) => /^sov box /m.test(x) && x.includes('H100'), 30_000);
+      expect(first).toMatch(/NVIDIA H100|H100 80GB/);
+      // ~15 s of ticks (a minute where time allows: SOV_E2E_SSH_TICKS_S), every one through the same master
+      const ticksS = Number(process.env.SOV_E2E_SSH_TICKS_S ?? 15);
+      await new Promise((r) => setTimeout(r, ticksS * 1000));
+      expect(t.screen()).toMatch(/^sov box /m);
+      expect(accepted(sshd.log) - before).toBe(1);
+
+      // sshd and the sessions it forked die: the master's connection drops with them
+      const pid = Number(readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8'));
+      for (const p of sshdFamily(pid)) { try { process.kill(p, 'SIGKILL'); } catch {} }
+      const lost = await t.waitFor(/reconnecting/, 40_000);
+      expect(lost).toMatch(/H100/); // the last good data stays on screen (dimmed, with its age)
+      expect(lost).toMatch(/data \S+ old/);
+
+      // the same sshd again (same port, keys and config), started by this test and ended by its pid
+      again = spawn('/usr/sbin/sshd', ['-D', '-f', join(sshd.dir, 'sshd_config'), '-E', sshd.log], { stdio: 'ignore' });
+      const back = await t.waitFor((x) => !x.includes('reconnecting') && /^sov box /m.test(x) && x.includes('H100'), 60_000);
+      expect(back).not.toMatch(/reconnecting/);
+      t.keys('q');
+    } finally {
+      t.kill();
+      if (again?.pid !== undefined) for (const p of sshdFamily(again.pid)) { try { process.kill(p, 'SIGKILL'); } catch {} }
+    }
+  }, 180_000);
+
+  it('an unknown host is refused with the known names; an unreachable one says why in each source', async () => {
+    const r = await sov(['status', '--config', join(dir, 'config.yaml'), '--host', 'nope', '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no host named "nope" \(known: .*box/);
+    writeFileSync(join(dir, 'down.yaml'), 'hosts:\n  - name: down\n    ssh: { host: 127.0.0.1, port: 1 }\n');
+    const d = await sov(['status', '--config', join(dir, 'down.yaml'), '--host', 'down', '--json']);
+    const doc = JSON.parse(d.stdout);
+    expect(doc.samples.zfs.state).toBe('error');
+    expect(doc.samples.zfs.message).toMatch(/ssh down: .*(refused|Connection)/i);
+  }, 60_000);
+});
