@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { configSchema } from '../../src/config/schema.js';
+import { hostLink } from '../../src/hosts/link.js';
+import { withMissing } from '../../src/hosts/missing.js';
+import { findHost, hostRunners, REMOTE_SOURCES } from '../../src/hosts/runner.js';
+import { startFleet, type Fleet } from '../../src/hosts/fleet.js';
+import { createAppStore, newHost } from '../../src/store/store.js';
+import { nextSample } from '../../src/store/sample.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
+
+describe('hosts: in the config', () => {
+  it('takes an alias or host/port/user/identity, refuses "local", bad names, duplicates and unknown keys', () => {
+    const ok = configSchema.safeParse({ hosts: [{ name: 'cloudlab', ssh: 'cloudlab' }, { name: 'forge', ssh: { host: '100.64.0.7', port: 2222, user: 'ops', identity: '/k/id' }, timeoutSec: 20 }] });
+    expect(ok.success && ok.data.hosts.map((h) => [h.name, h.timeoutSec])).toEqual([['cloudlab', 10], ['forge', 20]]);
+    const bad = (hosts: unknown) => configSchema.safeParse({ hosts }).success;
+    expect(bad([{ name: 'local', ssh: 'x' }])).toBe(false);
+    expect(bad([{ name: 'a b', ssh: 'x' }])).toBe(false);
+    expect(bad([{ name: 'a', ssh: '-oProxyCommand=sh' }])).toBe(false);
+    expect(bad([{ name: 'a', ssh: 'x' }, { name: 'a', ssh: 'y' }])).toBe(false);
+    expect(bad([{ name: 'a', ssh: { host: 'h', identity: 'relative' } }])).toBe(false);
+    expect(bad([{ name: 'a', ssh: 'x', extra: 1 }])).toBe(false);
+    expect(configSchema.parse({}).hosts).toEqual([]);
+  });
+});
+
+describe('hostRunners / findHost', () => {
+  it('this machine first, then the configured hosts over SSH, sampling the host sources only', () => {
+    const all = hostRunners({ demo: false, demoSpeed: 1, hosts: [{ name: 'box', ssh: 'box', timeoutSec: 10 }], env: { SOV_RUNTIME_DIR: '/tmp/sov-rt-x' } });
+    expect(all.map((h) => h.via)).toEqual(['local', 'ssh box']);
+    expect(all[1]!.only).toEqual(REMOTE_SOURCES);
+    expect(findHost(all, 'box')?.name).toBe('box');
+    expect(findHost(all, 'local')?.via).toBe('local');
+    expect(findHost(all, 'nope')).toBeUndefined();
+  });
+  it('the demo fleet: omni, vault, forge, found with or without "(demo)"', () => {
+    const all = hostRunners({ demo: true, demoSpeed: 1 });
+    expect(all.map((h) => h.name)).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
+    expect(findHost(all, 'forge')?.name).toBe('forge (demo)');
+  });
+});
+
+describe('withMissing', () => {
+  it('the programs a box lacks answer notFound (run and stream); the others go through', async () => {
+    const base = new FakeRunner();
+    base.commands.push({ argv: ['zpool', 'list'], stdout: 'x' });
+    const r = withMissing(base, ['nvidia-smi']);
+    expect(await r.run(['/usr/bin/nvidia-smi', '-q'])).toMatchObject({ notFound: true, exitCode: null });
+    expect((await r.run(['zpool', 'list'])).stdout).toBe('x');
+    const exit = await new Promise((res) => r.stream(['nvidia-smi', '-lms', '1000'], { onLine: () => {}, onExit: res }));
+    expect(exit).toMatchObject({ notFound: true });
+  });
+});
+
+describe('hostLink (a lost connection, from the samples alone)', () => {
+  it('lost when a source failed with the SSH runner\'s message; the newest good reading is the data\'s age', () => {
+    const h = newHost('box');
+    expect(hostLink(h).lost).toBe(false);
+    h.samples.system = nextSample(h.samples.system, { state: 'ok', data: {} as never }, 1000) as never;
+    h.samples.zfs = nextSample(h.samples.zfs, { state: 'ok', data: {} as never }, 2000) as never;
+    h.samples.system = nextSample(h.samples.system, { state: 'error', message: '/proc/stat: ssh box: ssh: connect to host 127.0.0.1 port 22: Connection refused' }, 5000) as never;
+    expect(hostLink(h)).toEqual({ lost: true, message: 'ssh box: ssh: connect to host 127.0.0.1 port 22: Connection refused', lastGoodAt: 1000, since: 5000 });
+    // another kind of error is not a lost connection
+    const g = newHost('x');
+    g.samples.zfs = nextSample(g.samples.zfs, { state: 'error', message: 'zpool status: exit 1' }, 5000) as never;
+    expect(hostLink(g).lost).toBe(false);
+    expect(hostLink(undefined).lost).toBe(false);
+  });
+});
+
+describe('startFleet (the demo fleet into one store)', () => {
+  let fleet: Fleet | undefined;
+  afterEach(() => fleet?.stop());
+  it('adds the other hosts in order and fills their samples; the GPU-less boxes say nvidia-smi is not there', async () => {
+    const store = createAppStore({ host: 'omni (demo)' });
+    fleet = startFleet({ demo: true, demoSpeed: 1, intervalMs: 100, store, visible: () => new Set() });
+    expect(fleet.names).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
+    expect(Object.keys(store.getState().hosts)).toEqual(fleet.names);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 5000 && store.getState().hosts['forge (demo)']!.samples.system.state !== 'ok') await new Promise((r) => setTimeout(r, 50));
+    const s = store.getState().hosts;
+    expect(s['forge (demo)']!.samples.system.state).toBe('ok');
+    expect(s['forge (demo)']!.samples.nvidia).toMatchObject({ state: 'unavailable', reason: 'nvidia-smi not found on PATH' });
+    expect(store.getState().current).toBe('omni (demo)');
+  });
+});
