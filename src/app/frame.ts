@@ -15,6 +15,7 @@ import { recoveryActions } from '../actions/index.js';
 import type { RecoveryCtx } from '../../screens/recovery.js';
 import { confirmBox, tripcodeBox } from '../../widgets/overlays/confirm.js';
 import { hostLink } from '../hosts/link.js';
+import { fleetBox, fleetRows } from '../hosts/fleet-view.js';
 
 /** what the Recovery screen shows: the actions it lists, the run, the authority as last read */
 function recoveryCtx(s: AppState): RecoveryCtx {
@@ -120,6 +121,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm, cols, rows - 2), cols);
   else if (s.ui.tripcode) body = overlay(body.map((l) => fit(l, cols)), tripcodeBox(theme, s.ui.tripcode.input, cols), cols);
   else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
+  else if (s.ui.fleet) body = overlay(body.map((l) => fit(l, cols)), fleetBox(theme, fleetRows(s.hosts), s.current, cols, now).slice(0, rows - 2), cols);
   // the console set folds what no glyph token covers (prose punctuation, text from outside) to what its font has
   const out = [header, ...body.map((l) => fit(l, cols)), fit(status, cols)].map((l) => foldLine(l, theme.glyphs));
   return { lines: out, panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };

@@ -135,6 +135,7 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
       store.setState({ current: next, ui: { ...store.getState().ui, frozen: undefined } });
       return s.say(names.length > 1 ? `host: ${next} (${names.indexOf(next) + 1}/${names.length})` : 'one host: add others under hosts: in the config', c.now());
     }
+    case 'host.fleet': return store.setState({ ui: { ...store.getState().ui, fleet: !ui.fleet } });
     case 'theme': { const t = nextTheme(themeByName(ui.theme)); s.setTheme(t.name); return s.say(`theme: ${t.name}`, c.now()); }
     case 'recovery.run': {
       const a = recoveryActions(s.config)[ui.recoveryIndex];

@@ -68,6 +68,8 @@ export interface UiState {
   tripcode?: { input: string };
   /** the highlighted row of the Recovery screen's actions */
   recoveryIndex: number;
+  /** the fleet overview (W): one row per host, drawn over the screen */
+  fleet?: boolean;
   /** the command palette (`:`): what is typed, and the highlighted entry among those it matches */
   palette?: { query: string; index: number };
 }
