@@ -139,6 +139,11 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
       const lost = await t.waitFor(/reconnecting/, 40_000);
       expect(lost).toMatch(/H100/); // the last good data stays on screen (dimmed, with its age)
       expect(lost).toMatch(/data \S+ old/);
+      // the fleet overview names both hosts, this one reconnecting
+      t.keys('W');
+      const fleet = await t.waitFor(/Fleet · 2 hosts/, 10_000);
+      expect(fleet).toMatch(/› box\s+reconnecting/);
+      t.keys('W');
 
       // the same sshd again (same port, keys and config), started by this test and ended by its pid
       again = spawn('/usr/sbin/sshd', ['-D', '-f', join(sshd.dir, 'sshd_config'), '-E', sshd.log], { stdio: 'ignore' });

@@ -83,3 +83,28 @@ describe('startFleet (the demo fleet into one store)', () => {
     expect(store.getState().current).toBe('omni (demo)');
   });
 });
+
+describe('fleetRows / fleetBox', () => {
+  it('one row per host: reach, GPUs, the worst pool, engines, load, findings; a lost host keeps its data and says so', async () => {
+    const { fleetRows, fleetBox } = await import('../../src/hosts/fleet-view.js');
+    const { themeByName } = await import('../../themes/index.js');
+    const a = newHost('omni');
+    a.samples.nvidia = nextSample(a.samples.nvidia, { state: 'ok', data: { gpus: [{ index: 0, name: 'X', utilPct: 40, memUsedBytes: 8 * 1024 ** 3, memTotalBytes: 24 * 1024 ** 3, tempC: 65 }, { index: 1, name: 'Y', utilPct: 90, memUsedBytes: 2 * 1024 ** 3, memTotalBytes: 24 * 1024 ** 3, tempC: 50 }], warnings: [] } as never }, 1000) as never;
+    a.samples.zfs = nextSample(a.samples.zfs, { state: 'ok', data: { pools: [{ health: 'ONLINE' }, { health: 'DEGRADED' }], lints: [{}, {}], warnings: [] } as never }, 1000) as never;
+    a.samples.system = nextSample(a.samples.system, { state: 'ok', data: { load: [1.5, 1, 1], warnings: [] } as never }, 1000) as never;
+    a.samples.engines = nextSample(a.samples.engines, { state: 'ok', data: { engines: [{ state: 'healthy' }, { state: 'crashloop' }] } as never }, 1000) as never;
+    const b = newHost('box');
+    b.samples.nvidia = nextSample(b.samples.nvidia, { state: 'unavailable', reason: 'nvidia-smi not found on PATH' }, 1000) as never;
+    b.samples.system = nextSample(b.samples.system, { state: 'ok', data: { load: [0.25, 0, 0], warnings: ['w'] } as never }, 1000) as never;
+    b.samples.system = nextSample(b.samples.system, { state: 'error', message: '/proc/stat: ssh box: Connection refused' }, 9000) as never;
+    const rows = fleetRows({ omni: a, box: b });
+    expect(rows).toEqual([
+      { host: 'omni', reach: 'up', gpus: '2 · 90% · 10/48GiB · 65°C', pools: 'DEGRADED', engines: '1/2', load: '1.50', findings: 2 },
+      { host: 'box', reach: 'lost', gpus: 'none', pools: '—', engines: '—', load: '0.25', findings: 1, lastGoodAt: 1000 },
+    ]);
+    const { stripVTControlCharacters } = await import('node:util');
+    const box = stripVTControlCharacters(fleetBox(themeByName('no-color'), rows, 'box', 120, 13_000).join('\n'));
+    expect(box).toMatch(/› box\s+reconnecting \(12s\)/);
+    expect(box).toMatch(/omni\s+up\s+2 · 90%/);
+  });
+});
