@@ -49,7 +49,8 @@ export function startFleet(o: {
     refreshNow() { for (const s of schedulers) void s.refreshNow(); },
     stop() {
       for (const s of schedulers) s.stop();
-      for (const h of others) void h.close().catch(() => {});
+      // synchronously: the cockpit exits right after
+      for (const h of others) h.closeSync();
     },
   };
 }

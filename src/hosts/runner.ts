@@ -30,6 +30,8 @@ export interface HostRunner {
   only?: readonly SourceId[];
   /** ends what the runner keeps open (the SSH master) */
   close(): Promise<void>;
+  /** the same, synchronously (a quitting cockpit) */
+  closeSync(): void;
 }
 
 const nothing = async () => {};
@@ -49,17 +51,17 @@ export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostC
       // the demo's first box keeps the name the cockpit has always shown for it
       name: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)`,
       runner: withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)` }), h.missing),
-      via: 'demo', close: nothing,
+      via: 'demo', close: nothing, closeSync: () => {},
     }));
   }
   const local = createLocalRunner();
   const env = o.env ?? process.env;
   const runtimeDir = sshRuntimeDir(env);
   return [
-    { name: local.host, runner: local, via: 'local', close: nothing },
+    { name: local.host, runner: local, via: 'local', close: nothing, closeSync: () => {} },
     ...(o.hosts ?? []).map((h) => {
       const r = createSshRunner({ name: h.name, target: h.ssh, runtimeDir, defaultTimeoutMs: h.timeoutSec * 1000, env });
-      return { name: h.name, runner: r as Runner, via: `ssh ${typeof h.ssh === 'string' ? h.ssh : h.ssh.host}`, only: REMOTE_SOURCES, close: () => r.close() };
+      return { name: h.name, runner: r as Runner, via: `ssh ${typeof h.ssh === 'string' ? h.ssh : h.ssh.host}`, only: REMOTE_SOURCES, close: () => r.close(), closeSync: () => r.closeSync() };
     }),
   ];
 }

@@ -13,6 +13,7 @@
  *   (`sh -c CAT_SCRIPT TOKEN path…`): each remote command costs a session and a login-shell start there.
  */
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, chmodSync, statSync } from 'node:fs';
 import type { Runner, RunOptions, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
 import { sshArgv, type SshTarget } from '../config/vms.js';
@@ -146,7 +147,7 @@ export function slots(n: number): { take(): Promise<(() => void) | undefined>; b
   };
 }
 
-export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promise<void> } {
+export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promise<void>; closeSync(): void } {
   const env = o.env ?? process.env;
   const local = createLocalRunner({ defaultTimeoutMs: o.defaultTimeoutMs ?? 10_000 });
   const pathPrefix = env.SOV_SSH_REMOTE_PATH_PREFIX || undefined;
@@ -254,6 +255,15 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
       return out === undefined ? undefined : out.split('\n').filter(Boolean);
     },
     now: () => Date.now(),
+    /**
+     * The same, synchronously (at most 2 s): for the cockpit's quit, which exits right after (SIGHUP, q) and would
+     * otherwise leave the master up for ControlPersist seconds.
+     */
+    closeSync() {
+      sessions.close();
+      const [ssh, ...dest] = sshArgv(o.target);
+      spawnSync(ssh!, ['-o', `ControlPath=${o.runtimeDir}/ssh-%C`, '-O', 'exit', ...dest], { stdio: 'ignore', timeout: 2000, env: { ...process.env, LC_ALL: 'C' } });
+    },
     /** ends the master connection now (`ssh -O exit`), rather than ControlPersist seconds after the last command */
     async close() {
       // synchronously: queued commands are refused; the master's exit is asked a turn later, so a caller may kill

@@ -150,6 +150,10 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
       const back = await t.waitFor((x) => !x.includes('reconnecting') && /^sov box /m.test(x) && x.includes('H100'), 60_000);
       expect(back).not.toMatch(/reconnecting/);
       t.keys('q');
+      // quitting ends the master now, not ControlPersist seconds later
+      await t.waitFor(/^[#$] ?$/m, 15_000);
+      const check = () => { try { execFileSync('ssh', ['-o', `ControlPath=${join(dir, 'rt')}/ssh-%C`, '-O', 'check', 'remotebox'], { env: { ...process.env, ...env }, stdio: 'ignore' }); return true; } catch { return false; } };
+      expect(check()).toBe(false);
     } finally {
       t.kill();
       if (again?.pid !== undefined) for (const p of sshdFamily(again.pid)) { try { process.kill(p, 'SIGKILL'); } catch {} }
