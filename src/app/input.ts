@@ -187,6 +187,10 @@ function scroll(store: Store, panel: string, delta: number): void {
 
 /** A bound action: disabled → why (the status line); else arguments, preconditions and the tier's confirmation. */
 function invoke(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
+  // actions act on the cockpit's own box (its runner, its daemon): never on the data of another host on screen
+  const own = Object.keys(store.getState().hosts)[0];
+  const current = store.getState().current;
+  if (own !== undefined && current !== own) return store.getState().say(`${a.title}: actions act on ${own}, not on ${current} (H back to it; remote actions are not there yet)`, c.now());
   const ok = a.when(ctx);
   if (ok !== true) return store.getState().say(ok, c.now());
   startAction(store, c, a, ctx);

@@ -108,3 +108,22 @@ describe('fleetRows / fleetBox', () => {
     expect(box).toMatch(/omni\s+up\s+2 · 90%/);
   });
 });
+
+describe('actions while another host is on screen', () => {
+  it('H moves to the next host and back; an action is refused (it would act on this box) with the reason', async () => {
+    const { handleKey } = await import('../../src/app/input.js');
+    const store = createAppStore({ host: 'here' });
+    store.setState({ hosts: { ...store.getState().hosts, box: newHost('box') } });
+    const said: string[] = [];
+    const c = { refresh: () => {}, quit: () => {}, now: () => 1, panels: () => [], pageSize: () => 10 } as never;
+    const say = store.getState().say;
+    store.setState({ say: (t: string, at: number) => { said.push(t); say(t, at); } } as never);
+    handleKey(store, c, 'H', 'H');
+    expect(store.getState().current).toBe('box');
+    store.getState().setScreen('recovery');
+    handleKey(store, c, 'enter');
+    expect(said.pop()).toMatch(/actions act on here, not on box/);
+    handleKey(store, c, 'H', 'H');
+    expect(store.getState().current).toBe('here');
+  });
+});
