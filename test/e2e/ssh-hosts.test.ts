@@ -171,3 +171,30 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
     expect(doc.samples.zfs.message).toMatch(/ssh down: .*(refused|Connection)/i);
   }, 60_000);
 });
+
+describe.runIf(existsSync(SOV))('the demo fleet (sov --demo)', () => {
+  it('three hosts: H goes to the ZFS server (its resilver) and the forge VPS (no GPU, no ZFS); W shows all three', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sov-fleet-'));
+    const t = new Tmux().start(120, 40);
+    try {
+      t.typeLine(`env XDG_STATE_HOME=${q(join(dir, 'state'))} SOV_RUNTIME_DIR=${q(join(dir, 'rt'))} ${process.execPath} ${SOV} --demo`);
+      await t.waitFor(/^sov omni \(demo\)/m, 20_000);
+      t.keys('H');
+      await t.waitFor(/^sov vault \(demo\)/m, 10_000);
+      t.keys('3');
+      await t.waitFor((x) => /^sov vault \(demo\)/m.test(x) && /resilver/i.test(x) && /ember/.test(x), 15_000);
+      t.keys('H', '1');
+      const forge = await t.waitFor((x) => /^sov forge \(demo\)/m.test(x) && x.includes('nvidia-smi not found') && x.includes('zpool not found'), 15_000);
+      expect(forge).toMatch(/forge/);
+      t.keys('W');
+      const fleet = await t.waitFor(/Fleet · 3 hosts/, 10_000);
+      expect(fleet).toMatch(/omni \(demo\)\s+up\s+2 ·/);
+      expect(fleet).toMatch(/vault \(demo\)\s+up\s+none\s+DEGRADED/);
+      expect(fleet).toMatch(/› forge \(demo\)\s+up\s+none\s+none/);
+      t.keys('W', 'q');
+    } finally {
+      t.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+});
