@@ -42,6 +42,13 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   if (name === 'ctrl+c' && cancelRunning(store, c)) return;
   // modal: the palette takes every key while open
   if (ui.palette) return paletteKey(store, c, name, input);
+  // the fleet overview: j/k (up/down) pick a host, enter opens its screens, esc or W closes; the rest as usual
+  if (ui.fleet && ['j', 'k', 'up', 'down', 'enter', 'escape'].includes(name)) {
+    if (name === 'enter' || name === 'escape') return store.setState({ ui: { ...ui, fleet: false } });
+    const names = Object.keys(s.hosts);
+    const i = names.indexOf(s.current) + (name === 'j' || name === 'down' ? 1 : -1);
+    return store.setState({ current: names[Math.max(0, Math.min(names.length - 1, i))] ?? s.current, ui: { ...ui, frozen: undefined } });
+  }
   // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
   if (ui.screen === 'chat') {
     const chat = chatSession();

@@ -100,7 +100,7 @@ export function fleetBox(theme: Theme, rows: FleetRow[], current: string, cols: 
     const text = cells([`${r.host === current ? g.select : ' '} ${sanitize(r.host)}`, reach, r.gpus, pool, r.engines, r.load, String(r.findings)]);
     line(r.reach === 'lost' ? paint(theme, 'muted', text) : text);
   }
-  line(paint(theme, 'muted', 'H next host · W closes'));
+  line(paint(theme, 'muted', 'j/k pick a host · enter opens its screens · esc or W closes'));
   out.push(b(g.bl + g.h.repeat(w - 2) + g.br));
   return out;
 }

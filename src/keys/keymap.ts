@@ -48,7 +48,7 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'freeze', keys: ['f'], title: 'Freeze', description: 'hold the picture still; sampling and history go on behind it', tier: 'T0', group: 'view' },
   { id: 'refresh', keys: ['r'], title: 'Refresh now', description: 'sample every source now (on the engines screen r restarts the selected engine)', tier: 'T0', group: 'view' },
   { id: 'host.next', keys: ['H'], title: 'Next host', description: "cycle the host the screens show: this machine, then the config's hosts: (over SSH); the header names it", tier: 'T0', group: 'view' },
-  { id: 'host.fleet', keys: ['W'], title: 'Fleet', description: 'every host in one table: reachable, GPUs, worst pool, engines, load, findings (W closes)', tier: 'T0', group: 'view' },
+  { id: 'host.fleet', keys: ['W'], title: 'Fleet', description: 'every host in one table: reachable, GPUs, worst pool, engines, load, findings; j/k pick a host, enter opens its screens, esc or W closes', tier: 'T0', group: 'view' },
   { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color → tty (16 colours)', tier: 'T0', group: 'view' },
   // actions with a key; the others (ZFS, GPU, stack, VMs, scripts) are reached from the Recovery screen and the palette
   ...ACTIONS.filter((a) => a.keys.length).map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.tier !== 'T0' ? '; asks first (y/N, or more by tier)' : ''), tier: a.tier, group: a.scope === 'engines' ? 'engines' : 'recovery', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),

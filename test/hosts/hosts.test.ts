@@ -127,3 +127,21 @@ describe('actions while another host is on screen', () => {
     expect(store.getState().current).toBe('here');
   });
 });
+
+describe('the fleet overview\'s keys', () => {
+  it('W opens it, j/k pick a host (the screens follow), enter opens that host and closes it', async () => {
+    const { handleKey } = await import('../../src/app/input.js');
+    const store = createAppStore({ host: 'here' });
+    store.setState({ hosts: { ...store.getState().hosts, a: newHost('a'), b: newHost('b') } });
+    const c = { refresh: () => {}, quit: () => {}, now: () => 1, panels: () => [], pageSize: () => 10 } as never;
+    handleKey(store, c, 'W', 'W');
+    expect(store.getState().ui.fleet).toBe(true);
+    handleKey(store, c, 'j', 'j'); handleKey(store, c, 'down'); handleKey(store, c, 'down');
+    expect(store.getState().current).toBe('b');
+    handleKey(store, c, 'k', 'k');
+    expect(store.getState().current).toBe('a');
+    handleKey(store, c, 'enter');
+    expect(store.getState().ui.fleet).toBe(false);
+    expect(store.getState().current).toBe('a');
+  });
+});
