@@ -147,36 +147,75 @@ export function slots(n: number): { take(): Promise<(() => void) | undefined>; b
   };
 }
 
+/**
+ * ONE handshake per host: while no master is known up, one command goes alone (ControlMaster=auto makes it the
+ * master); the others wait for it, and share its failure when it could not connect (a down host costs one try per
+ * turn). A command that finds the connection gone (exit 255) marks it down, so the next one opens it again alone.
+ */
+export function masterGate(name: string): { through(argv: string[], go: () => Promise<RunResult>): Promise<RunResult>; isUp(): boolean; markDown(): void } {
+  let up = false;
+  let gate: Promise<RunResult | undefined> | undefined;
+  return {
+    async through(argv, go) {
+      while (!up && gate) {
+        const failed = await gate;
+        if (failed) return { ...failed, argv };
+      }
+      if (up) {
+        const r = await go();
+        if (r.exitCode === SSH_FAILED) up = false;
+        return r;
+      }
+      let open!: (failed: RunResult | undefined) => void;
+      gate = new Promise((r) => { open = r; });
+      let r: RunResult | undefined;
+      try { r = await go(); } finally {
+        up = r !== undefined && r.exitCode !== SSH_FAILED && !r.timedOut;
+        gate = undefined;
+        open(up ? undefined : r ?? { argv, exitCode: SSH_FAILED, stdout: '', stderr: `ssh ${name}: no connection`, timedOut: false, notFound: false });
+      }
+      return r;
+    },
+    isUp: () => up,
+    markDown() { up = false; },
+  };
+}
+
+/** readFile for a host: the reads asked for in one turn go as one `sh -c CAT_SCRIPT TOKEN path…` (at most 64 each). */
+export function readBatcher(name: string, run: (argv: string[]) => Promise<RunResult>): (path: string) => Promise<string | undefined> {
+  type Wait = { path: string; resolve(t: string | undefined): void; reject(e: Error): void };
+  let batch: Wait[] = [];
+  async function readMany(todo: Wait[]): Promise<void> {
+    const token = `__sov_${randomBytes(8).toString('hex')}__`;
+    const r = await run(['sh', '-c', CAT_SCRIPT, token, ...todo.map((t) => t.path)]);
+    const parts = parseCatBatch(r.stdout, token, todo.length);
+    const whole = r.spawnError ?? (r.exitCode === SSH_FAILED ? r.stderr : r.timedOut ? `no answer in time on ${name}` : undefined);
+    todo.forEach((t, i) => {
+      const p = parts[i];
+      if (!p) { t.reject(new Error(whole ?? `cat ${t.path} on ${name}: no answer (${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode ?? '?'}`})`)); return; }
+      if (p.code === 0) { t.resolve(p.text); return; }
+      if (/No such file or directory|Not a directory/.test(p.text)) { t.resolve(undefined); return; }
+      t.reject(new Error(`cat ${t.path} on ${name}: ${p.text.trim().split('\n').pop()?.replace(/^cat: /, '') ?? `exit ${p.code}`}`));
+    });
+  }
+  const flush = () => {
+    const todo = batch;
+    batch = [];
+    for (let i = 0; i < todo.length; i += MAX_BATCH_PATHS) void readMany(todo.slice(i, i + MAX_BATCH_PATHS));
+  };
+  return (path) => new Promise<string | undefined>((resolve, reject) => {
+    batch.push({ path, resolve, reject });
+    if (batch.length === 1) setImmediate(flush);
+  });
+}
+
 export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promise<void>; closeSync(): void } {
   const env = o.env ?? process.env;
   const local = createLocalRunner({ defaultTimeoutMs: o.defaultTimeoutMs ?? 10_000 });
   const pathPrefix = env.SOV_SSH_REMOTE_PATH_PREFIX || undefined;
   const spec = { target: o.target, runtimeDir: o.runtimeDir, ...(o.persistSec !== undefined ? { persistSec: o.persistSec } : {}), ...(pathPrefix ? { pathPrefix } : {}) };
   const sessions = slots(MAX_SESSIONS);
-  // ONE handshake: while no master is known up, one command goes alone (ControlMaster=auto makes it the master);
-  // the others wait for it, and share its failure when it could not connect (so a down host costs one try per turn)
-  let up = false;
-  let gate: Promise<RunResult | undefined> | undefined;
-  async function throughGate(argv: string[], go: () => Promise<RunResult>): Promise<RunResult> {
-    while (!up && gate) {
-      const failed = await gate;
-      if (failed) return { ...failed, argv };
-    }
-    if (up) {
-      const r = await go();
-      if (r.exitCode === SSH_FAILED) up = false;
-      return r;
-    }
-    let open!: (failed: RunResult | undefined) => void;
-    gate = new Promise((r) => { open = r; });
-    let r: RunResult | undefined;
-    try { r = await go(); } finally {
-      up = r !== undefined && r.exitCode !== SSH_FAILED && !r.timedOut;
-      gate = undefined;
-      open(up ? undefined : r ?? { argv, exitCode: SSH_FAILED, stdout: '', stderr: `ssh ${o.name}: no connection`, timedOut: false, notFound: false });
-    }
-    return r;
-  }
+  const gate = masterGate(o.name);
   let dirReady = false;
   const ready = () => { if (!dirReady) { privateDir(o.runtimeDir); dirReady = true; } };
 
@@ -186,7 +225,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     const release = await sessions.take();
     if (!release) return { argv, exitCode: null, stdout: '', stderr: `ssh ${o.name}: the runner is closed`, timedOut: false, notFound: false, spawnError: `ssh ${o.name}: the runner is closed` };
     let r: RunResult;
-    try { r = await throughGate(argv, () => local.run(sshCommandArgv(spec, argv), opts)); } finally { release(); }
+    try { r = await gate.through(argv, () => local.run(sshCommandArgv(spec, argv), opts)); } finally { release(); }
     const failed = sshFailure(o.name, r);
     // the backends see the remote command's argv and outcome, as locally; a connection that failed is an error of
     // this attempt (exit 255, ssh's reason as stderr), never "the program could not be started" (a stable state):
@@ -207,25 +246,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     throw new Error(`${argv[0]} ${path} on ${o.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
   }
 
-  let batch: { path: string; resolve(t: string | undefined): void; reject(e: Error): void }[] = [];
-  function flush(): void {
-    const todo = batch;
-    batch = [];
-    for (let i = 0; i < todo.length; i += MAX_BATCH_PATHS) void readMany(todo.slice(i, i + MAX_BATCH_PATHS));
-  }
-  async function readMany(todo: typeof batch): Promise<void> {
-    const token = `__sov_${randomBytes(8).toString('hex')}__`;
-    const r = await run(['sh', '-c', CAT_SCRIPT, token, ...todo.map((t) => t.path)]);
-    const parts = parseCatBatch(r.stdout, token, todo.length);
-    const whole = r.spawnError ?? (r.exitCode === SSH_FAILED ? r.stderr : r.timedOut ? `no answer in time on ${o.name}` : undefined);
-    todo.forEach((t, i) => {
-      const p = parts[i];
-      if (!p) { t.reject(new Error(whole ?? `cat ${t.path} on ${o.name}: no answer (${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode ?? '?'}`})`)); return; }
-      if (p.code === 0) { t.resolve(p.text); return; }
-      if (/No such file or directory|Not a directory/.test(p.text)) { t.resolve(undefined); return; }
-      t.reject(new Error(`cat ${t.path} on ${o.name}: ${p.text.trim().split('\n').pop()?.replace(/^cat: /, '') ?? `exit ${p.code}`}`));
-    });
-  }
+  const readFile = readBatcher(o.name, run);
 
   return {
     host: o.name,
@@ -236,7 +257,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
       let stopped = false;
       let inner: StreamHandle | undefined;
       const start = () => { if (!stopped) inner = startStream(argv, so); };
-      if (up) start();
+      if (gate.isUp()) start();
       else {
         void run(['true']).then((r) => {
           if (stopped) return;
@@ -246,10 +267,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
       }
       return { stop() { stopped = true; inner?.stop(); } };
     },
-    readFile: (path) => new Promise<string | undefined>((resolve, reject) => {
-      batch.push({ path, resolve, reject });
-      if (batch.length === 1) setImmediate(flush);
-    }),
+    readFile,
     async listDir(path) {
       const out = await lines(['ls', '-1A', '--', path], path);
       return out === undefined ? undefined : out.split('\n').filter(Boolean);
@@ -282,7 +300,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
           const notFound = e.exitCode === 127 && NO_SUCH.test(e.stderr);
           const failed = e.notFound ? 'ssh not found on PATH (install openssh-client)' : e.exitCode === SSH_FAILED ? `ssh ${o.name}: ${e.stderr.split('\n').pop() ?? 'the connection failed'}` : undefined;
           // the connection went: the next command opens a master again (one handshake)
-          if (e.exitCode === SSH_FAILED) up = false;
+          if (e.exitCode === SSH_FAILED) gate.markDown();
           so.onExit({ ...e, notFound, ...(failed ? { spawnError: failed } : {}) });
         },
       });
