@@ -85,6 +85,11 @@ function paletteKey(store: Store, c: Controller, name: string, input: string): v
       const e = view.entries[view.index];
       if (!e) return s.say(`nothing matches "${p.query}": backspace edits, esc closes`, c.now());
       s.setPalette(undefined);
+      if (e.kind === 'host') {
+        const host = e.id.slice('host:'.length);
+        store.setState({ current: host, ui: { ...store.getState().ui, frozen: undefined } });
+        return s.say(`host: ${host}`, c.now());
+      }
       const b = KEYMAP.find((x) => x.id === e.id);
       // the same path as its key: read-only refusal, when(), the confirm overlay
       if (b) return dispatch(store, c, b);

@@ -11,7 +11,7 @@ import type { AppState, ScreenId } from '../store/types.js';
 export interface PaletteEntry {
   /** the key map binding it runs */
   id: string;
-  kind: 'screen' | 'action';
+  kind: 'screen' | 'action' | 'host';
   title: string;
   description: string;
   keys: string[];
@@ -19,7 +19,7 @@ export interface PaletteEntry {
 }
 
 /** What the palette offers on this screen: every screen (go to it), then the actions bound on this screen. */
-export function paletteEntries(screen: ScreenId, config?: Config): PaletteEntry[] {
+export function paletteEntries(screen: ScreenId, config?: Config, hosts: string[] = []): PaletteEntry[] {
   const entry = (kind: PaletteEntry['kind']) => (b: (typeof KEYMAP)[number]): PaletteEntry =>
     ({ id: b.id, kind, title: b.title, description: b.description, keys: b.keys, tier: b.tier });
   const screens = KEYMAP.filter((b) => b.group === 'screens').map(entry('screen'));
@@ -27,7 +27,9 @@ export function paletteEntries(screen: ScreenId, config?: Config): PaletteEntry[
   // recovery actions and scripts, from anywhere (a scrub from the Storage screen, a script from the GPU screen)
   const seen = new Set(actions.map((a) => a.id));
   const recovery = recoveryActions(config).filter((a) => !seen.has(a.id)).map((a): PaletteEntry => ({ id: a.id, kind: 'action', title: a.title, description: `${a.id}: ${a.description}`, keys: a.keys, tier: a.tier }));
-  return [...screens, ...actions, ...recovery];
+  // with several hosts, each is an entry that shows it (H cycles them)
+  const hostEntries = hosts.length > 1 ? hosts.map((h): PaletteEntry => ({ id: `host:${h}`, kind: 'host', title: `Host: ${h}`, description: 'show this host on every screen', keys: [], tier: 'T0' })) : [];
+  return [...screens, ...actions, ...recovery, ...hostEntries];
 }
 
 /** `needle` appears in `hay` in order, not necessarily together ("rst" in "restart") */
@@ -70,6 +72,6 @@ export function filterPalette(entries: PaletteEntry[], query: string): PaletteEn
 export function paletteView(s: AppState): { entries: PaletteEntry[]; index: number } | undefined {
   const p = s.ui.palette;
   if (!p) return undefined;
-  const entries = filterPalette(paletteEntries(s.ui.screen, s.config), p.query);
+  const entries = filterPalette(paletteEntries(s.ui.screen, s.config, Object.keys(s.hosts)), p.query);
   return { entries, index: Math.max(0, Math.min(p.index, entries.length - 1)) };
 }

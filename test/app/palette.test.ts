@@ -190,3 +190,20 @@ describe('the palette drawn', () => {
     });
   }
 });
+
+describe('hosts in the palette', () => {
+  it('with several hosts, "Host: NAME" entries show that host; with one there are none', () => {
+    const { store, press, type, titles } = setup();
+    expect(titles()).toBeUndefined();
+    press(':');
+    type('host');
+    expect(titles()?.some((t) => t.startsWith('Host:'))).toBe(false);
+    press('escape');
+    store.setState({ hosts: { ...store.getState().hosts, vault: { ...store.getState().hosts.h!, host: 'vault' } } });
+    press(':');
+    type('host vault');
+    expect(titles()?.[0]).toBe('Host: vault');
+    press('enter');
+    expect(store.getState().current).toBe('vault');
+  });
+});
