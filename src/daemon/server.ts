@@ -18,6 +18,7 @@ import { loadConfig } from '../config/load.js';
 import { ensureDaemonDirs, type SovPaths } from './paths.js';
 import { createAuthority, daemonWho, type Authority } from '../recovery/authority.js';
 import { startVmWatchdog, type WatchRuntime } from '../vms/watch-runtime.js';
+import { daemonExporter } from '../exporter/run.js';
 import { recoverThroughActions } from '../vms/watch-recover.js';
 import { heartbeatFile } from '../../backends/vms/index.js';
 import { createLocalRunner } from '../runner/local.js';
@@ -204,6 +205,8 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       ...(opts.now ? { now: opts.now } : {}),
     });
     const sup = supervisor;
+    // the Prometheus endpoint (issue 10) when the config has `exporter:`; started once the socket serves
+    const exporter = daemonExporter({ env: opts.env ?? process.env, engines: () => sup.list(), log });
     const startedAt = now();
 
     const info = (): DaemonInfo => {
@@ -226,6 +229,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       if (r.ok) {
         await sup.setEngines(r.config.engines);
         vmWatch.restart?.(r.config);
+        await exporter.apply(r.config.exporter);
         configError = undefined;
         log(`config reloaded: ${r.config.engines.length} engine(s)`);
       } else {
@@ -385,6 +389,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     }
     renameSync(bindPath, paths.socket);
     log(`serving on ${paths.socket} (pid ${process.pid}); ${sup.list().length} engine(s)${configError ? '; config refused' : ''}`);
+    await exporter.apply(cfg.ok ? cfg.config.exporter : undefined);
 
     // ---- stop
     let resolveStopped!: () => void;
@@ -396,6 +401,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
         const closed = new Promise<void>((r) => srv.close(() => r()));
         try { await detachOnce(); } catch (e) { log(`detach failed: ${(e as Error).message}`); }
         vmWatch.stop?.();
+        await exporter.stop();
         authority?.close();
         for (const s of conns) s.end();
         const force = setTimeout(() => { for (const s of conns) s.destroy(); }, 500);
