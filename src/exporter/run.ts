@@ -10,7 +10,7 @@ import type { ExporterConfig } from '../config/exporter.js';
 import { parseListen } from '../config/exporter.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { createHostSampler, type HostSampler } from './sampler.js';
-import { startExporterServer, type ExporterServer } from './server.js';
+import type { ExporterServer } from './server.js';
 
 export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStatus[] | undefined>;
 
@@ -48,6 +48,8 @@ export interface StartExporterOptions {
 export async function startExporter(o: StartExporterOptions): Promise<RunningExporter> {
   const l = parseListen(o.config.listen);
   if (typeof l === 'string') throw new Error(`exporter.listen: ${l}`);
+  // prom-client and the server load only when an exporter is configured (the daemon's RSS budget)
+  const { startExporterServer } = await import('./server.js');
   const sampler = createHostSampler({ runner: o.runner });
   let server: ExporterServer;
   try {
