@@ -4,12 +4,12 @@
  * a real daemon running real simulated engines on loopback (models, tok/s from a real benchmark, a 0.0.0.0 bind)
  * beside real TCP services, one up and one refused.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeZfsLock } from '../helpers/zfs-lock.js';
+import { useZfsFuse, type ZfsFuse } from '../helpers/zfs-fuse.js';
 import type { EngineStatus } from '../../src/daemon/types.js';
 import { reportSchema } from '../../src/doctor/report.js';
 import { freePort, runSov as sov, SIM, simEngineYaml } from '../helpers/proc.js';
@@ -212,26 +212,16 @@ describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
 describe('sov doctor against a real zfs-fuse pool', () => {
   const ZPATH = `/usr/local/sbin:/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}`;
   const zenv = { ...process.env, PATH: ZPATH, LC_ALL: 'C' };
-  const DAEMON = ['/usr/sbin/zfs-fuse', '/sbin/zfs-fuse'].find((p) => existsSync(p));
   const POOL = `sovdoc${process.pid}${Date.now() % 100000}`;
   let zdir = '';
-  let zfsd: ChildProcess | undefined;
   let created = false;
   const zsh = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { env: zenv, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  const running = () => readdirSync('/proc').some((e) => { try { return /^\d+$/.test(e) && readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'zfs-fuse'; } catch { return false; } });
 
-  let releaseZfs: (() => void) | undefined;
+  let zfs: ZfsFuse | undefined;
   beforeAll(async () => {
-    releaseZfs = await takeZfsLock();
-    if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
-    if (process.getuid?.() !== 0 || !existsSync('/dev/fuse')) throw new Error('a real zfs-fuse needs root and /dev/fuse');
     zdir = mkdtempSync(join('/tmp', `sov-doctor-zfs-${process.pid}-`));
-    if (!running()) zfsd = spawn(DAEMON, ['--no-daemon', '--no-kstat-mount', '--pidfile', join(zdir, 'zfs-fuse.pid')], { env: zenv, stdio: 'ignore' });
-    const end = Date.now() + 30_000;
-    for (;;) {
-      try { zsh(['zpool', 'list']); break; } catch (e) { if (Date.now() > end) throw e; }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    // one file at a time uses zfs-fuse (test/helpers/zfs-fuse.ts)
+    zfs = await useZfsFuse(zdir, zenv);
     const files = Array.from({ length: 8 }, (_, i) => {
       const f = join(zdir, `d${i}.img`);
       const fd = openSync(f, 'w'); ftruncateSync(fd, 128 * 1024 * 1024); closeSync(fd);
@@ -245,15 +235,8 @@ describe('sov doctor against a real zfs-fuse pool', () => {
 
   afterAll(async () => {
     if (created) { try { zsh(['zpool', 'destroy', '-f', POOL]); } catch {} }
-    if (zfsd?.pid && zfsd.exitCode === null) {
-      const gone = new Promise<void>((r) => zfsd!.once('exit', () => r()));
-      process.kill(zfsd.pid, 'SIGTERM');
-      const t = setTimeout(() => { if (zfsd?.pid && zfsd.exitCode === null) process.kill(zfsd.pid, 'SIGKILL'); }, 15_000);
-      await gone;
-      clearTimeout(t);
-    }
+    await zfs?.stop();
     if (zdir) rmSync(zdir, { recursive: true, force: true });
-    releaseZfs?.();
   }, 60_000);
 
   it('the plan fails with the layout it saw; the pool as built passes; compression per dataset; small blocks unknown', async () => {

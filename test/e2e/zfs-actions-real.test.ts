@@ -7,14 +7,14 @@
  * Needs root, /dev/fuse and the zfs-fuse package (.ci/run installs it). A zfs-fuse daemon already running is used
  * and never stopped; only this test's uniquely named pools are destroyed.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeZfsLock } from '../helpers/zfs-lock.js';
+import { useZfsFuse, type ZfsFuse } from '../helpers/zfs-fuse.js';
 import { readSamples } from '../../src/actions/readings.js';
 import { ZFS_ACTIONS, zfsSnapshot } from '../../src/actions/zfs.js';
 import { zfsRollback } from '../../src/actions/zfs-rollback.js';
@@ -29,25 +29,17 @@ const execAsync = promisify(execFile);
 const PATH = `/usr/local/sbin:/usr/sbin:/sbin:${process.env.PATH ?? '/usr/bin:/bin'}`;
 const env = { ...process.env, PATH, LC_ALL: 'C' };
 const MiB = 1024 * 1024;
-const DAEMON = ['/usr/sbin/zfs-fuse', '/sbin/zfs-fuse', '/usr/local/sbin/zfs-fuse'].find((p) => existsSync(p));
 const tag = `${process.pid}${Date.now() % 100000}`;
 const POOL = `sova${tag}`;
 const FULL = `sovf${tag}`;
 
 let dir = '';
-let daemon: ChildProcess | undefined;
-let daemonLog = '';
+let zfs: ZfsFuse | undefined;
 let fillStop = '';
 const created: string[] = [];
 const runner = createLocalRunner({ env: { PATH } });
 let stateDir = '';
 let recovery: ReturnType<typeof createAuthority>;
-
-function zfsFusePids(): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
-    try { return readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'zfs-fuse'; } catch { return false; }
-  }).map(Number);
-}
 
 function sh(argv: string[], timeout = 30_000): string {
   try {
@@ -62,10 +54,9 @@ async function waitFor(what: string, ok: () => boolean, ms: number): Promise<voi
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (ok()) return;
-    if (daemon && daemon.exitCode !== null) throw new Error(`zfs-fuse exited (${daemon.exitCode}) while waiting for ${what}:\n${daemonLog}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}; zfs-fuse said:\n${daemonLog}`);
+  throw new Error(`timed out waiting for ${what}; zfs-fuse said:\n${zfs?.log() ?? ''}`);
 }
 
 function sparse(name: string, bytes: number): string {
@@ -78,20 +69,10 @@ function sparse(name: string, bytes: number): string {
 
 const mnt = (...p: string[]) => join(dir, 'mnt', ...p);
 
-let releaseZfs: (() => void) | undefined;
 beforeAll(async () => {
-  // one file at a time uses zfs-fuse (test/helpers/zfs-lock.ts): no other file's daemon ends under our pools
-  releaseZfs = await takeZfsLock();
-  if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
-  if (process.getuid?.() !== 0) throw new Error('this test starts a zfs-fuse daemon and needs root');
-  if (!existsSync('/dev/fuse')) throw new Error('/dev/fuse is missing: zfs-fuse cannot run here');
   dir = mkdtempSync(join(tmpdir(), 'sov-zfs-act-e2e-'));
-  if (!zfsFusePids().length) daemon = spawn(DAEMON, ['--no-daemon', '--no-kstat-mount', '--pidfile', join(dir, 'zfs-fuse.pid')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon?.stdout?.on('data', (b: Buffer) => { daemonLog = (daemonLog + b.toString()).slice(-4000); });
-  daemon?.stderr?.on('data', (b: Buffer) => { daemonLog = (daemonLog + b.toString()).slice(-4000); });
-  await waitFor('the zfs-fuse socket to answer', () => {
-    try { execFileSync('zpool', ['list'], { env, stdio: 'ignore', timeout: 5000 }); return true; } catch { return false; }
-  }, 30_000);
+  // one file at a time uses zfs-fuse (test/helpers/zfs-fuse.ts): no other file's daemon ends under our pools
+  zfs = await useZfsFuse(dir, env);
   mkdirSync(mnt());
   sh(['zpool', 'create', '-o', 'cachefile=none', '-m', mnt(POOL), POOL, 'mirror', sparse('a1.img', 192 * MiB), sparse('a2.img', 192 * MiB)]);
   created.push(POOL);
@@ -124,15 +105,8 @@ afterAll(async () => {
     } catch {}
     try { execFileSync('zpool', ['destroy', '-f', p], { env, stdio: 'ignore', timeout: 30_000 }); } catch { /* best effort */ }
   }
-  if (daemon?.pid && daemon.exitCode === null) {
-    const exited = new Promise<void>((r) => daemon!.once('exit', () => r()));
-    process.kill(daemon.pid, 'SIGTERM');
-    const t = setTimeout(() => { if (daemon?.pid && daemon.exitCode === null) process.kill(daemon.pid, 'SIGKILL'); }, 15_000);
-    await exited;
-    clearTimeout(t);
-  }
+  await zfs?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  releaseZfs?.();
 }, 90_000);
 
 async function ctxOf(args: Record<string, string>): Promise<ActionCtx> {

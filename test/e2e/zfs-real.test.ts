@@ -4,14 +4,14 @@
  * Needs root, /dev/fuse and the zfs-fuse package (.ci/run installs it). A zfs-fuse daemon that is already running
  * is used and never stopped; only this test's uniquely named pools are destroyed.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { takeZfsLock } from '../helpers/zfs-lock.js';
+import { useZfsFuse, type ZfsFuse } from '../helpers/zfs-fuse.js';
 import { statusSchema } from '../../src/cli/schema.js';
 import { SOV } from './tmux.js';
 
@@ -21,24 +21,13 @@ const env = { ...process.env, PATH, LC_ALL: 'C' };
 const FILE_BYTES = 192 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
-const DAEMON = ['/usr/sbin/zfs-fuse', '/sbin/zfs-fuse', '/usr/local/sbin/zfs-fuse'].find((p) => existsSync(p));
 const tag = `${process.pid}${Date.now() % 100000}`;
 const MIRROR = `sovm${tag}`;
 const RAIDZ = `sovr${tag}`;
 
 let dir = '';
-let daemon: ChildProcess | undefined;
-let daemonLog = '';
+let zfs: ZfsFuse | undefined;
 const created: string[] = [];
-
-function zfsFusePids(): number[] {
-  const pids: number[] = [];
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try { if (readFileSync(`/proc/${e}/comm`, 'utf8').trim() === 'zfs-fuse') pids.push(Number(e)); } catch { /* gone */ }
-  }
-  return pids;
-}
 
 function sh(argv: string[], timeout = 30_000): string {
   const [cmd, ...args] = argv;
@@ -54,10 +43,9 @@ async function waitFor(what: string, ok: () => boolean, ms: number): Promise<voi
   const end = Date.now() + ms;
   while (Date.now() < end) {
     if (ok()) return;
-    if (daemon && daemon.exitCode !== null) throw new Error(`zfs-fuse exited (${daemon.exitCode}) while waiting for ${what}:\n${daemonLog}`);
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(`timed out waiting for ${what}; zfs-fuse said:\n${daemonLog}`);
+  throw new Error(`timed out waiting for ${what}; zfs-fuse said:\n${zfs?.log() ?? ''}`);
 }
 
 function sparse(name: string): string {
@@ -68,23 +56,11 @@ function sparse(name: string): string {
   return p;
 }
 
-let releaseZfs: (() => void) | undefined;
 beforeAll(async () => {
-  releaseZfs = await takeZfsLock();
   if (!existsSync(SOV)) throw new Error(`${SOV} is missing: run npm run build first`);
-  if (!DAEMON) throw new Error('zfs-fuse is not installed (apt-get install zfs-fuse; .ci/run does it)');
-  if (process.getuid?.() !== 0) throw new Error('this test starts a zfs-fuse daemon and needs root');
-  if (!existsSync('/dev/fuse')) throw new Error('/dev/fuse is missing: zfs-fuse cannot run here');
   dir = mkdtempSync(join(tmpdir(), 'sov-zfs-e2e-'));
-  // A daemon already running (the package's service on a machine that starts it) is used as it is and never
-  // stopped: our pools have unique names and only they are destroyed. Otherwise we start our own, in the
-  // foreground (-n) so the pid we hold is the daemon's, with no /zfs-kstat mount and the pid file in our temp dir.
-  if (!zfsFusePids().length) daemon = spawn(DAEMON, ['--no-daemon', '--no-kstat-mount', '--pidfile', join(dir, 'zfs-fuse.pid')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon?.stdout?.on('data', (b: Buffer) => { daemonLog = (daemonLog + b.toString()).slice(-4000); });
-  daemon?.stderr?.on('data', (b: Buffer) => { daemonLog = (daemonLog + b.toString()).slice(-4000); });
-  await waitFor('the zfs-fuse socket to answer', () => {
-    try { execFileSync('zpool', ['list'], { env, stdio: 'ignore', timeout: 5000 }); return true; } catch { return false; }
-  }, 30_000);
+  // one file at a time; a daemon already running is used as it is and never stopped (our pools have unique names)
+  zfs = await useZfsFuse(dir, env);
 
   const [f1, f2, f3, f4, f5] = ['m1.img', 'm2.img', 'r1.img', 'r2.img', 'r3.img'].map(sparse) as [string, string, string, string, string];
   mkdirSync(join(dir, 'mnt'));
@@ -103,15 +79,8 @@ afterAll(async () => {
   for (const p of created.reverse()) {
     try { execFileSync('zpool', ['destroy', '-f', p], { env, stdio: 'ignore', timeout: 30_000 }); } catch { /* best effort */ }
   }
-  if (daemon?.pid && daemon.exitCode === null) {
-    const exited = new Promise<void>((r) => daemon!.once('exit', () => r()));
-    process.kill(daemon.pid, 'SIGTERM');
-    const t = setTimeout(() => { if (daemon?.pid && daemon.exitCode === null) process.kill(daemon.pid, 'SIGKILL'); }, 15_000);
-    await exited;
-    clearTimeout(t);
-  }
+  await zfs?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
-  releaseZfs?.();
 }, 90_000);
 
 describe('sov status against a real zfs-fuse', () => {
