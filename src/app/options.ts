@@ -35,6 +35,9 @@ usage:
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)
   sov doctor [--json] [--demo] [--blueprint FILE]   the box against its blueprint: PASS/WARN/FAIL/UNKNOWN (sov doctor --help)
   sov vms ls|snapshots|snapshot|revert|reimage|ssh …   VMs: inventory, snapshots, golden images (sov vms --help); sov ssh NAME
+  sov tripcode init|sign CODE|apply PAYLOAD|code ACTION   signed tripcodes for T3 actions, LOCKDOWN and UNLOCK (sov tripcode --help)
+  sov audit ls|verify [--json]   the hash-chained audit log: who did what, and whether any byte was edited
+  sov exporter [--demo] [--listen 127.0.0.1:PORT]   a Prometheus /metrics endpoint (the daemon serves it with exporter: in the config)
   sov chat [--provider X] [--model M] [--offline] [--json] "prompt"   chat headless (sov chat --help)
 
 options:
