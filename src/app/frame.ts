@@ -48,6 +48,14 @@ function daemonTrouble(s: AppState): string | undefined {
   return e?.state === 'ok' && e.data.daemon?.stateError ? 'STATE NOT SAVED' : undefined;
 }
 
+/** what the status line says while the confirm overlay asks */
+function confirmHint(c: NonNullable<AppState['ui']['confirm']>): string {
+  if (c.pending) return 'reading the preconditions…';
+  if (c.refused) return 'refused (recorded): enter closes';
+  if (c.ask) return 'pick or type a value';
+  return c.kind === 'yes' ? 'y runs it, n cancels' : c.kind === 'typed' ? 'type the name to confirm' : c.kind === 'tripcode' ? 'paste a tripcode' : 'reading…';
+}
+
 export const MIN_COLS = 60;
 export const MIN_ROWS = 16;
 const MESSAGE_MS = 5000;
@@ -100,7 +108,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
 
   let status: string;
   if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], [`${theme.glyphs.up}/${theme.glyphs.down}`, 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
-  else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', s.ui.confirm.ask ? 'pick or type a value' : s.ui.confirm.kind === 'yes' ? 'y runs it, n cancels' : s.ui.confirm.kind === 'typed' ? 'type the name to confirm' : s.ui.confirm.kind === 'tripcode' ? 'paste a tripcode' : 'reading…') + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', 'cancels');
+  else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', confirmHint(s.ui.confirm)) + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', s.ui.confirm.refused ? 'closes' : 'cancels');
   else if (s.ui.tripcode) status = paint(theme, 'warn', 'tripcode: ') + paint(theme, 'muted', 'paste it, enter verifies, esc closes');
   else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));

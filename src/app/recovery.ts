@@ -20,6 +20,8 @@ export interface RecoveryController {
   actionCtx?(engine?: string): ActionCtx;
   /** read the authority again (after a run, a tripcode) */
   refreshRecovery?(): void;
+  /** starts the daemon (it keeps the audit log) when it is not running; resolves once the link is up, or with why not */
+  ensureDaemon?(): Promise<true | string>;
 }
 
 /** what the overlay is asking about: kept out of the store (it holds functions), one at a time */
@@ -68,6 +70,12 @@ async function prepareAndAsk(store: Store, c: RecoveryController): Promise<void>
   // a T0 with nothing to check runs at once, without an overlay
   if (a.tier === 'T0' && !a.checks && !a.plan) { store.getState().setConfirm(undefined); pending = undefined; return execute(store, c, await prepare(a, ctx), { kind: 'none' }); }
   store.getState().setConfirm(base);
+  // nothing above T0 runs unrecorded: the daemon keeps the audit log, so a box whose config names no engines starts it now
+  if (a.tier !== 'T0' && c.ensureDaemon) {
+    const up = await c.ensureDaemon();
+    if (pending?.seq !== mine.seq) return;
+    if (up !== true) { store.getState().setConfirm(undefined); pending = undefined; return store.getState().say(`${a.title}: the daemon (which keeps the audit log) could not start: ${up}`, c.now()); }
+  }
   const p = await prepare(a, ctx);
   if (pending?.seq !== mine.seq) return; // cancelled or replaced meanwhile
   mine.prepared = p;

@@ -6,7 +6,7 @@ import { SCREENS } from '../../screens/index.js';
 import { benchJobStarter } from '../actions/bench-job.js';
 import { actionContext } from '../actions/context.js';
 import type { Config } from '../config/schema.js';
-import { createDaemonLink, type DaemonLink } from '../daemon/client.js';
+import { connectDaemon, createDaemonLink, type DaemonLink } from '../daemon/client.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { benchFile, readBenchResults } from '../engines/bench.js';
 import { createEnginesSource } from '../engines/source.js';
@@ -44,6 +44,21 @@ async function loadTuiConfig(o: Options): Promise<{ config?: Config; error?: str
   } catch (e) {
     return { error: `${path}: ${(e as Error)?.message ?? String(e)}`, path };
   }
+}
+
+/** Starts the daemon when the link is down (a box whose config names no engines never started it) and waits for the link. */
+async function ensureDaemonUp(link: DaemonLink, config: string | undefined): Promise<true | string> {
+  if (link.state === 'up') return true;
+  try {
+    const c = await connectDaemon({ autostart: true, ...(config !== undefined ? { config } : {}) });
+    c.close();
+  } catch (e) {
+    return String((e as Error)?.message ?? e);
+  }
+  link.reconnectNow();
+  const isUp = () => link.state === ('up' as DaemonLink['state']);
+  for (let i = 0; i < 50 && !isUp(); i++) await new Promise((r) => setTimeout(r, 100));
+  return isUp() ? true : `the daemon started but the link did not come up (${link.lastError ?? 'no answer'})`;
 }
 
 /**
@@ -136,6 +151,7 @@ export async function runTui(o: Options): Promise<number> {
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
     refreshRecovery: () => readRecovery.now(),
+    ...(link && !o.demo ? { ensureDaemon: () => ensureDaemonUp(link!, configArg) } : {}),
     attach: (argv: string[]) => {
       const r = handOff(argv, { writer, out, stdin: process.stdin });
       // what was sampled meanwhile, and the terminal's size now

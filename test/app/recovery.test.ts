@@ -181,3 +181,23 @@ describe('the cockpit runs an action by its tier', () => {
     await until(() => !auth.locked());
   });
 });
+
+describe('the daemon keeps the audit log: the cockpit starts it for an action above T0', () => {
+  it('asks ensureDaemon first; when it cannot start, the action is refused with why and nothing runs', async () => {
+    const marker = join(dir, 'ran');
+    const { press, select, ui, msg, c } = setup([{ name: 'touch', argv: ['sh', '-c', `touch ${marker}`], tier: 'T1' }]);
+    let asked = 0;
+    (c as { ensureDaemon?: () => Promise<true | string> }).ensureDaemon = async () => { asked++; return 'socket dir is not ours'; };
+    select('script.touch');
+    press('enter');
+    await until(() => /could not start: socket dir is not ours/.test(msg()));
+    expect(asked).toBe(1);
+    expect(ui().confirm).toBeUndefined();
+    expect(existsSync(marker)).toBe(false);
+    (c as { ensureDaemon?: () => Promise<true | string> }).ensureDaemon = async () => { asked++; return true; };
+    press('enter');
+    await until(() => ui().confirm?.pending === false);
+    expect(asked).toBe(2);
+    expect(ui().confirm?.kind).toBe('yes');
+  });
+});
