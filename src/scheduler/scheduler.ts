@@ -22,6 +22,8 @@ interface Slot {
   failures: number;
   /** attempts that fail wait longer (capped); unavailable sources are probed rarely */
   lastState?: Attempt<unknown>['state'];
+  /** the last due time was set at the hidden cadence */
+  scheduledHidden?: boolean;
 }
 
 export const HIDDEN_FACTOR = 5;
@@ -81,6 +83,7 @@ export function createScheduler(o: SchedulerOptions) {
     const visible = o.visible ? o.visible().has(slot.source.id) : true;
     const every = Math.max(o.intervalMs, o.sourceIntervalMs?.[slot.source.id] ?? 0);
     slot.nextDue = o.now() + nextDelay(result.state, slot.failures, every, visible);
+    slot.scheduledHidden = !visible;
     (pending as Record<string, unknown>)[slot.source.id] = { ...result, tookMs: o.now() - t0 };
   }
 
@@ -88,6 +91,12 @@ export function createScheduler(o: SchedulerOptions) {
   async function tick(force = false): Promise<void> {
     const now = o.now();
     noticeClock(now);
+    // a source scheduled at the hidden (slow) cadence that is on screen now is due now: a screen switched to shows
+    // fresh data at the next tick, not data a hidden cadence old (drawn as stale)
+    if (o.visible) {
+      const shown = o.visible();
+      for (const s of slots) if (s.scheduledHidden && shown.has(s.source.id) && s.nextDue > now) s.nextDue = now;
+    }
     const started = slots.filter((s) => !s.inFlight && (force || s.nextDue <= now)).map(attempt);
     if (started.length) {
       let wait: NodeJS.Timeout | undefined;

@@ -135,4 +135,20 @@ describe('scheduler', () => {
     expect(z.calls - mid[1]!).toBeGreaterThanOrEqual(1);
     sch.stop();
   });
+
+  it('a source sampled at the hidden cadence is sampled at the next tick once its screen shows it', async () => {
+    vi.useFakeTimers();
+    const vms = source('vms', [ok(1)]);
+    let shown = new Set<SourceId>(['nvidia']);
+    const sch = createScheduler({ sources: [vms], intervalMs: 1000, sourceIntervalMs: { vms: 5000 }, now: () => Date.now(), ingest: () => {}, visible: () => shown });
+    sch.start();
+    await vi.advanceTimersByTimeAsync(2_500);
+    expect(vms.calls).toBe(1); // at 0; hidden, next due at 25 s
+    shown = new Set<SourceId>(['vms']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(vms.calls).toBe(2); // pulled in at the next tick, not 22 s later
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(vms.calls).toBe(2); // then at its own (visible) cadence
+    sch.stop();
+  });
 });
