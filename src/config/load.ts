@@ -5,7 +5,7 @@
 import { lstat, open, readlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { ZodIssue } from 'zod';
+import type { ZodIssue, ZodType, ZodTypeDef } from 'zod';
 import { configSchema, type Config } from './schema.js';
 
 export interface ConfigError {
@@ -58,8 +58,11 @@ export async function loadConfig(path: string): Promise<LoadResult> {
   return parseConfigText(text, path);
 }
 
-/** Parses and validates config text; `path` only names the file in messages. */
-export function parseConfigText(text: string, path = 'config.yaml'): LoadResult {
+/**
+ * YAML text → a value of `schema`, or every problem with its line, column and key. Shared by the config and the
+ * doctor's blueprint: the alias limit, the mapping check and the zod-issue → place mapping are the same. Never throws.
+ */
+export function parseYamlAs<T>(text: string, schema: ZodType<T, ZodTypeDef, unknown>, mapping: string, emptyOk = false): { ok: true; value: T } | { ok: false; errors: ConfigError[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => {
@@ -67,27 +70,28 @@ export function parseConfigText(text: string, path = 'config.yaml'): LoadResult 
     const p = lc.linePos(offset);
     return { line: p.line, column: p.col };
   };
-  if (doc.errors.length) {
-    const errors = doc.errors.map((e): ConfigError => ({ ...at(e.pos[0]), key: '', message: `YAML: ${firstLine(e.message)}` }));
-    return { ok: false, path, errors, text: describe(path, errors) };
-  }
+  if (doc.errors.length) return { ok: false, errors: doc.errors.map((e): ConfigError => ({ ...at(e.pos[0]), key: '', message: `YAML: ${firstLine(e.message)}` })) };
   let raw: unknown;
   try {
-    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {};
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? (emptyOk ? {} : null);
   } catch (e) {
     // yaml refuses an alias bomb ("Excessive alias count indicates a resource exhaustion attack")
-    const errors = [{ key: '', message: `YAML: ${firstLine((e as Error)?.message ?? String(e))} (at most ${MAX_YAML_ALIASES} alias expansions)` }];
-    return { ok: false, path, errors, text: describe(path, errors) };
+    return { ok: false, errors: [{ key: '', message: `YAML: ${firstLine((e as Error)?.message ?? String(e))} (at most ${MAX_YAML_ALIASES} alias expansions)` }] };
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    const errors = [{ ...at(doc.contents?.range?.[0]), key: '', message: `expected a mapping (engines:, services:, providers:, chat:), got ${Array.isArray(raw) ? 'a list' : typeof raw}` }];
-    return { ok: false, path, errors, text: describe(path, errors) };
+    return { ok: false, errors: [{ ...at(doc.contents?.range?.[0]), key: '', message: `expected a mapping (${mapping}), got ${raw === null ? 'nothing' : Array.isArray(raw) ? 'a list' : typeof raw}` }] };
   }
-  const r = configSchema.safeParse(raw);
-  if (r.success) return { ok: true, config: r.data, path, missing: false };
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, value: r.data };
   const errors = r.error.issues.flatMap((i) => issueErrors(i, doc, at));
   errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  return { ok: false, path, errors, text: describe(path, errors) };
+  return { ok: false, errors };
+}
+
+/** Parses and validates config text; `path` only names the file in messages. */
+export function parseConfigText(text: string, path = 'config.yaml'): LoadResult {
+  const r = parseYamlAs(text, configSchema, 'engines:, services:, providers:, chat:', true);
+  return r.ok ? { ok: true, config: r.value, path, missing: false } : { ok: false, path, errors: r.errors, text: describe(path, r.errors) };
 }
 
 function describe(path: string, errors: ConfigError[]): string {
@@ -109,7 +113,7 @@ export function keyPath(path: (string | number)[]): string {
   return out;
 }
 
-export type At = (offset: number | undefined) => { line?: number; column?: number };
+type At = (offset: number | undefined) => { line?: number; column?: number };
 
 /** The YAML node at `path`, or the deepest ancestor found (exact: false), so a missing key points at its parent. */
 function nodeAt(doc: Document, path: (string | number)[]): { node: unknown; keyNode?: unknown; exact: boolean } {
@@ -152,7 +156,7 @@ function bestUnionBranch(i: Extract<ZodIssue, { code: 'invalid_union' }>): ZodIs
   return best;
 }
 
-export function issueErrors(i: ZodIssue, doc: Document, at: At): ConfigError[] {
+function issueErrors(i: ZodIssue, doc: Document, at: At): ConfigError[] {
   if (i.code === 'invalid_union') {
     const best = bestUnionBranch(i);
     if (best && best.length) return best.flatMap((x) => issueErrors(x, doc, at));

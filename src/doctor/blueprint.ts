@@ -16,9 +16,8 @@
  *   services: [qdrant, redis]                                     # names from the config's services; "*": all of them
  */
 import { open, stat } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { issueErrors, type ConfigError } from '../config/load.js';
+import { parseYamlAs, type ConfigError } from '../config/load.js';
 
 const name = z.string().min(1).max(200);
 const pcie = z.object({
@@ -127,23 +126,8 @@ function refused(path: string, errors: ConfigError[]): BlueprintResult {
 /** Parses and validates blueprint text; `path` only names it in messages. Never throws. */
 export function parseBlueprint(text: string, path = 'blueprint.yaml'): BlueprintResult {
   if (text.length > MAX_BLUEPRINT_BYTES) return refused(path, [{ key: '', message: `larger than ${MAX_BLUEPRINT_BYTES / 1024} KiB: not a blueprint` }]);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined) => {
-    if (offset === undefined) return {};
-    const p = lc.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
-  if (doc.errors.length) return refused(path, doc.errors.map((e) => ({ ...at(e.pos[0]), key: '', message: `YAML: ${e.message.split('\n')[0]?.trim()}` })));
-  const raw: unknown = doc.toJS();
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return refused(path, [{ ...at(doc.contents?.range?.[0]), key: '', message: `expected a mapping (name:, gpus:, numa:, memory:, engines:, zfs:, services:), got ${raw === null || raw === undefined ? 'nothing' : Array.isArray(raw) ? 'a list' : typeof raw}` }]);
-  }
-  const r = blueprintSchema.safeParse(raw);
-  if (r.success) return { ok: true, blueprint: r.data, path };
-  const errors = r.error.issues.flatMap((i) => issueErrors(i, doc, at));
-  errors.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-  return refused(path, errors);
+  const r = parseYamlAs(text, blueprintSchema, 'name:, gpus:, numa:, memory:, engines:, zfs:, services:');
+  return r.ok ? { ok: true, blueprint: r.value, path } : refused(path, r.errors);
 }
 
 /** A regular file of at most MAX_BLUEPRINT_BYTES (a FIFO or /dev/zero is refused, never read without end). */

@@ -116,3 +116,12 @@ describe('which blueprint', () => {
     expect(r.ok).toBe(false);
   });
 });
+
+describe('a blueprint is YAML with the config\'s limits', () => {
+  it('an alias bomb is refused with a clear message, not expanded', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}, *${String.fromCharCode(97 + i)}]`), 'name: *i'].join('\n');
+    const r = parseBlueprint(bomb, 'bomb.yaml');
+    expect(r.ok).toBe(false);
+    expect(!r.ok && r.text).toMatch(/alias/);
+  });
+});
