@@ -9,7 +9,7 @@ import type { Action, ActionCtx } from '../actions/types.js';
 import { parseCode } from '../recovery/codes.js';
 import { perform, prepare, whoAmI, type Prepared } from '../recovery/perform.js';
 import type { Confirmation } from '../recovery/types.js';
-import type { Store } from '../store/store.js';
+import { RUN_LINES, type Store } from '../store/store.js';
 import type { ConfirmUi, RunState } from '../store/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
 
@@ -84,8 +84,8 @@ async function prepareAndAsk(store: Store, c: RecoveryController): Promise<void>
   const ui: ConfirmUi = { ...base, pending: false, text: p.dryRun, checks: p.checks, kind: p.confirm, args: p.args, ...(p.target ? { target: p.target } : {}), ...(p.code ? { code: p.code } : {}) };
   if (p.refused) {
     s.setConfirm({ ...ui, refused: p.refused.reason });
-    // the authority records the refusal (it sees the failed checks); nothing runs
-    void perform(p, { kind: 'none' }).then(() => c.refreshRecovery?.());
+    // above T0 the authority records the refusal (it sees the failed checks); nothing runs either way
+    if (a.tier !== 'T0') void perform(p, { kind: 'none' }).then(() => c.refreshRecovery?.());
     return;
   }
   if (mine.tripcode && p.confirm === 'tripcode') { s.setConfirm(undefined); pending = undefined; return execute(store, c, p, { kind: 'tripcode', payload: mine.tripcode }); }
@@ -147,6 +147,30 @@ function go(store: Store, c: RecoveryController, conf: Confirmation): void {
   if (p) execute(store, c, p, conf);
 }
 
+/** an action's output reaches the store in batches (one write, one render per 100 ms), never a write per line */
+export function outputBatcher(store: Store, everyMs = 100): { push(line: string): void; flush(): void } {
+  let lines: string[] = [];
+  let dropped = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (!lines.length && !dropped) return;
+    store.getState().runOutput(lines, dropped);
+    lines = [];
+    dropped = 0;
+  };
+  return {
+    push(line) {
+      lines.push(sanitize(line));
+      // the panel keeps RUN_LINES: a flood between two flushes keeps only what it could show
+      if (lines.length > 2 * RUN_LINES) { dropped += lines.length - RUN_LINES; lines = lines.slice(-RUN_LINES); }
+      timer ??= setTimeout(flush, everyMs);
+    },
+    flush,
+  };
+}
+
 /** Runs it: the run panel follows its output; the status line says how it ended. */
 function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirmation): void {
   const s = store.getState();
@@ -157,8 +181,10 @@ function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirm
   const run: RunState = { action: p.action.id, title: p.action.title, tier: p.action.tier, args: p.args, startedAt: c.now(), state: 'running', lines: [], dropped: 0, checks: p.checks, post: [] };
   if (recorded) s.setRun(run);
   if (p.action.tier !== 'T0') s.say(`${p.dryRun.split('\n')[0]} …`, c.now());
-  const prepared: Prepared = { ...p, ctx: { ...p.ctx, signal: abort.signal, output: (line) => store.getState().runOutput([sanitize(line)]) } };
+  const out = outputBatcher(store);
+  const prepared: Prepared = { ...p, ctx: { ...p.ctx, signal: abort.signal, output: out.push } };
   perform(prepared, conf).then((r) => {
+    out.flush();
     const st = store.getState();
     if (recorded) {
       running = undefined;

@@ -112,7 +112,8 @@ const refuse = (p: Prepared, code: string, reason: string, t0: number, now: () =
 export async function perform(p: Prepared, confirmation: Confirmation, now: () => number = Date.now): Promise<Performed> {
   const t0 = now();
   const { action, ctx } = p;
-  if (p.refused && p.refused.code !== 'precondition') return refuse(p, p.refused.code, p.refused.reason, t0, now);
+  // a refusal never runs; above T0 a failed precondition still reaches the authority below, which records it
+  if (p.refused && (p.refused.code !== 'precondition' || action.tier === 'T0')) return refuse(p, p.refused.code, p.refused.reason, t0, now);
   const rec = ctx.recovery;
   let auditId: string | undefined;
   if (action.tier !== 'T0') {

@@ -45,8 +45,8 @@ export interface Actions {
   setDoctor(d: AppState['doctor']): void;
   /** starts, updates or ends the foreground run */
   setRun(run: RunState | undefined): void;
-  /** appends output lines to the running action (bounded: the oldest are dropped and counted) */
-  runOutput(lines: string[]): void;
+  /** appends output lines to the running action (bounded: the oldest are dropped and counted, with `dropped` more dropped before) */
+  runOutput(lines: string[], dropped?: number): void;
 }
 
 export type Store = StoreApi<AppState & Actions>;
@@ -100,12 +100,12 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     setRecovery: (recovery) => set({ recovery }),
     setDoctor: (doctor) => set({ doctor }),
     setRun: (run) => set({ run }),
-    runOutput(lines) {
+    runOutput(lines, dropped = 0) {
       const run = get().run;
-      if (!run || !lines.length) return;
+      if (!run || (!lines.length && !dropped)) return;
       const all = [...run.lines, ...lines];
       const drop = Math.max(0, all.length - RUN_LINES);
-      set({ run: { ...run, lines: drop ? all.slice(drop) : all, dropped: run.dropped + drop } });
+      set({ run: { ...run, lines: drop ? all.slice(drop) : all, dropped: run.dropped + drop + dropped } });
     },
     addBench: (results) => set({ bench: [...get().bench, ...results].slice(-500) }),
   }));

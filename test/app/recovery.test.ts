@@ -12,9 +12,11 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { actionContext } from '../../src/actions/context.js';
 import { recoveryActions } from '../../src/actions/index.js';
 import { handleKey, type Controller } from '../../src/app/input.js';
+import { outputBatcher } from '../../src/app/recovery.js';
 import { configSchema } from '../../src/config/schema.js';
 import { createAuthority, initKey, type Authority } from '../../src/recovery/authority.js';
-import { whoAmI } from '../../src/recovery/perform.js';
+import { perform, prepare, whoAmI } from '../../src/recovery/perform.js';
+import type { Action } from '../../src/actions/types.js';
 import { KEY_FILE, sign } from '../../src/recovery/tripcode.js';
 import { actionCode } from '../../src/recovery/codes.js';
 import { createAppStore } from '../../src/store/store.js';
@@ -50,7 +52,7 @@ function setup(scripts: unknown[]) {
   return { store, c, press, type, select, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text ?? '', run: () => store.getState().run };
 }
 
-const auditKinds = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; reason?: string; code?: string });
+const auditKinds = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; action?: string; reason?: string; code?: string });
 
 let savedRuntime: string | undefined;
 beforeEach(() => {
@@ -199,5 +201,37 @@ describe('the daemon keeps the audit log: the cockpit starts it for an action ab
     await until(() => ui().confirm?.pending === false);
     expect(asked).toBe(2);
     expect(ui().confirm?.kind).toBe('yes');
+  });
+});
+
+describe('what a run costs the screen, and what a refused one does', () => {
+  it('a T0 action refused by its precondition does not run (perform refuses; nothing recorded)', async () => {
+    let ran = 0;
+    const a: Action = {
+      id: 'diag.x', title: 'Diag', description: 'd', keys: [], scope: 'recovery', tier: 'T0', confirm: false,
+      when: () => true, describe: () => 'diag', run: async () => { ran++; return { kind: 'done', message: 'ran' }; },
+      checks: async () => [{ name: 'source', state: 'fail', detail: 'no reading' }],
+    };
+    const p = await prepare(a, { readOnly: false, setLogs: () => {}, recovery: auth });
+    expect(p.refused?.code).toBe('precondition');
+    const r = await perform(p, { kind: 'none' });
+    expect(r.outcome).toBe('refused');
+    expect(ran).toBe(0);
+    expect(existsSync(join(dir, 'audit.jsonl')) ? auditKinds() : []).toEqual([]);
+  });
+
+  it('100,000 output lines reach the store in a handful of writes, the newest kept, the rest counted', async () => {
+    const store = createAppStore({ host: 'h' });
+    store.getState().setRun({ action: 'x', title: 'x', tier: 'T0', args: {}, startedAt: 0, state: 'running', lines: [], dropped: 0, checks: [], post: [] });
+    let writes = 0;
+    const off = store.subscribe(() => { writes++; });
+    const out = outputBatcher(store, 50);
+    for (let i = 0; i < 100_000; i++) out.push(`line ${i} \u001b[31mred\u001b[0m`);
+    out.flush();
+    off();
+    const run = store.getState().run!;
+    expect(writes).toBeLessThanOrEqual(2);
+    expect(run.lines.at(-1)).toBe('line 99999 red');
+    expect(run.lines.length + run.dropped).toBe(100_000);
   });
 });
