@@ -2,39 +2,25 @@
  * One heartbeat probe of a VM, as its config declares it: a TCP connect, an HTTP GET answering 2xx, or a command
  * over the user's own ssh that exits 0. Each has a deadline; the answer is ok or why not. Never throws.
  */
-import { connect } from 'node:net';
+import { probeTcp } from '../../backends/services/source.js';
 import type { Runner } from '../../backends/types.js';
 import { sshArgv, type HeartbeatConfig, type SshTarget } from '../config/vms.js';
+import { probeHealth } from '../daemon/probes.js';
 
 export type Beat = { ok: true; tookMs: number } | { ok: false; why: string };
 
-function tcpBeat(target: string, timeoutMs: number): Promise<Beat> {
+/** host:port (the config checked the shape); the services probe's socket and error text */
+async function tcpBeat(target: string, timeoutMs: number): Promise<Beat> {
   const i = target.lastIndexOf(':');
-  const host = target.slice(0, i);
-  const port = Number(target.slice(i + 1));
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const s = connect({ host, port });
-    const done = (b: Beat) => { clearTimeout(timer); s.destroy(); resolve(b); };
-    const timer = setTimeout(() => done({ ok: false, why: `tcp ${target}: no connection within ${timeoutMs} ms` }), timeoutMs);
-    s.once('connect', () => done({ ok: true, tookMs: Date.now() - t0 }));
-    s.once('error', (e: NodeJS.ErrnoException) => done({ ok: false, why: `tcp ${target}: ${e.code ?? e.message}` }));
-  });
+  const r = await probeTcp(target.slice(0, i), Number(target.slice(i + 1)), timeoutMs);
+  return r.up ? { ok: true, tookMs: r.latencyMs } : { ok: false, why: `tcp ${target}: ${r.error}` };
 }
 
+/** GET answering 2xx: the engines' health probe (deadline, body cap, no redirects followed) */
 async function httpBeat(url: string, timeoutMs: number): Promise<Beat> {
   const t0 = Date.now();
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  try {
-    const r = await fetch(url, { signal: ac.signal, redirect: 'manual' });
-    await r.body?.cancel().catch(() => {});
-    return r.status >= 200 && r.status < 300 ? { ok: true, tookMs: Date.now() - t0 } : { ok: false, why: `http ${url}: ${r.status}` };
-  } catch (e) {
-    return { ok: false, why: ac.signal.aborted ? `http ${url}: no answer within ${timeoutMs} ms` : `http ${url}: ${(e as { cause?: { code?: string } })?.cause?.code ?? (e as Error)?.message ?? e}` };
-  } finally {
-    clearTimeout(timer);
-  }
+  const h = await probeHealth(url, 'http', timeoutMs);
+  return h.state === 'ready' ? { ok: true, tookMs: Date.now() - t0 } : { ok: false, why: `http ${url}: ${h.message ?? h.state}` };
 }
 
 /** `ssh -o BatchMode=yes -o ConnectTimeout=N TARGET CMD…`: never asks for a password, never turns host-key checks off */

@@ -129,9 +129,9 @@ describe('heartbeat probes against real loopback servers', () => {
   it('tcp connects or says why; http wants 2xx', async () => {
     expect(await probeHeartbeat({ tcp: `127.0.0.1:${tcpPort}`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toMatchObject({ ok: true });
     const closed = await new Promise<number>((r) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const p = (s.address() as { port: number }).port; s.close(() => r(p)); }); });
-    expect(await probeHeartbeat({ tcp: `127.0.0.1:${closed}`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `tcp 127.0.0.1:${closed}: ECONNREFUSED` });
+    expect(await probeHeartbeat({ tcp: `127.0.0.1:${closed}`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `tcp 127.0.0.1:${closed}: connection refused` });
     expect(await probeHeartbeat({ http: `http://127.0.0.1:${httpPort}/ok`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toMatchObject({ ok: true });
-    expect(await probeHeartbeat({ http: `http://127.0.0.1:${httpPort}/sick`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `http http://127.0.0.1:${httpPort}/sick: 503` });
+    expect(await probeHeartbeat({ http: `http://127.0.0.1:${httpPort}/sick`, intervalSec: 1, misses: 1, timeoutSec: 2 }, {})).toEqual({ ok: false, why: `http http://127.0.0.1:${httpPort}/sick: HTTP 503` });
   });
 
   it('ssh: the command over the user\'s ssh (a PATH shim that knows only the exact argv) must exit 0', async () => {
