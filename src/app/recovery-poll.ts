@@ -9,8 +9,9 @@ import type { Store } from '../store/store.js';
 const EVERY_MS = 5000;
 const DEADLINE_MS = 4000;
 const RECENT = 60;
+const FIRST_READ_MS = 500;
 
-export function createRecoveryPoller(store: Store, rec: RecoveryLink | undefined, down: () => string | undefined): { now(): void; stop(): void } {
+export function createRecoveryPoller(store: Store, rec: RecoveryLink | undefined, down: () => string | undefined, shown: () => boolean = () => true): { now(): void; stop(): void } {
   let busy = false;
   let again = false;
   const read = async () => {
@@ -22,8 +23,13 @@ export function createRecoveryPoller(store: Store, rec: RecoveryLink | undefined
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<never>((_, no) => { timer = setTimeout(() => no(new Error(`no answer within ${DEADLINE_MS / 1000} s`)), DEADLINE_MS); });
       try {
-        const [status, recent] = await Promise.race([Promise.all([rec.status(), rec.recent(RECENT)]), late]);
-        store.getState().setRecovery({ status, recent, at: Date.now() });
+        // the audit entries only while the Recovery screen shows them; the lockdown flag (every screen) needs status alone
+        const want = shown();
+        const [status, recent] = await Promise.race([Promise.all([rec.status(), want ? rec.recent(RECENT) : Promise.resolve(undefined)]), late]);
+        const prev = store.getState().recovery;
+        const next = { status, recent: recent ?? prev.recent, at: Date.now() };
+        // an unchanged reading is not a store change (no render every 5 s for nothing)
+        if (prev.error !== undefined || JSON.stringify(prev.status) !== JSON.stringify(status) || (recent !== undefined && JSON.stringify(prev.recent) !== JSON.stringify(recent))) store.getState().setRecovery(next);
       } catch (e) {
         store.getState().setRecovery({ ...store.getState().recovery, error: `audit log: ${String((e as Error)?.message ?? e)}` });
       } finally { clearTimeout(timer); }
@@ -32,8 +38,10 @@ export function createRecoveryPoller(store: Store, rec: RecoveryLink | undefined
       if (again) { again = false; void read(); }
     }
   };
-  void read();
+  // the first read waits until the cockpit has drawn: opening an authority (the demo's, in-process) verifies its log
+  const first = setTimeout(() => { void read(); }, FIRST_READ_MS);
+  first.unref?.();
   const t = setInterval(() => { void read(); }, EVERY_MS);
   t.unref?.();
-  return { now: () => { void read(); }, stop: () => clearInterval(t) };
+  return { now: () => { void read(); }, stop: () => { clearTimeout(first); clearInterval(t); } };
 }

@@ -144,10 +144,13 @@ export async function runTui(o: Options): Promise<number> {
   const recovery = recoveryFor({ demo: o.demo, ...(link ? { link } : {}) });
   const who = whoAmI(o.demo ? 'demo' : 'cockpit');
   const deps = { ...(link ? { link } : {}), config: demo?.engines ?? cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
-  const readRecovery = createRecoveryPoller(store, recovery, () => (link && link.state !== 'up' ? 'the daemon is down: the audit log cannot be read' : undefined));
+  const readRecovery = createRecoveryPoller(store, recovery,
+    () => (link && link.state !== 'up' ? 'the daemon is not running: the first action above T0 starts it (it keeps the audit log)' : undefined),
+    () => store.getState().ui.screen === 'recovery');
+  const offRecoveryScreen = store.subscribe((now, before) => { if (now.ui.screen === 'recovery' && before.ui.screen !== 'recovery') readRecovery.now(); });
   const controller = {
     refresh: () => { void scheduler.refreshNow(); fleet.refreshNow(); },
-    quit: () => { out.off('resize', onResize); readRecovery.stop(); killRunningScripts(); restore(); done(0); },
+    quit: () => { out.off('resize', onResize); readRecovery.stop(); offRecoveryScreen(); killRunningScripts(); restore(); done(0); },
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
     refreshRecovery: () => readRecovery.now(),
