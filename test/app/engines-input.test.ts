@@ -1,11 +1,14 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actionContext } from '../../src/actions/context.js';
 import { handleKey, type Controller } from '../../src/app/input.js';
 import { createAppStore } from '../../src/store/store.js';
 import { engine, fakeLink, T0 } from '../helpers/engines.js';
-import { memoryRecovery } from '../helpers/recovery.js';
+import { realRecovery, type TestAuthority } from '../helpers/recovery.js';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+let recovery: TestAuthority | undefined;
+afterEach(() => { recovery?.close(); recovery = undefined; });
 
 function setup(readOnly = false, linkState: 'up' | 'down' = 'up') {
   const store = createAppStore({ host: 'h', readOnly });
@@ -14,17 +17,18 @@ function setup(readOnly = false, linkState: 'up' | 'down' = 'up') {
     'engines.stop': ({ name }) => engine(name, 'stopped'),
     'engines.restart': ({ name }) => engine(name, 'starting', { pid: 778 }),
   }, linkState);
-  const recovery = memoryRecovery();
+  recovery = realRecovery();
+  const auth = recovery.auth;
   store.getState().ingest('h', { engines: { state: 'ok', data: { engines: [engine('llama', 'healthy'), engine('vllm', 'stopped')] } } }, T0);
   const c: Controller = {
     refresh: vi.fn(), quit: vi.fn(), now: () => T0, pageSize: () => 10,
     panels: () => store.getState().ui.screen === 'engines'
       ? [{ id: 'eng.table' }, ...(store.getState().ui.logs ? [{ id: 'eng.logs' }] : []), { id: 'eng.detail' }]
       : [{ id: 'ov.gpu', drillTo: 'gpu' }],
-    actionCtx: (name) => actionContext(store, { link, config: [], recovery }, name),
+    actionCtx: (name) => actionContext(store, { link, config: [], recovery: auth }, name),
   };
   const press = (name: string) => handleKey(store, c, name, name);
-  return { store, c, link, recovery, press, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
+  return { store, c, link, recovery: recovery as TestAuthority, press, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
 }
 
 describe('keys on the engines screen', () => {
@@ -52,7 +56,7 @@ describe('keys on the engines screen', () => {
     expect(ui().confirm).toBeUndefined();
     expect(msg()).toMatch(/^cancelled: Stop/);
     expect(link.calls).toHaveLength(0);
-    expect(recovery.begun).toHaveLength(0);
+    expect(recovery.audit()).toHaveLength(0);
     press('S');
     await flush();
     press('y');
@@ -60,20 +64,23 @@ describe('keys on the engines screen', () => {
     await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.stop', params: { name: 'llama' } }]);
     expect(msg()).toBe('llama: stop → stopped');
-    expect(recovery.begun).toMatchObject([{ action: 'engine.stop', tier: 'T1', args: { name: 'llama' }, confirmation: { kind: 'yes' } }]);
-    expect(recovery.ended).toMatchObject([{ id: '1', outcome: 'ok', message: 'llama: stop → stopped' }]);
+    const [begin, end] = recovery.audit();
+    expect(begin).toMatchObject({ kind: 'begin', action: 'engine.stop', tier: 'T1', args: { name: 'llama' }, confirmation: { kind: 'yes' } });
+    expect(end).toMatchObject({ kind: 'end', begin: String(begin!.seq), outcome: 'ok', message: 'llama: stop → stopped' });
+    expect(recovery.audit()).toHaveLength(2);
   });
 
   it('in lockdown the authority refuses: nothing reaches the daemon, and the refusal is said', async () => {
     const { press, link, msg, recovery } = setup();
-    recovery.lock(true);
+    await recovery.lock();
     press('6');
     press('S');
     await flush();
     press('y');
     await flush(); await flush();
     expect(link.calls).toHaveLength(0);
-    expect(msg()).toMatch(/LOCKDOWN/);
+    expect(msg()).toMatch(/the box is in lockdown since \d{4}-\d\d-\d\dT[\d:.]+Z: every T1\+ request is refused/);
+    expect(recovery.audit().at(-1)).toMatchObject({ kind: 'refused', code: 'lockdown', action: 'engine.stop' });
   });
 
   it('j/k select engines; s starts the selected one after y', async () => {

@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import stripAnsi from 'strip-ansi';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { actionContext } from '../../src/actions/context.js';
 import { composeFrame } from '../../src/app/frame.js';
 import { handleKey, type Controller } from '../../src/app/input.js';
@@ -9,10 +9,13 @@ import { bindingFor } from '../../src/keys/keymap.js';
 import { createAppStore } from '../../src/store/store.js';
 import { demoStore } from '../helpers/demo-state.js';
 import { engine, fakeLink, T0 } from '../helpers/engines.js';
-import { memoryRecovery } from '../helpers/recovery.js';
+import { realRecovery, type TestAuthority } from '../helpers/recovery.js';
 import { recoveryActions } from '../../src/actions/index.js';
 
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+const authorities: TestAuthority[] = [];
+afterEach(() => { for (const a of authorities.splice(0)) a.close(); });
 
 function setup(readOnly = false) {
   const store = createAppStore({ host: 'h', readOnly });
@@ -21,16 +24,18 @@ function setup(readOnly = false) {
     'engines.stop': ({ name }) => engine(name, 'stopped'),
     'engines.restart': ({ name }) => engine(name, 'starting', { pid: 778 }),
   });
+  const recovery = realRecovery();
+  authorities.push(recovery);
   store.getState().ingest('h', { engines: { state: 'ok', data: { engines: [engine('llama', 'healthy'), engine('vllm', 'stopped')] } } }, T0);
   const c: Controller = {
     refresh: vi.fn(), quit: vi.fn(), now: () => T0, pageSize: () => 10,
     panels: () => [{ id: 'eng.table' }, { id: 'eng.detail' }],
-    actionCtx: (name) => actionContext(store, { link, config: [], recovery: memoryRecovery() }, name),
+    actionCtx: (name) => actionContext(store, { link, config: [], recovery: recovery.auth }, name),
   };
   const press = (name: string, input = name) => handleKey(store, c, name, input);
   const type = (text: string) => { for (const ch of text) press(ch === ' ' ? 'space' : ch, ch); };
   const titles = () => paletteView(store.getState())?.entries.map((e) => e.title);
-  return { store, c, link, press, type, titles, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
+  return { store, c, link, recovery, press, type, titles, ui: () => store.getState().ui, msg: () => store.getState().ui.message?.text };
 }
 
 describe('the command palette', () => {
@@ -101,7 +106,7 @@ describe('the command palette', () => {
   });
 
   it('an action that asks first goes through the confirm overlay; enter there runs it', async () => {
-    const { press, type, ui, link, msg } = setup();
+    const { press, type, ui, link, msg, recovery } = setup();
     press('6');
     press(':');
     type('stop');
@@ -114,6 +119,7 @@ describe('the command palette', () => {
     await flush(); await flush();
     expect(link.calls).toEqual([{ method: 'engines.stop', params: { name: 'llama' } }]);
     expect(msg()).toBe('llama: stop → stopped');
+    expect(recovery.audit()).toMatchObject([{ kind: 'begin', action: 'engine.stop' }, { kind: 'end', action: 'engine.stop', outcome: 'ok' }]);
   });
 
   it('a T1 action asks y/N, and when() refusals say why', async () => {
