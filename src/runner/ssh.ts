@@ -14,9 +14,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, chmodSync, statSync } from 'node:fs';
 import type { Runner, RunOptions, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
 import { sshArgv, type SshTarget } from '../config/vms.js';
+import { ensurePrivateDir } from '../daemon/paths.js';
 import { createLocalRunner } from './local.js';
 
 /** ssh's own exit status when it could not connect or the connection failed */
@@ -76,14 +76,9 @@ export function sshCommandArgv(o: { target: SshTarget; runtimeDir: string; persi
   return [ssh!, ...sshOptions(o.runtimeDir, o.persistSec), ...dest, '--', remoteCommand(argv, o.pathPrefix)];
 }
 
-/** 0700, created when missing; refuses a dir others can reach (the ControlPath socket gives a shell on the host) */
-function privateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = statSync(dir);
-  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
-}
-
 const NO_SUCH = /No such file or directory|not found/i;
+/** what cat/ls say of a path that is not there */
+const MISSING_PATH = /No such file or directory|Not a directory/;
 
 /** The remote program was not there: `env` says so and exits 127. */
 function remoteNotFound(r: RunResult): boolean {
@@ -194,7 +189,7 @@ export function readBatcher(name: string, run: (argv: string[]) => Promise<RunRe
       const p = parts[i];
       if (!p) { t.reject(new Error(whole ?? `cat ${t.path} on ${name}: no answer (${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode ?? '?'}`})`)); return; }
       if (p.code === 0) { t.resolve(p.text); return; }
-      if (/No such file or directory|Not a directory/.test(p.text)) { t.resolve(undefined); return; }
+      if (MISSING_PATH.test(p.text)) { t.resolve(undefined); return; }
       t.reject(new Error(`cat ${t.path} on ${name}: ${p.text.trim().split('\n').pop()?.replace(/^cat: /, '') ?? `exit ${p.code}`}`));
     });
   }
@@ -217,11 +212,21 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
   const sessions = slots(MAX_SESSIONS);
   const gate = masterGate(o.name);
   let dirReady = false;
-  const ready = () => { if (!dirReady) { privateDir(o.runtimeDir); dirReady = true; } };
+  /**
+   * The dir holding the ControlPath socket (which gives a shell on the host) must be ours alone: 0700, not a symlink,
+   * owned by us (ensurePrivateDir). Why not, as one line, when it is not.
+   */
+  const ready = (): string | undefined => {
+    if (dirReady) return undefined;
+    try { ensurePrivateDir(o.runtimeDir); } catch (e) { return `ssh ${o.name}: ${(e as Error).message}`; }
+    dirReady = true;
+    return undefined;
+  };
 
   async function run(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     if (!argv[0]) throw new Error('empty argv');
-    ready();
+    const unsafe = ready();
+    if (unsafe) return { argv, exitCode: null, stdout: '', stderr: unsafe, timedOut: false, notFound: false, spawnError: unsafe };
     const release = await sessions.take();
     if (!release) return { argv, exitCode: null, stdout: '', stderr: `ssh ${o.name}: the runner is closed`, timedOut: false, notFound: false, spawnError: `ssh ${o.name}: the runner is closed` };
     let r: RunResult;
@@ -242,7 +247,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     if (r.spawnError) throw new Error(r.spawnError);
     if (r.exitCode === SSH_FAILED) throw new Error(r.stderr);
     if (r.timedOut) throw new Error(`${argv[0]} ${path} on ${o.name}: no answer in time`);
-    if (/No such file or directory|Not a directory/.test(r.stderr)) return undefined;
+    if (MISSING_PATH.test(r.stderr)) return undefined;
     throw new Error(`${argv[0]} ${path} on ${o.name}: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
   }
 
@@ -252,7 +257,11 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
     host: o.name,
     run,
     stream(argv: string[], so: StreamOptions): StreamHandle {
-      ready();
+      const unsafe = ready();
+      if (unsafe) {
+        setImmediate(() => so.onExit({ exitCode: null, stderr: unsafe, notFound: false, spawnError: unsafe }));
+        return { stop() {} };
+      }
       // a stream never ends, so it never opens the master itself: a short command does first when none is up
       let stopped = false;
       let inner: StreamHandle | undefined;
@@ -298,7 +307,7 @@ export function createSshRunner(o: SshRunnerOptions): Runner & { close(): Promis
         onLine: so.onLine,
         onExit(e) {
           const notFound = e.exitCode === 127 && NO_SUCH.test(e.stderr);
-          const failed = e.notFound ? 'ssh not found on PATH (install openssh-client)' : e.exitCode === SSH_FAILED ? `ssh ${o.name}: ${e.stderr.split('\n').pop() ?? 'the connection failed'}` : undefined;
+          const failed = sshFailure(o.name, { ...e, timedOut: false });
           // the connection went: the next command opens a master again (one handshake)
           if (e.exitCode === SSH_FAILED) gate.markDown();
           so.onExit({ ...e, notFound, ...(failed ? { spawnError: failed } : {}) });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -169,6 +169,28 @@ echo "ssh shim: no command" >&2; exit 99
     expect(got).toEqual(['A', 'B\n', undefined, expect.stringMatching(/Is a directory/)]);
     expect(readFileSync(join(dir, 'argv.log'), 'utf8').split('---').length - 1).toBe(1);
     expect(existsSync('PWNED') || existsSync(join(dir, 'PWNED'))).toBe(false);
+  });
+  it('a stream whose connection drops ends with ssh\'s last stderr line as the reason, never an empty one', async () => {
+    const r = runner();
+    expect((await r.run(['true'])).exitCode).toBe(0);
+    const exit = await new Promise<{ spawnError?: string }>((resolve) => {
+      r.stream(['sh', '-c', 'echo "Connection to omni closed by remote host." >&2; exit 255'], { onLine: () => {}, onExit: resolve });
+    });
+    expect(exit.spawnError).toBe('ssh omni: Connection to omni closed by remote host.');
+  });
+  it('refuses a ControlPath dir that is a symlink or group-writable, saying why, and runs nothing', async () => {
+    mkdirSync(join(dir, 'real'), { mode: 0o700 });
+    symlinkSync(join(dir, 'real'), join(dir, 'rt'));
+    const r = await runner().run(['true']);
+    expect(r.exitCode).toBeNull();
+    expect(r.spawnError).toMatch(/^ssh omni: .*rt is not a directory \(a symlink/);
+    expect(existsSync(join(dir, 'argv.log'))).toBe(false);
+    rmSync(join(dir, 'rt'));
+    mkdirSync(join(dir, 'rt'));
+    chmodSync(join(dir, 'rt'), 0o770);
+    const exit = await new Promise<{ spawnError?: string }>((resolve) => { runner().stream(['true'], { onLine: () => {}, onExit: resolve }); });
+    expect(exit.spawnError).toMatch(/writable by group or others/);
+    expect(existsSync(join(dir, 'argv.log'))).toBe(false);
   });
   it('close() asks the master to exit through the same ControlPath', async () => {
     await runner().close();
