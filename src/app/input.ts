@@ -1,7 +1,7 @@
 import { chatSession, handleChatKey } from '../../screens/chat.js';
 import { actionContext } from '../actions/context.js';
 import { recoveryActions } from '../actions/index.js';
-import { readOnlyReason, type Action, type ActionCtx } from '../actions/types.js';
+import type { ActionCtx } from '../actions/types.js';
 import { cancelRunning, confirmKey, findAction, startAction, tripcodeKey } from './recovery.js';
 import { allowed, bindingFor, KEYMAP, type KeyBinding } from '../keys/keymap.js';
 import { engineList } from '../store/selectors.js';
@@ -109,7 +109,7 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
   const ok = allowed(b, ui.readOnly);
   if (ok !== true) return s.say(ok, c.now());
   const action = findAction(store, b.id);
-  if (action) return invoke(store, c, action, c.actionCtx?.() ?? actionContext(store));
+  if (action) return startAction(store, c, action, c.actionCtx?.() ?? actionContext(store));
   const panels = c.panels();
   const focused = panels[Math.min(ui.focus, panels.length - 1)];
   const page = Math.max(1, c.pageSize() - 1);
@@ -152,8 +152,7 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
     case 'recovery.run': {
       const a = recoveryActions(s.config)[ui.recoveryIndex];
       if (!a) return s.say('no action to run', c.now());
-      if (ui.readOnly && a.tier !== 'T0') return s.say(readOnlyReason(a.title), c.now());
-      return invoke(store, c, a, c.actionCtx?.() ?? actionContext(store));
+      return startAction(store, c, a, c.actionCtx?.() ?? actionContext(store));
     }
     case 'recovery.tripcode':
       if (ui.readOnly) return s.say('tripcodes are refused: sov runs --read-only', c.now());
@@ -195,15 +194,4 @@ function scroll(store: Store, panel: string, delta: number): void {
     return store.getState().scrollBy('eng.logs', back - (store.getState().ui.scroll['eng.logs'] ?? 0));
   }
   s.scrollBy(panel, delta);
-}
-
-/** A bound action: disabled → why (the status line); else arguments, preconditions and the tier's confirmation. */
-function invoke(store: Store, c: Controller, a: Action, ctx: ActionCtx): void {
-  // actions act on the cockpit's own box (its runner, its daemon): never on the data of another host on screen
-  const own = Object.keys(store.getState().hosts)[0];
-  const current = store.getState().current;
-  if (own !== undefined && current !== own) return store.getState().say(`${a.title}: actions act on ${own}, not on ${current} (H back to it; remote actions are not there yet)`, c.now());
-  const ok = a.when(ctx);
-  if (ok !== true) return store.getState().say(ok, c.now());
-  startAction(store, c, a, ctx);
 }

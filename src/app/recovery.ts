@@ -5,7 +5,7 @@
  * The decisions are src/recovery/perform.ts's; this file only moves between the overlay's states.
  */
 import { actionsFor } from '../actions/index.js';
-import type { Action, ActionCtx } from '../actions/types.js';
+import { readOnlyReason, type Action, type ActionCtx } from '../actions/types.js';
 import { parseCode } from '../recovery/codes.js';
 import { perform, prepare, whoAmI, type Prepared } from '../recovery/perform.js';
 import type { Confirmation } from '../recovery/types.js';
@@ -54,6 +54,13 @@ function askNext(store: Store, a: Action, ctx: ActionCtx): boolean {
 /** From a key, the palette or the Recovery screen: disabled → why; else arguments → preconditions → the overlay. */
 export function startAction(store: Store, c: RecoveryController, a: Action, ctx: ActionCtx, tripcode?: string): void {
   const s = store.getState();
+  // every way in (a key, the palette, the Recovery list, a pasted tripcode) passes the same guards, before anything is asked
+  if (s.ui.readOnly && a.tier !== 'T0') return s.say(readOnlyReason(a.title), c.now());
+  // actions act on the cockpit's own box (its runner, its daemon): never on the data of another host on screen
+  const own = Object.keys(s.hosts)[0];
+  if (own !== undefined && s.current !== own) return s.say(`${a.title}: actions act on ${own}, not on ${s.current} (H back to it; remote actions are not there yet)`, c.now());
+  const ok = a.when(ctx);
+  if (ok !== true) return s.say(ok, c.now());
   if (running && a.tier !== 'T0') return s.say(`${s.run?.title ?? 'an action'} is still running: wait, or ctrl+c cancels it`, c.now());
   // only the arguments this action declares (the selection may offer more: the VM on the VMs screen)
   const args = Object.fromEntries(Object.entries(ctx.args ?? {}).filter(([k]) => k in (a.args ?? {})));

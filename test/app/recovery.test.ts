@@ -235,3 +235,21 @@ describe('what a run costs the screen, and what a refused one does', () => {
     expect(run.lines.length + run.dropped).toBe(100_000);
   });
 });
+
+describe('every way in passes the same guards', () => {
+  it('a keyless action from the palette is refused under --read-only before it asks anything, and on another host\'s screen', async () => {
+    const { store, press, type, ui, msg } = setup([{ name: 'touchit', argv: ['sh', '-c', 'true'], tier: 'T1' }]);
+    store.setState({ ui: { ...store.getState().ui, readOnly: true } });
+    press(':');
+    type('touchit');
+    press('enter');
+    expect(ui().confirm).toBeUndefined();
+    expect(msg()).toMatch(/disabled: sov runs --read-only/);
+    store.setState({ ui: { ...store.getState().ui, readOnly: false }, hosts: { ...store.getState().hosts, forge: { ...store.getState().hosts.h!, host: 'forge' } }, current: 'forge' });
+    press(':');
+    type('touchit');
+    press('enter');
+    expect(ui().confirm).toBeUndefined();
+    expect(msg()).toMatch(/actions act on h, not on forge/);
+  });
+});
