@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { resolvePaths } from '../../src/daemon/paths.js';
 import type { BackendDef, Runner } from '../types.js';
 import { queryStatus, withQmp } from './qmp.js';
 import { createVmsSource, type QmpReader } from './source.js';
@@ -14,14 +15,12 @@ export const localQmpReader: QmpReader = (socket) => withQmp(socket, async (c) =
 });
 
 /**
- * Where the daemon's VM watchdog writes what it sees (one writer: the daemon). Same rule as the daemon's state
- * dir (src/daemon/paths.ts): SOV_STATE_DIR, else $XDG_STATE_HOME/sov, else ~/.local/state/sov.
+ * Where the daemon's VM watchdog writes what it sees (one writer: the daemon): vms-watch.json in the daemon's state
+ * dir, by resolvePaths' rule (SOV_STATE_DIR, else $XDG_STATE_HOME/sov, else ~/.local/state/sov), or in `stateDir`
+ * when the caller has it resolved already (the daemon).
  */
-export function heartbeatFile(env: NodeJS.ProcessEnv = process.env): string {
-  const home = env.HOME && env.HOME !== '' ? env.HOME : '/';
-  const xdg = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
-  const dir = env.SOV_STATE_DIR && env.SOV_STATE_DIR !== '' ? env.SOV_STATE_DIR : join(xdg, 'sov');
-  return join(dir, 'vms-watch.json');
+export function heartbeatFile(where: { env?: NodeJS.ProcessEnv; stateDir?: string } = {}): string {
+  return join(where.stateDir ?? resolvePaths({ env: where.env ?? process.env }).stateDir, 'vms-watch.json');
 }
 
 /** a QMP socket is opened only when the runner is this machine (a demo or SSH host's socket is not ours) */

@@ -284,7 +284,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       if (!config?.vms.some((v) => v.heartbeat)) return;
       const runner = createLocalRunner();
       watchdog = startVmWatchdog({
-        vms: config.vms, runner, stateFile: heartbeatFile(opts.env ?? process.env),
+        vms: config.vms, runner, stateFile: heartbeatFile({ stateDir: paths.stateDir }),
         recover: recoverThroughActions({ config, runner, recovery: auth, who: daemonWho(), output: (vm, line) => log(`vm ${vm}: ${line}`) }),
         alert: (vm, message) => log(`vm ${vm}: ${message}`),
       });

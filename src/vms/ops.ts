@@ -56,7 +56,7 @@ export async function step(o: VmOps, argv: string[], timeoutMs = STEP_TIMEOUT_MS
 
 /** one discovery reading through the runner (QMP only on this machine) */
 export async function discover(runner: Runner, env: NodeJS.ProcessEnv = process.env): Promise<VmsData | string> {
-  const src = createVmsSource(runner, { heartbeatFile: heartbeatFile(env), ...(isLocalRunner(runner) ? { qmp: localQmpReader } : {}) });
+  const src = createVmsSource(runner, { heartbeatFile: heartbeatFile({ env }), ...(isLocalRunner(runner) ? { qmp: localQmpReader } : {}) });
   const a = await src.sample();
   src.dispose();
   return a.state === 'ok' ? a.data : a.state === 'unavailable' ? a.reason : a.message;

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createVmsSource, imgInfoArgv, parseHeartbeatFile, VBOX_LIST, VIRSH_DOMSTATS, VIRSH_LIST, virshBlklist, virshDominfo, virshSnapshots } from '../../../backends/vms/source.js';
 import type { VmsData } from '../../../backends/vms/types.js';
+import { heartbeatFile } from '../../../backends/vms/index.js';
+import { resolvePaths } from '../../../src/daemon/paths.js';
 import { createLocalRunner } from '../../../src/runner/local.js';
 import { FakeRunner } from '../../helpers/fake-runner.js';
 
@@ -140,5 +142,15 @@ esac
     writeFileSync(join(dir, 'virsh'), '#!/bin/sh\necho "error: internal error: something else" >&2\nexit 1\n');
     const f = ((await createVmsSource(runner).sample()) as { data: VmsData }).data;
     expect(f.routes.find((x) => x.name === 'libvirt')).toEqual({ name: 'libvirt', state: 'error', detail: 'virsh list --all: error: internal error: something else' });
+  });
+});
+
+describe('heartbeatFile', () => {
+  it('is vms-watch.json in the daemon\'s state dir by resolvePaths\' rule (HOME unset → the user\'s home, not /)', () => {
+    for (const env of [{ HOME: '' }, { HOME: '/h' }, { HOME: '/h', XDG_STATE_HOME: 'relative' }, { SOV_STATE_DIR: '/s' }]) {
+      expect(heartbeatFile({ env })).toBe(join(resolvePaths({ env }).stateDir, 'vms-watch.json'));
+    }
+    expect(heartbeatFile({ env: { HOME: '' } })).not.toBe('/.local/state/sov/vms-watch.json');
+    expect(heartbeatFile({ stateDir: '/daemon/state' })).toBe('/daemon/state/vms-watch.json');
   });
 });
