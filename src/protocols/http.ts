@@ -10,7 +10,7 @@ import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { parseErrorBody } from './errors.js';
 import { oneLine } from './json.js';
-import { isLoopbackAddress, isLoopbackHost } from './loopback.js';
+import { isLoopbackHost } from './loopback.js';
 
 export type ChatErrorKind =
   | 'refused' | 'dns' | 'connect-timeout' | 'first-token-timeout' | 'http-429' | 'http-5xx' | 'http-4xx'
@@ -74,10 +74,6 @@ export function guardedLookup(inner: LookupFunction = dnsLookup as unknown as Lo
     }
     inner(hostname, options as never, ((err: NodeJS.ErrnoException | null, address: string | { address: string; family: number }[], family?: number) => {
       if (err) { cb(err, address, family); return; }
-      if (loopbackOnly) {
-        const addrs = Array.isArray(address) ? address.map((a) => a.address) : [address];
-        if (addrs.some((a) => !isLoopbackAddress(a))) { cb(new BlackoutError(`blackout: ${hostname} resolves to a non-loopback address`), '', 4); return; }
-      }
       cb(null, address, family);
     }) as never);
   }) as unknown as LookupFunction;
@@ -179,16 +175,43 @@ export function fmtS(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }
 
-/** Reads a body up to `max` bytes (the rest is drained and dropped). */
-export function readBody(res: IncomingMessage, max: number): Promise<{ text: string; complete: boolean; truncated: boolean }> {
+export interface BodyRead { text: string; complete: boolean; truncated: boolean; error?: ChatError }
+
+export interface ReadBodyOpts {
+  /** destroyed on the deadline, on abort and at the cap: the socket is never left open to drain */
+  req: ClientRequest;
+  /** the whole body must arrive within this; otherwise what came so far, with a `cut` error */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Reads a body up to `max` bytes, within a deadline, cancellable. At the cap the request is destroyed (what came is
+ * kept, `truncated`); a body that never ends is cut at the deadline; an abort is `cancelled`. Never rejects.
+ */
+export function readBody(res: IncomingMessage, max: number, o: ReadBodyOpts): Promise<BodyRead> {
   return new Promise((resolve) => {
     const parts: Buffer[] = [];
     let size = 0;
     let truncated = false;
     let done = false;
-    const end = (complete: boolean) => { if (done) return; done = true; resolve({ text: Buffer.concat(parts).toString('utf8'), complete, truncated }); };
+    const end = (complete: boolean, error?: ChatError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      o.signal?.removeEventListener('abort', onAbort);
+      const r: BodyRead = { text: Buffer.concat(parts).toString('utf8'), complete, truncated };
+      if (error) r.error = error;
+      resolve(r);
+    };
+    const stop = (complete: boolean, error?: ChatError) => { end(complete, error); o.req.destroy(); res.destroy(); };
+    const onAbort = () => stop(false, { kind: 'cancelled', message: 'cancelled' });
+    const timer = setTimeout(() => stop(false, { kind: 'cut', message: `the answer's body did not end within ${fmtS(o.timeoutMs)}` }), o.timeoutMs);
+    if (o.signal?.aborted) { onAbort(); return; }
+    o.signal?.addEventListener('abort', onAbort, { once: true });
     res.on('data', (c: Buffer) => {
-      if (size + c.length > max) { truncated = true; if (size < max) parts.push(c.subarray(0, max - size)); size = max; return; }
+      if (done) return;
+      if (size + c.length > max) { truncated = true; if (size < max) parts.push(c.subarray(0, max - size)); size = max; stop(false); return; }
       size += c.length;
       parts.push(c);
     });

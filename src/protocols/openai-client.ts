@@ -79,9 +79,11 @@ export async function streamChat(r: ChatRequest): Promise<ChatResult> {
   if (!('res' in o)) return new Reply(r, t0, stream, undefined, undefined).failure(o);
   const status = o.res.statusCode ?? 0;
   if (status < 200 || status >= 300) {
-    const b = await readBody(o.res, MAX_ERROR_BODY);
+    const b = await readBody(o.res, MAX_ERROR_BODY, { req: o.req, timeoutMs: r.stallTimeoutMs ?? firstMs, signal: r.signal });
     o.req.destroy();
-    return new Reply(r, t0, stream, undefined, undefined).failure(httpError(status, b.text, String(o.res.headers['content-type'] ?? ''), o.res.headers['retry-after'], Date.now()));
+    const failed = new Reply(r, t0, stream, undefined, undefined);
+    if (b.error?.kind === 'cancelled') return failed.failure(b.error);
+    return failed.failure(httpError(status, b.text, String(o.res.headers['content-type'] ?? ''), o.res.headers['retry-after'], Date.now()));
   }
   return new Reply(r, t0, stream, o.req, o.res).read(o.connectedAt);
 }
@@ -270,9 +272,12 @@ export async function listModels(r: RequestBase & { timeoutMs?: number; now?: ()
   if (!('res' in o)) return { ok: false, error: { ...o, message: redact(o.message) } };
   const status = o.res.statusCode ?? 0;
   const ct = String(o.res.headers['content-type'] ?? '');
-  const b = await readBody(o.res, 8 * 1024 * 1024);
+  const b = await readBody(o.res, 8 * 1024 * 1024, { req: o.req, timeoutMs: r.timeoutMs ?? 10_000, signal: r.signal });
   o.req.destroy();
+  if (b.error?.kind === 'cancelled') return { ok: false, error: b.error };
   if (status < 200 || status >= 300) { const e = httpError(status, b.text, ct, o.res.headers['retry-after'], Date.now()); return { ok: false, error: { ...e, message: redact(e.message) } }; }
+  if (b.error) return { ok: false, error: b.error };
+  if (b.truncated) return { ok: false, error: { kind: 'bad-response', message: 'the model list is larger than 8 MiB' } };
   if (/html/i.test(ct) || /^\s*</.test(b.text)) return { ok: false, error: { kind: 'bad-response', message: redact(parseErrorBody(status, b.text, ct)) } };
   const m = parseModels(b.text);
   if (m.ids.length === 0) {
