@@ -1,3 +1,4 @@
+import { BACKENDS } from '../../backends/index.js';
 import { parseArgs } from 'node:util';
 import type { SourceId } from '../../backends/types.js';
 import type { GlyphSetName, ThemeName } from '../store/types.js';
@@ -64,7 +65,8 @@ export function subcommand(argv: string[]): { command: 'daemon' | 'engines' | 'd
   return first === 'daemon' || first === 'engines' || first === 'do' ? { command: first, rest: argv.slice(1) } : undefined;
 }
 
-const SOURCES: SourceId[] = ['nvidia', 'numa', 'system', 'zfs'];
+/** the sampled sources, as the backends declare them (--require vms was advertised and refused when this was a copy) */
+const SOURCES: SourceId[] = BACKENDS.map((b) => b.id);
 const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color', 'tty'];
 
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
