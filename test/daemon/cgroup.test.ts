@@ -4,12 +4,12 @@
  * reaches it. Where this box has no writable cgroup v2, the test checks the supervisor does not claim to have
  * stopped what it could not see, and ends the escapee itself.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { processEngineSchema } from '../../src/config/schema.js';
-import { cgroupDirOf, createEngineCgroup, engineCgroupName, parseCgroup2Mount, parseCgroupV2Path, removeCgroup } from '../../src/daemon/cgroup.js';
+import { createEngineCgroup, engineCgroupName, parseCgroup2Mount, parseCgroupV2Path, sweepEmptyCgroups } from '../../src/daemon/cgroup.js';
 import { allStats, readCmdline, readStat } from '../../src/daemon/procfs.js';
 import { boxId, createSupervisor } from '../../src/daemon/supervisor.js';
 
@@ -17,8 +17,7 @@ const root = mkdtempSync(join(tmpdir(), 'sov-cg-'));
 const boxes: string[] = [];
 afterAll(() => {
   // the cgroups of this file's state dirs (empty once their processes are gone)
-  const base = cgroupDirOf('self');
-  if (base) for (const d of readdirSync(base)) if (boxes.some((b) => d.startsWith(`sov-${b}-`))) removeCgroup(join(base, d));
+  for (const b of boxes) sweepEmptyCgroups(b);
   rmSync(root, { recursive: true, force: true });
 });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

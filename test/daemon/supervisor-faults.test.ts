@@ -11,7 +11,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { processEngineSchema, type ProcessEngineConfig } from '../../src/config/schema.js';
 import { MAX_LOG_LINES, MAX_RESPONSE_BYTES } from '../../src/daemon/logs.js';
 import { allStats, readCmdline, readEnviron, readStat } from '../../src/daemon/procfs.js';
-import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
+import { sweepEmptyCgroups } from '../../src/daemon/cgroup.js';
 import { boxId, createSupervisor, STATE_FILE } from '../../src/daemon/supervisor.js';
 import type { Supervisor } from '../../src/daemon/types.js';
 
@@ -41,8 +41,7 @@ afterEach(async () => {
 const boxes = new Set<string>();
 afterAll(() => {
   // the (empty) engine cgroups of this file's state dirs
-  const base = cgroupDirOf('self');
-  if (base) for (const d of readdirSync(base)) if ([...boxes].some((b) => d.startsWith(`sov-${b}-`))) removeCgroup(join(base, d));
+  for (const b of boxes) sweepEmptyCgroups(b);
   rmSync(root, { recursive: true, force: true });
 });
 

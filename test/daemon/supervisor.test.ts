@@ -4,7 +4,7 @@
  * (its group) in afterEach when it is still that process.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { processEngineSchema, type ProcessEngineConfig } from '../../src/config/schema.js';
 import { allStats, isAlive, readCmdline, readStat } from '../../src/daemon/procfs.js';
-import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
+import { sweepEmptyCgroups } from '../../src/daemon/cgroup.js';
 import { boxId, createSupervisor, STATE_FILE, SupervisorError, type StateFile } from '../../src/daemon/supervisor.js';
 import type { EngineStatus, Supervisor } from '../../src/daemon/types.js';
 
@@ -42,8 +42,7 @@ afterEach(async () => {
 const boxes = new Set<string>();
 afterAll(() => {
   // the (empty) engine cgroups of this file's state dirs
-  const base = cgroupDirOf('self');
-  if (base) for (const d of readdirSync(base)) if ([...boxes].some((b) => d.startsWith(`sov-${b}-`))) removeCgroup(join(base, d));
+  for (const b of boxes) sweepEmptyCgroups(b);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -13,7 +13,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cgroupDirOf, removeCgroup } from '../../src/daemon/cgroup.js';
+import { sweepEmptyCgroups } from '../../src/daemon/cgroup.js';
 import { connectDaemon } from '../../src/daemon/client.js';
 import { boxId } from '../../src/daemon/supervisor.js';
 import { allStats, readEnviron, readStat } from '../../src/daemon/procfs.js';
@@ -41,8 +41,7 @@ afterAll(async () => {
   await sleep(200);
   for (const m of mounts) { try { execFileSync('umount', [m]); } catch {} }
   // the (now empty) engine cgroups the daemons made for this file's state dirs
-  const base = cgroupDirOf('self');
-  if (base) for (const d of readdirSync(base)) if (stateDirs.some((sd) => d.startsWith(`sov-${boxId(sd)}-`))) removeCgroup(join(base, d));
+  for (const sd of stateDirs) sweepEmptyCgroups(boxId(sd));
   rmSync(root, { recursive: true, force: true });
 });
 
