@@ -21,7 +21,7 @@ async function lockdownState(ctx: ActionCtx): Promise<{ locked?: boolean; why?: 
 export const boxLockdown: Action = {
   id: 'box.lockdown', title: 'Lockdown',
   description: 'put the whole box in read-only: the daemon refuses every T1+ request from any client until a RECOVERY:UNLOCK tripcode',
-  keys: [], scope: 'recovery', tier: 'T3', confirm: true,
+  keys: [], scope: 'recovery', tier: 'T3', confirm: true, reads: [],
   when(ctx) {
     if (!ctx.recovery) return `lockdown needs the recovery authority (${ctx.noLink ?? 'the daemon is not reachable'})`;
     return true;

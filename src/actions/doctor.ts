@@ -19,6 +19,8 @@ export const doctorRun: Action = {
   id: 'doctor.run', title: 'Doctor',
   description: 'check the box against its blueprint: PASS / WARN / FAIL / UNKNOWN per check, with the reading and the fix (the Doctor screen; headless, the report)',
   keys: [], scope: 'recovery', tier: 'T0', confirm: false,
+  // headless (`sov do`), its own form collects every source itself (src/cli/doctor.ts); the cockpit passes its live ones
+  reads: [],
   args: { profile: 'which blueprint: "default" (recovery.blueprint in the config) or a name under recovery.blueprints' },
   argDefaults: { profile: DEFAULT_PROFILE },
   argChoices: (ctx, arg) => (arg === 'profile' ? profiles(ctx.config) : []),

@@ -62,7 +62,7 @@ async function rpc(ctx: ActionCtx, method: 'engines.start' | 'engines.stop' | 'e
 
 export const engineStart: Action = {
   id: 'engine.start', title: 'Start', description: 'start the selected engine (through the daemon; it keeps running when sov quits)',
-  keys: ['s'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: false,
+  keys: ['s'], args: ENGINE_ARG, reads: [], scope: 'engines', tier: 'T1', confirm: false,
   when(ctx) {
     const ok = t1('Start', ctx);
     if (ok !== true) return ok;
@@ -79,7 +79,7 @@ export const engineStart: Action = {
 
 export const engineStop: Action = {
   id: 'engine.stop', title: 'Stop', description: 'stop the selected engine (asks first)',
-  keys: ['S'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: true,
+  keys: ['S'], args: ENGINE_ARG, reads: [], scope: 'engines', tier: 'T1', confirm: true,
   when(ctx) {
     const ok = t1('Stop', ctx);
     if (ok !== true) return ok;
@@ -95,7 +95,7 @@ export const engineStop: Action = {
 
 export const engineRestart: Action = {
   id: 'engine.restart', title: 'Restart', description: 'stop the selected engine, then start it again (asks first)',
-  keys: ['r'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: true,
+  keys: ['r'], args: ENGINE_ARG, reads: [], scope: 'engines', tier: 'T1', confirm: true,
   when(ctx) {
     const ok = t1('Restart', ctx);
     if (ok !== true) return ok;
@@ -114,7 +114,7 @@ export const engineRestart: Action = {
 
 export const engineLogs: Action = {
   id: 'engine.logs', title: 'Logs', description: 'show or hide the selected engine\'s log (follows the end; / searches; kept across screens)',
-  keys: ['l'], args: ENGINE_ARG, scope: 'engines', tier: 'T0', confirm: false,
+  keys: ['l'], args: ENGINE_ARG, reads: [], scope: 'engines', tier: 'T0', confirm: false,
   when: (ctx) => needEngine(ctx),
   describe(ctx) {
     const e = ctx.engine;
@@ -130,7 +130,7 @@ export const engineLogs: Action = {
 
 export const engineBench: Action = {
   id: 'engine.bench', title: 'Benchmark', description: `run ${BENCH_PROMPTS.length} fixed prompts through the engine's OpenAI API: tok/s, TTFT p50/p95, peak RSS and VRAM`,
-  keys: ['b'], args: ENGINE_ARG, scope: 'engines', tier: 'T1', confirm: false,
+  keys: ['b'], args: ENGINE_ARG, reads: [], scope: 'engines', tier: 'T1', confirm: false,
   when(ctx) {
     const ok = t1('Benchmark', ctx);
     if (ok !== true) return ok;

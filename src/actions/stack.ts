@@ -168,7 +168,7 @@ async function stackChecks(ctx: ActionCtx, composeEnough = false): Promise<Check
 }
 
 export const stackRestart: Action = {
-  id: 'stack.restart', title: 'Restart the stack', tier: 'T2', keys: [], scope: 'recovery', confirm: true,
+  id: 'stack.restart', title: 'Restart the stack', tier: 'T2', keys: [], scope: 'recovery', confirm: true, reads: [],
   description: 'restart every configured engine in declared order through the daemon, each waiting for healthy',
   when: (ctx) => (enginesOf(ctx).length ? true : 'no engines configured (engines: in the config)'),
   target: () => 'stack',
@@ -180,7 +180,7 @@ export const stackRestart: Action = {
 };
 
 export const stackPhoenix: Action = {
-  id: 'stack.phoenix', title: 'Phoenix (rebuild the stack)', tier: 'T3', keys: [], scope: 'recovery', confirm: true,
+  id: 'stack.phoenix', title: 'Phoenix (rebuild the stack)', tier: 'T3', keys: [], scope: 'recovery', confirm: true, reads: [],
   description: 'stop every engine, recreate the compose containers (recovery.phoenix.compose), start the engines in order, each waiting for healthy (tripcode RECOVERY:PHOENIX)',
   when: (ctx) => (enginesOf(ctx).length || composeOf(ctx) ? true : 'nothing to rebuild: no engines and no recovery.phoenix.compose in the config'),
   describe(ctx) {

@@ -86,7 +86,7 @@ export interface Action {
   argDefaults?: Record<string, string>;
   /** the values an argument may take here (the cockpit offers them; `sov do` lists them on a bad value) */
   argChoices?(ctx: ActionCtx, arg: string): string[];
-  /** the sources its checks and postconditions read (headless reads only these); unset: all, when it has checks */
+  /** the sources its describe(), checks and postconditions read from ctx.samples (headless reads only these; [] none); unset: all */
   reads?: SourceId[];
   /** preconditions, shown before the confirm; any `fail` refuses (`unknown` is shown, and refuses too unless the action says otherwise) */
   checks?(ctx: ActionCtx): Promise<CheckResult[]>;

@@ -11,7 +11,7 @@ import {
 } from '../../backends/zfs/actions.js';
 import { createZfsSource } from '../../backends/zfs/source.js';
 import type { Pool, ZfsData } from '../../backends/zfs/types.js';
-import type { RunResult } from '../../backends/types.js';
+import type { RunResult, SourceId } from '../../backends/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
 import type { CheckResult } from '../recovery/types.js';
 import { dataOf } from '../store/selectors.js';
@@ -102,7 +102,8 @@ async function postPool(ctx: ActionCtx, pool: string, f: (after: Pool | undefine
 
 const POOL_ARG = { pool: 'the pool, as zpool list names it' };
 const poolChoices = (ctx: ActionCtx) => zfsOf(ctx)?.pools.map((p) => p.name) ?? [];
-const common = { keys: [] as string[], scope: 'recovery' as const, confirm: true };
+/** their checks read the zfs reading (headless, `sov do` reads only it) */
+const common = { keys: [] as string[], scope: 'recovery' as const, confirm: true, reads: ['zfs'] as SourceId[] };
 
 function scrubAction(verb: 'start' | 'pause' | 'stop'): Action {
   const title = { start: 'Start scrub', pause: 'Pause scrub', stop: 'Stop scrub' }[verb];

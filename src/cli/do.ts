@@ -12,6 +12,7 @@ import { demoConfig } from '../demo/config.js';
 import { readSamples } from '../actions/readings.js';
 import type { Action, ActionCtx, ActionResult } from '../actions/types.js';
 import { runnerFor } from '../hosts/runner.js';
+import type { Runner } from '../../backends/types.js';
 import { recoveryFor } from '../recovery/connect.js';
 import { checksText, perform, prepare, whoAmI } from '../recovery/perform.js';
 import type { Confirmation } from '../recovery/types.js';
@@ -45,6 +46,8 @@ export interface DoIo {
   out?: (s: string) => void;
   err?: (s: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** how the action reaches the box (default: this machine, or the demo box under --demo); tests count its calls */
+  runner?: (demo: boolean) => Runner;
 }
 
 interface Io { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }
@@ -263,9 +266,9 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     const engine = await engineFor(args.name, action, link, local, noLink, io);
     if (typeof engine === 'number') return engine;
 
-    const runner = runnerFor({ demo: o.demo, demoSpeed: 1 });
-    // only the sources its checks read (a script reads none); undeclared: all of them when it checks anything
-    const reads = action.reads ?? (action.checks !== undefined || action.verify !== undefined ? undefined : []);
+    const runner = ioIn.runner?.(o.demo) ?? runnerFor({ demo: o.demo, demoSpeed: 1 });
+    // only the sources the action declares its checks read (a script, an engine: none); undeclared: all of them
+    const reads = action.reads;
     const ctx: ActionCtx = {
       readOnly, args,
       setLogs: () => {},
