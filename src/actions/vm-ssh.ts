@@ -7,11 +7,12 @@
 import { sshArgv, sshText } from '../config/vms.js';
 import { joinRows, sshTargetOf } from '../cli/vms.js';
 import type { VmsData } from '../../backends/vms/types.js';
+import { dataOf } from '../store/selectors.js';
 import type { Action, ActionCtx } from './types.js';
 
 function vmsData(ctx: ActionCtx): VmsData | undefined {
   const s = ctx.samples?.vms;
-  return s?.state === 'ok' ? s.data : s?.state === 'error' ? s.lastGood?.data : undefined;
+  return s ? dataOf(s) : undefined;
 }
 
 function target(ctx: ActionCtx): { argv?: string[]; why?: string; text?: string } {

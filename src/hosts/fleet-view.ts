@@ -3,6 +3,7 @@
  * where known, load, findings count). Pure: the store's hosts in, plain cells out (the frame paints them).
  */
 import type { Sample } from '../../backends/types.js';
+import { dataOf } from '../store/selectors.js';
 import type { HostState, SourceData } from '../store/types.js';
 import { hostLink } from './link.js';
 import type { Theme } from '../../themes/tokens.js';
@@ -31,15 +32,11 @@ export interface FleetRow {
 const POOL_RANK = ['ONLINE', 'DEGRADED', 'SUSPENDED', 'UNAVAIL', 'FAULTED', 'OFFLINE', 'REMOVED', 'UNKNOWN'];
 const GiB = 1024 ** 3;
 
-/** the data a sample holds now: ok, or the last good one behind an error */
-function data<T>(s: Sample<T>): T | undefined {
-  return s.state === 'ok' ? s.data : s.state === 'error' ? s.lastGood?.data : undefined;
-}
 const known = (s: Sample<unknown>) => s.state !== 'pending';
 
 function gpuCell(s: Sample<SourceData['nvidia']>): string {
   if (s.state === 'unavailable') return 'none';
-  const d = data(s);
+  const d = dataOf(s);
   if (!d) return '—';
   if (!d.gpus.length) return 'none';
   const util = Math.max(...d.gpus.map((g) => g.utilPct ?? -1));
@@ -51,7 +48,7 @@ function gpuCell(s: Sample<SourceData['nvidia']>): string {
 
 function poolCell(s: Sample<SourceData['zfs']>): string {
   if (s.state === 'unavailable') return 'none';
-  const d = data(s);
+  const d = dataOf(s);
   if (!d) return '—';
   if (!d.pools.length) return 'none';
   const rank = (h: string) => { const i = POOL_RANK.indexOf(h.toUpperCase()); return i < 0 ? POOL_RANK.length : i; };
@@ -59,7 +56,7 @@ function poolCell(s: Sample<SourceData['zfs']>): string {
 }
 
 function enginesCell(s: Sample<SourceData['engines']>): string {
-  const d = data(s);
+  const d = dataOf(s);
   if (!d) return '—';
   return `${d.engines.filter((e) => e.state === 'healthy').length}/${d.engines.length}`;
 }
@@ -70,9 +67,9 @@ export function fleetRows(hosts: Record<string, HostState>): FleetRow[] {
     const link = hostLink(h);
     const states = [s.nvidia, s.numa, s.system, s.zfs].filter(known);
     const reach: FleetRow['reach'] = link.lost ? 'lost' : !states.length ? 'pending' : states.some((x) => x.state === 'error') ? 'partial' : 'up';
-    const sys = data(s.system);
-    const zfs = data(s.zfs);
-    const findings = (zfs?.lints.length ?? 0) + (data(s.nvidia)?.warnings.length ?? 0) + (sys?.warnings.length ?? 0);
+    const sys = dataOf(s.system);
+    const zfs = dataOf(s.zfs);
+    const findings = (zfs?.lints.length ?? 0) + (dataOf(s.nvidia)?.warnings.length ?? 0) + (sys?.warnings.length ?? 0);
     return {
       host: h.host, reach, gpus: gpuCell(s.nvidia), pools: poolCell(s.zfs), engines: enginesCell(s.engines),
       load: sys?.load ? sys.load[0].toFixed(2) : '—', findings,
