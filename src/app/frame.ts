@@ -125,13 +125,15 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
     status = hints.map(([k, v]) => paint(theme, 'key', k) + ' ' + paint(theme, 'muted', v)).join('  ');
     if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;
   }
-  let body = lines.length < rows - 2 ? [...lines, ...Array(rows - 2 - lines.length).fill('')] : lines;
-  if (s.ui.confirm) body = overlay(body.map((l) => fit(l, cols)), confirmBox(theme, s.ui.confirm, cols, rows - 2), cols);
-  else if (s.ui.tripcode) body = overlay(body.map((l) => fit(l, cols)), tripcodeBox(theme, s.ui.tripcode.input, cols), cols);
-  else if (s.ui.palette) body = overlay(body.map((l) => fit(l, cols)), paletteBox(theme, s, cols, rows - 2), cols);
-  else if (s.ui.fleet) body = overlay(body.map((l) => fit(l, cols)), fleetBox(theme, fleetRows(s.hosts), s.current, cols, now).slice(0, rows - 2), cols);
+  // the screen's lines are exactly `cols` wide already (every panel row is fitted where it is drawn, and the layouts
+  // split `cols` exactly; the frame tests hold them to it): measuring them again here cost half of a frame
+  let body = lines.length < rows - 2 ? [...lines, ...Array<string>(rows - 2 - lines.length).fill(' '.repeat(cols))] : lines;
+  if (s.ui.confirm) body = overlay(body, confirmBox(theme, s.ui.confirm, cols, rows - 2), cols);
+  else if (s.ui.tripcode) body = overlay(body, tripcodeBox(theme, s.ui.tripcode.input, cols), cols);
+  else if (s.ui.palette) body = overlay(body, paletteBox(theme, s, cols, rows - 2), cols);
+  else if (s.ui.fleet) body = overlay(body, fleetBox(theme, fleetRows(s.hosts), s.current, cols, now).slice(0, rows - 2), cols);
   // the console set folds what no glyph token covers (prose punctuation, text from outside) to what its font has
-  const out = [header, ...body.map((l) => fit(l, cols)), fit(status, cols)].map((l) => foldLine(l, theme.glyphs));
+  const out = [fit(header, cols), ...body, fit(status, cols)].map((l) => foldLine(l, theme.glyphs));
   return { lines: out, panels, focusInnerH: ctx.drawn?.focusInnerH ?? 1 };
 }
 
