@@ -26,10 +26,13 @@
  * capped at MAX_LINE_BYTES. Nothing is stripped here: the viewer strips control sequences.
  */
 import { closeSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
-import { open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { decodeLine, MAX_LINE_BYTES } from './follow.js';
 
-export const MAX_LINE_BYTES = 8 * 1024;
+// following a log (logs -f, the cockpit's view) lives in follow.ts
+export { follow, LogFollower, MAX_LINE_BYTES, type Follower, type FollowOptions } from './follow.js';
+
 /** engines.logs bounds: lines per request, bytes of lines per answer, bytes a search looks at */
 export const MAX_LOG_LINES = 10_000;
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -132,13 +135,6 @@ async function doRotate(file: string, opts: RotateOptions): Promise<boolean> {
 
 // ---------------------------------------------------------------------------------------------------------------
 // reading
-
-function decodeLine(pieces: Buffer[], maxLine: number): string {
-  let b = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
-  if (b.length > maxLine) b = b.subarray(0, maxLine);
-  else if (b.length > 0 && b[b.length - 1] === 0x0d) b = b.subarray(0, b.length - 1);
-  return b.toString('utf8');
-}
 
 /** The lines of one file, last first, read backwards in chunks (a missing file has none). */
 export async function* linesBackward(file: string, maxLine = MAX_LINE_BYTES): AsyncGenerator<string> {
@@ -252,114 +248,4 @@ export async function searchLines(
     }
   }
   return { lines: lines.reverse(), matched, scanned, ...(truncated ? { truncated } : {}) };
-}
-
-export interface Follower {
-  close(): void;
-  /** read what is new now (after a read already under way); resolves once the lines are delivered */
-  tickNow(): Promise<void>;
-}
-
-export interface FollowOptions {
-  /** poll cadence (default 250 ms) */
-  intervalMs?: number;
-  /** start at the beginning instead of the current end */
-  fromStart?: boolean;
-  /** let the process exit while following (default: keeps it alive, as `logs -f` wants) */
-  unref?: boolean;
-}
-
-/**
- * `tail -f` that survives copytruncate: when the file shrinks, or the bytes just before our position changed
- * (truncated and refilled between two polls), reading starts over at 0. A partial last line waits for its newline
- * (or for MAX_LINE_BYTES).
- */
-export function follow(file: string, onLines: (lines: string[]) => void, opts: FollowOptions = {}): Follower {
-  let pos = -1;
-  let ino = -1;
-  let partial: Buffer[] = [];
-  let partialLen = 0;
-  let guard: Buffer | undefined;
-  let busy = false;
-  let closed = false;
-
-  /** read `fh` from `pos` to its end into `out` (whole lines; a partial last line waits) */
-  const drain = async (fh: FileHandle, out: string[]) => {
-    const buf = Buffer.alloc(CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
-      if (bytesRead === 0) break;
-      const data = Buffer.from(buf.subarray(0, bytesRead));
-      pos += bytesRead;
-      let start = 0;
-      for (let i = 0; i < data.length; i++) {
-        if (data[i] !== 0x0a) continue;
-        out.push(decodeLine([...partial, data.subarray(start, i)], MAX_LINE_BYTES));
-        partial = [];
-        partialLen = 0;
-        start = i + 1;
-      }
-      if (start < data.length) {
-        partial.push(data.subarray(start));
-        partialLen += data.length - start;
-        if (partialLen >= MAX_LINE_BYTES) {
-          out.push(decodeLine(partial, MAX_LINE_BYTES));
-          partial = [];
-          partialLen = 0;
-        }
-      }
-      if (closed) break;
-    }
-  };
-
-  const tick = async () => {
-    if (busy || closed) return;
-    busy = true;
-    let fh;
-    try {
-      fh = await open(file, 'r');
-      const fst = await fh.stat();
-      const size = fst.size;
-      if (pos < 0) pos = opts.fromStart ? 0 : size;
-      const out: string[] = [];
-      // the relay rotates by rename: finish the old file (now `.1`, same inode), then the new one from 0
-      const renamed = ino >= 0 && fst.ino !== ino;
-      if (renamed) {
-        const old = await open(`${file}.1`, 'r').catch(() => undefined);
-        try { if (old && (await old.stat()).ino === ino) await drain(old, out); } finally { await old?.close().catch(() => undefined); }
-      }
-      let reset = renamed || size < pos;
-      ino = fst.ino;
-      if (!reset && guard && pos >= guard.length) {
-        const b = Buffer.alloc(guard.length);
-        await fh.read(b, 0, b.length, pos - guard.length);
-        reset = !b.equals(guard);
-      }
-      if (reset) { pos = 0; if (!renamed) { partial = []; partialLen = 0; } }
-      await drain(fh, out);
-      const g = Math.min(16, pos);
-      guard = Buffer.alloc(g);
-      if (g > 0) await fh.read(guard, 0, g, pos - g);
-      if (out.length > 0 && !closed) onLines(out);
-    } catch {
-      // missing for now (not created yet): once it appears, all of it is new
-      if (pos < 0) pos = 0;
-    } finally {
-      await fh?.close().catch(() => undefined);
-      busy = false;
-    }
-  };
-
-  let running: Promise<void> = Promise.resolve();
-  const run = () => { running = running.then(tick); return running; };
-  const timer = setInterval(() => void run(), opts.intervalMs ?? 250);
-  if (opts.unref) timer.unref();
-  void run();
-  return {
-    close() {
-      closed = true;
-      clearInterval(timer);
-    },
-    tickNow: run,
-  };
 }
