@@ -17,9 +17,11 @@ import { recoveryFor } from '../recovery/connect.js';
 import { checksText, perform, prepare, whoAmI } from '../recovery/perform.js';
 import type { Confirmation } from '../recovery/types.js';
 import type { EngineConfig } from '../config/schema.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadResult } from '../config/load.js';
+
+type Loaded = LoadResult;
 import { connectDaemon, type DaemonClient, type DaemonLink } from '../daemon/client.js';
-import { resolvePaths } from '../daemon/paths.js';
+import { resolvePaths, type SovPaths } from '../daemon/paths.js';
 import { EXIT, type EngineStatus } from '../daemon/types.js';
 import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
@@ -161,6 +163,9 @@ interface Parsed {
   args: Record<string, string>;
   json: boolean; dryRun: boolean; readOnly: boolean; demo: boolean;
   config?: string;
+  /** where the config is and what it says (the demo box's own under --demo: the real one is not read) */
+  paths: SovPaths;
+  local: Loaded;
   confirm?: string;
   tripcode?: string;
 }
@@ -184,8 +189,9 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   const v = parsed.values;
   if (v.help) { io.out(DO_USAGE); return EXIT.ok; }
   const paths = resolvePaths({ ...(v.config !== undefined ? { config: v.config } : {}), env: io.env });
-  const local = await loadConfig(paths.configPath);
-  const actions = actionsFor(v.demo ? demoConfig() : local.ok ? local.config : undefined);
+  // the demo box acts with its own config (scripts, the engines its simulated ones stand for), never the real one
+  const local: Loaded = v.demo ? { ok: true, config: demoConfig(), path: 'the demo box (built in)', missing: false } : await loadConfig(paths.configPath);
+  const actions = actionsFor(local.ok ? local.config : undefined);
   const [id, ...rest] = parsed.positionals;
   if (v.list) return id !== undefined ? usage(`--list takes no action, got "${clean(id)}"`) : listActions(actions, io, v.json ?? false);
   const known = () => `known actions: ${actions.map((a) => a.id).join(', ')} (sov do --list)`;
@@ -208,7 +214,7 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   }
   for (const k of Object.keys(declared)) if (!(k in args) && !(k in (action.argDefaults ?? {}))) return usage(`${id} needs --arg ${k}=… (${declared[k]})`);
   return {
-    id, action, args, json: v.json ?? false, dryRun: v['dry-run'] ?? false, readOnly: v['read-only'] ?? false, demo: v.demo ?? false,
+    id, action, args, json: v.json ?? false, dryRun: v['dry-run'] ?? false, readOnly: v['read-only'] ?? false, demo: v.demo ?? false, paths, local,
     ...(v.config !== undefined ? { config: v.config } : {}), ...(v.confirm !== undefined ? { confirm: v.confirm } : {}), ...(v.tripcode !== undefined ? { tripcode: v.tripcode } : {}),
   };
 }
@@ -232,9 +238,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   const headless = HEADLESS[id];
   if (headless?.cockpitOnly) { io.err(`sov do: ${id} works in the cockpit only`); return EXIT.failed; }
 
-  const paths = resolvePaths({ ...(o.config !== undefined ? { config: o.config } : {}), env: io.env });
-  // the demo box acts with its own config (scripts, the engines its simulated ones stand for), never the real one
-  const local: Awaited<ReturnType<typeof loadConfig>> = o.demo ? { ok: true, config: demoConfig(), path: 'the demo box (built in)' } as Awaited<ReturnType<typeof loadConfig>> : await loadConfig(paths.configPath);
+  const { paths, local } = o;
   // a dry run changes nothing, and --read-only neither: neither starts the daemon; the demo box has none
   // nor does a T0 action that needs no daemon (a diagnostic script): nothing to record, nothing to ask
   const autostart = !dryRun && !readOnly && !o.demo && (action.tier !== 'T0' || needsDaemon(action));
@@ -302,7 +306,7 @@ let offSignals: (() => void) | undefined;
 const needsDaemon = (a: Action) => a.id.startsWith('engine.') || a.id.startsWith('stack.');
 
 /** the engine named by --arg name, from the daemon (or the config when there is none); an exit code when unknown */
-async function engineFor(name: string | undefined, action: Action, link: DaemonLink | undefined, local: Awaited<ReturnType<typeof loadConfig>>, noLink: string | undefined, io: Io):
+async function engineFor(name: string | undefined, action: Action, link: DaemonLink | undefined, local: Loaded, noLink: string | undefined, io: Io):
   Promise<{ engine?: EngineStatus; engineConfig?: EngineConfig } | number> {
   if (name === undefined || !action.id.startsWith('engine.')) return {};
   const engineConfig = local.ok ? local.config.engines.find((c) => c.name === name) : undefined;
