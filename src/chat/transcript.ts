@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChainEvent, Skip } from './chain.js';
 import { truncatedReason, type ChatMessage } from './client.js';
 import { oneLine } from '../text/sanitize.js';
-import { redact } from '../text/redact.js';
+import { redactFields } from './redact-fields.js';
 import { DIGEST_CHARS, digestOf, INDEX_VERSION, readTranscript, writeIndex, type ConversationSummary, type DigestEntry } from './transcript-read.js';
 
 export {
@@ -242,8 +242,8 @@ export class TranscriptWriter {
   append(rec: TranscriptRecord): void {
     if (this.closed) throw new Error('transcript is closed');
     if (this.failure !== undefined) return;
-    // keys never reach the file: the record is redacted whole before it is cut into lines
-    const safe = JSON.parse(redact(JSON.stringify(rec))) as TranscriptRecord;
+    // keys never reach the file: every string field is redacted before the record is serialised and cut into lines
+    const safe = redactFields(rec);
     const buf = Buffer.from(encodeRecord(safe).join(''));
     try {
       writeAll(this.fd, buf);

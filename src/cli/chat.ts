@@ -18,6 +18,7 @@ import {
   newMessageId, readTranscript, searchConversations, TranscriptBusyError, TranscriptWriter, type TranscriptMessage,
 } from '../chat/transcript.js';
 import { sanitize } from '../text/sanitize.js';
+import { redactFields } from '../chat/redact-fields.js';
 import { redact } from '../text/redact.js';
 
 export const CHAT_EXIT = { answered: 0, usage: 2, allFailed: 3, badConfig: 7, cancelled: 130 } as const;
@@ -171,7 +172,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
     }
     throw e;
   }
-  const json = (o: unknown) => { stdout.write(redact(JSON.stringify(o)) + '\n'); };
+  const json = (o: unknown) => { stdout.write(JSON.stringify(redactFields(o)) + '\n'); };
 
   if (a.list) {
     const list = listConversations(dir);
@@ -337,7 +338,7 @@ export async function runChatCli(argv: string[], io?: Partial<ChatIo>): Promise<
 }
 
 function printConversation(id: string, messages: TranscriptMessage[], asJson: boolean, stdout: { write(s: string): unknown }): void {
-  if (asJson) { stdout.write(redact(JSON.stringify({ type: 'conversation', id, messages })) + '\n'); return; }
+  if (asJson) { stdout.write(JSON.stringify(redactFields({ type: 'conversation', id, messages })) + '\n'); return; }
   stdout.write(`conversation ${id}\n`);
   for (const m of messages) {
     const who = m.role === 'assistant' ? `${m.provider ?? 'assistant'}${m.model ? ` (${m.model})` : ''}` : m.role;

@@ -53,6 +53,23 @@ describe('sov chat (headless)', () => {
     expect(resumed.out).toContain('Hello from the engine.');
   });
 
+  it('--json: a reply quoting an Authorization header gives NDJSON that parses, the key redacted in it and in the transcript', async () => {
+    const reply = 'run: curl -H "Authorization: Bearer sk-abcdef123456" http://x';
+    const e = await sim({ tokensPerSec: 0, replyText: reply });
+    const s = setup(`engines:\n  - {name: llama, kind: process, argv: [llama-server], openai: "${e.url}/v1"}\nproviders:\n  - {name: local, engine: llama, model: sim}\n`);
+    const r = await chat(['--config', s.config, '--json', 'how?'], s.env);
+    expect(r.code).toBe(0);
+    const events = parseNdjson(r.out);
+    expect(r.out).not.toContain('sk-abcdef123456');
+    const done = events.at(-1)!;
+    expect(done.type).toBe('done');
+    const files = readdirSync(s.chats).filter((f) => f.endsWith('.jsonl'));
+    const t = readTranscript(join(s.chats, files[0]!));
+    expect(t.messages[1]!.text).toBe('run: curl -H "Authorization: Bearer [redacted]" http://x');
+    const shown = await chat(['--resume', '--json'], s.env);
+    expect(parseNdjson(shown.out)[0]).toMatchObject({ type: 'conversation', messages: [{ text: 'how?' }, { text: 'run: curl -H "Authorization: Bearer [redacted]" http://x' }] });
+  });
+
   it('--json: NDJSON events that parse, ending with done and its figures; the prompt may come on stdin', async () => {
     const e = await sim({ tokensPerSec: 0, replyText: 'one two three', escapes: true });
     const home = tempDir();

@@ -45,6 +45,19 @@ describe('transcript files', () => {
     expect(existsSync(join(dir, 'c1.lock'))).toBe(false);
   });
 
+  it('a delta quoting a header (escaped quotes and newlines) is written, redacted, and reads back whole', () => {
+    const dir = tempDir();
+    const w = TranscriptWriter.open(dir, 'hdr');
+    const text = 'try:\ncurl -H "Authorization: Bearer $KEY" -H "x-api-key: sk-abcdef123456" http://x\n"done"';
+    w.append({ t: 'delta', id: 'a1', at: 1, text });
+    w.append({ t: 'assistant', id: 'a1', at: 2, text });
+    w.close();
+    const lines = readFileSync(join(dir, 'hdr.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; text?: string });
+    const want = 'try:\ncurl -H "Authorization: Bearer [redacted]" -H "x-api-key: [redacted]" http://x\n"done"';
+    expect(lines.filter((l) => l.t !== 'meta').map((l) => l.text)).toEqual([want, want]);
+    expect(readTranscript(join(dir, 'hdr.jsonl')).messages[0]).toMatchObject({ role: 'assistant', text: want });
+  });
+
   it('has a single writer: a live writer holds the conversation; a dead one\'s lock is taken over', () => {
     const dir = tempDir();
     const w = TranscriptWriter.open(dir, 'c2');
