@@ -5,7 +5,7 @@
  * T0: sov itself changes nothing; what the operator does inside is theirs (and the box's own logs').
  */
 import { sshArgv, sshText } from '../config/vms.js';
-import { joinRows, sshTargetOf } from '../cli/vms.js';
+import { joinRows, sshTargetOf } from '../vms/rows.js';
 import type { VmsData } from '../../backends/vms/types.js';
 import { dataOf } from '../store/selectors.js';
 import type { Action, ActionCtx } from './types.js';

@@ -7,15 +7,16 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Runner } from '../../backends/types.js';
 import { offlineSnapshots } from '../../backends/vms/source.js';
-import type { Heartbeat, Vm, VmsData, VmSnapshot } from '../../backends/vms/types.js';
+import type { Vm, VmSnapshot } from '../../backends/vms/types.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { heartbeatText, sshArgv, sshText, type SshTarget, type VmConfig } from '../config/vms.js';
+import { heartbeatText, sshArgv } from '../config/vms.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { runnerFor } from '../hosts/runner.js';
 import { createLocalRunner } from '../runner/local.js';
 import { probeHeartbeat } from '../vms/heartbeat.js';
 import { discover } from '../vms/ops.js';
+import { joinRows, sshTargetOf, type VmRow } from '../vms/rows.js';
 import { fmtDuration } from './daemon.js';
 import { clean, fmtBytes } from './engines.js';
 
@@ -35,32 +36,6 @@ export const VMS_EXIT = { ok: 0, failed: 1, usage: 2, noVm: 3, noSsh: 4 } as con
 
 export interface VmsIo { out?: (s: string) => void; err?: (s: string) => void; env?: NodeJS.ProcessEnv }
 interface Io { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }
-
-export interface VmRow { vm?: Vm; cfg?: VmConfig; name: string; ssh?: string; heartbeat?: Heartbeat | { state: string; detail: string } }
-
-/** the SSH target: the config's, else a forwarded guest port 22 on this host */
-export function sshTargetOf(vm: Vm | undefined, cfg: VmConfig | undefined): SshTarget | undefined {
-  if (cfg?.ssh !== undefined) return cfg.ssh;
-  const f = vm?.hostfwd.find((h) => h.proto === 'tcp' && h.guestPort === 22);
-  if (!f) return undefined;
-  const host = f.hostAddr === undefined || f.hostAddr === '0.0.0.0' ? '127.0.0.1' : f.hostAddr;
-  return { host, port: f.hostPort };
-}
-
-export function joinRows(data: VmsData, config?: Config): VmRow[] {
-  const rows: VmRow[] = data.vms.map((vm) => ({ vm, name: vm.name }));
-  for (const cfg of config?.vms ?? []) {
-    const r = rows.find((x) => x.name === cfg.name);
-    if (r) r.cfg = cfg; else rows.push({ name: cfg.name, cfg });
-  }
-  for (const r of rows) {
-    const hb = data.heartbeats[r.name];
-    const t = sshTargetOf(r.vm, r.cfg);
-    if (t !== undefined) r.ssh = sshText(t); else if (hb?.ssh !== undefined) r.ssh = hb.ssh;
-    if (hb) r.heartbeat = hb;
-  }
-  return rows;
-}
 
 function diskText(vm: Vm | undefined): string {
   const d = vm?.disks[0];

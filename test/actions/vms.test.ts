@@ -7,8 +7,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmsData } from '../../backends/vms/types.js';
 import { VM_ACTIONS } from '../../src/actions/vms.js';
-import { sshTargetOf, runVmsCli } from '../../src/cli/vms.js';
-import { vmSchema, sshArgv, type VmConfig } from '../../src/config/vms.js';
+import { runVmsCli } from '../../src/cli/vms.js';
+import { joinRows, sshTargetOf } from '../../src/vms/rows.js';
+import { vmSchema, sshArgv, sshText, type VmConfig } from '../../src/config/vms.js';
+import { vmListLines } from '../../widgets/panels/vms.js';
+import { noColor } from '../../themes/index.js';
 import { createLocalRunner } from '../../src/runner/local.js';
 import { probeHeartbeat, sshBeatArgv } from '../../src/vms/heartbeat.js';
 import { snapshotName, startArgv } from '../../src/vms/ops.js';
@@ -108,6 +111,22 @@ describe('config', () => {
     const vm = { name: 'g', kind: 'qemu', state: 'running', disks: [], snapshots: [], notes: [], hostfwd: [{ proto: 'tcp', hostPort: 2222, guestPort: 22 }] } as never;
     expect(sshTargetOf(vm, undefined)).toEqual({ host: '127.0.0.1', port: 2222 });
     expect(sshTargetOf(vm, cfg({ ssh: 'agent-ws' }))).toBe('agent-ws');
+  });
+  it('the VMs panel shows the SSH target that enter and sov ssh use (one rule: config, else hostfwd 22)', () => {
+    const vm = { name: 'g', kind: 'qemu', state: 'running', disks: [], snapshots: [], notes: [], hostfwd: [{ proto: 'tcp', hostAddr: '0.0.0.0', hostPort: 2222, guestPort: 22 }] } as never;
+    const data = (ssh?: string): VmsData => ({ vms: [vm], heartbeats: ssh ? { g: { state: 'ok', ssh } } : {}, routes: [], warnings: [] }) as never;
+    const panelSsh = (d: VmsData) => vmListLines(d, 200, noColor).join('\n').includes('ops@agent:2200') ? 'ops@agent:2200' : vmListLines(d, 200, noColor).join('\n').includes('127.0.0.1:2222') ? '127.0.0.1:2222' : 'none';
+    // the watchdog wrote the declared target: the panel, sov vms ls and enter all say it
+    const declared = cfg({ name: 'g', ssh: { host: 'agent', port: 2200, user: 'ops' } });
+    expect(joinRows(data('ops@agent:2200'), { vms: [declared] } as never)[0]!.ssh).toBe('ops@agent:2200');
+    expect(sshText(sshTargetOf(vm, declared)!)).toBe('ops@agent:2200');
+    expect(panelSsh(data('ops@agent:2200'))).toBe('ops@agent:2200');
+    // nothing declared: the forwarded port, everywhere, written the same way
+    expect(joinRows(data(), { vms: [cfg({ name: 'g' })] } as never)[0]!.ssh).toBe('127.0.0.1:2222');
+    expect(sshText(sshTargetOf(vm, cfg({ name: 'g' }))!)).toBe('127.0.0.1:2222');
+    expect(panelSsh(data())).toBe('127.0.0.1:2222');
+    // a stale heartbeat ssh never beats the config at hand (enter would not use it)
+    expect(joinRows(data('old-alias'), { vms: [cfg({ name: 'g' })] } as never)[0]!.ssh).toBe('127.0.0.1:2222');
   });
 });
 

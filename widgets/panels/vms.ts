@@ -1,5 +1,6 @@
 /** The VMs screen's panels (pure drawing): the list, each VM in detail, and what sov can and cannot see. */
 import type { Heartbeat, Vm, VmsData } from '../../backends/vms/types.js';
+import { sshShownOf } from '../../src/vms/rows.js';
 import { paint, type Level, type Theme } from '../../themes/tokens.js';
 import { age, bytes, DASH, duration } from '../primitives/format.js';
 import { fit, sanitize } from '../primitives/text.js';
@@ -17,13 +18,6 @@ export function beatLevel(h: Heartbeat | undefined): Level {
 const ago = (ms: number) => age(Math.max(0, ms));
 
 const glyph = (theme: Theme, l: Level): string => theme.glyphs[l];
-
-/** the watchdog's declared target, else a forwarded guest port 22 */
-export function sshOf(vm: Vm, h: Heartbeat | undefined): string | undefined {
-  if (h?.ssh) return h.ssh;
-  const f = vm.hostfwd.find((x) => x.proto === 'tcp' && x.guestPort === 22);
-  return f ? `${f.hostAddr && f.hostAddr !== '0.0.0.0' ? f.hostAddr : '127.0.0.1'}:${f.hostPort}` : undefined;
-}
 
 function beatText(h: Heartbeat | undefined): string {
   if (!h) return DASH;
@@ -50,7 +44,7 @@ export function vmListLines(d: VmsData, w: number, theme: Theme, filter = '', se
     const row = [
       cell(sanitize(vm.name), 18), paint(theme, sl, cell(`${glyph(theme, sl)} ${vm.state}`, 10)), paint(theme, beatLevel(h), cell(h ? `${glyph(theme, beatLevel(h))} ${beatText(h)}` : DASH, 13)),
       cell(vm.vcpus !== undefined ? String(vm.vcpus) : DASH, 4), cell(bytes(vm.memBytes), 7), cell(bytes(vm.memUsedBytes), 7),
-      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshOf(vm, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 18),
+      cell(vm.cpuPct !== undefined ? vm.cpuPct.toFixed(1) : DASH, 6), cell(duration(vm.uptimeSec), 8), cell(sanitize(sshShownOf(vm, undefined, h) ?? DASH), 18), cell(vm.via ?? vm.kind, 18),
     ];
     out.push(fit((vm.name === selected ? paint(theme, 'selected', theme.glyphs.select) + ' ' : '  ') + row.join(' '), w));
   }
