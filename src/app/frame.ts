@@ -48,6 +48,23 @@ function daemonTrouble(s: AppState): string | undefined {
   return e?.state === 'ok' && e.data.daemon?.stateError ? 'STATE NOT SAVED' : undefined;
 }
 
+/** screens where j/k move a selection rather than scroll */
+const SELECTING: ReadonlySet<ScreenId> = new Set(['engines', 'recovery', 'vms']);
+
+/**
+ * The status line's hints: the screen's own keys from the key map (so they cannot go stale: enter on the VMs screen
+ * is "ssh into vm", not "open"), then the common ones their keys do not shadow.
+ */
+function statusHints(screen: ScreenId, zoomed: boolean): [string, string][] {
+  // the prompt takes every printable key here: q, digits and ? are text
+  if (screen === 'chat') return [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']];
+  const own = KEYMAP.filter((b) => b.screen === screen && !b.layer).map((b): [string, string] => [b.keys[0]!, b.title.toLowerCase()]);
+  const taken = new Set(own.map(([k]) => k));
+  const common: [string, string][] = [['j/k', SELECTING.has(screen) ? 'select' : 'scroll'], ['enter', zoomed ? 'back' : 'open'], ['/', screen === 'engines' ? 'search' : 'filter'],
+    ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], [':', 'palette'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']];
+  return [...own, ...common.filter(([k]) => !taken.has(k))];
+}
+
 /** what the status line says while the confirm overlay asks */
 function confirmHint(c: NonNullable<AppState['ui']['confirm']>): string {
   if (c.pending) return 'reading the preconditions…';
@@ -113,15 +130,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
-    const hints: [string, string][] = s.ui.screen === 'engines'
-      // the screen's own keys come from the key map (the actions' declarations), so the hints cannot go stale
-      ? [['j/k', 'select'], ...KEYMAP.filter((b) => b.screen === 'engines').map((b): [string, string] => [b.keys[0]!, b.title.toLowerCase()]), ['/', 'search'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
-      : s.ui.screen === 'recovery'
-      ? [['j/k', 'select'], ['enter', 'run'], ['p', 'tripcode'], [':', 'palette'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']]
-      : s.ui.screen === 'chat'
-      // the prompt takes every printable key here: q, digits and ? are text
-      ? [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']]
-      : [['?', 'help'], ['tab', 'focus'], ['j/k', 'scroll'], ['enter', s.ui.zoomed ? 'back' : 'open'], ['/', 'filter'], ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], ['q', 'quit']];
+    const hints = statusHints(s.ui.screen, s.ui.zoomed !== undefined);
     status = hints.map(([k, v]) => paint(theme, 'key', k) + ' ' + paint(theme, 'muted', v)).join('  ');
     if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;
   }
