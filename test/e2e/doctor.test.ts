@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useZfsFuse, type ZfsFuse } from '../helpers/zfs-fuse.js';
 import type { EngineStatus } from '../../src/daemon/types.js';
+import { isAlive } from '../../src/daemon/procfs.js';
 import { reportSchema } from '../../src/doctor/report.js';
 import { freePort, runSov as sov, SIM, simEngineYaml } from '../helpers/proc.js';
 import { repoRoot } from '../helpers/samples.js';
 import stringWidth from 'string-width';
 import { barePath, SOV, Tmux } from './tmux.js';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
 
 let dir: string;
@@ -41,9 +41,9 @@ afterAll(async () => {
     let daemonPid: number | undefined;
     try { daemonPid = (JSON.parse((await sov(['daemon', 'status', '--json'], env)).stdout) as { pid?: number }).pid; } catch {}
     await sov(['daemon', 'stop'], env).catch(() => undefined);
-    if (daemonPid && alive(daemonPid) && cmdline(daemonPid).includes(SOV)) { try { process.kill(daemonPid, 'SIGKILL'); } catch {} }
+    if (daemonPid && isAlive(daemonPid) && cmdline(daemonPid).includes(SOV)) { try { process.kill(daemonPid, 'SIGKILL'); } catch {} }
   }
-  for (const pid of enginePids) if (alive(pid) && cmdline(pid).includes(SIM)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+  for (const pid of enginePids) if (isAlive(pid) && cmdline(pid).includes(SIM)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
   for (const s of servers) s.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { isAlive } from '../../src/daemon/procfs.js';
 import { repoRoot } from './samples.js';
 
 export const SOV = join(repoRoot, 'dist', 'sov.js');
@@ -28,6 +29,17 @@ export function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
+}
+
+/** Waits up to `ms` until none of the pids is alive (a zombie counts as gone: src/daemon/procfs.ts isAlive);
+ * returns the survivors, so `expect(await gone(pids)).toEqual([])` names them when it fails. */
+export async function gone(pids: number[], ms = 3000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = pids.filter(isAlive);
+    if (!left.length || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 export const SIM = join(repoRoot, 'src', 'demo', 'engine.ts');

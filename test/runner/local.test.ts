@@ -3,25 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { gone } from '../helpers/proc.js';
 import { CLOSE_GRACE_MS, createLocalRunner, killAllChildren, liveChildGroups } from '../../src/runner/local.js';
-
-/** alive and not a zombie (an orphan reaped by init disappears; a zombie would still answer kill 0) */
-export function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z /.test(stat);
-  } catch { return false; }
-}
-
-async function waitGone(pids: number[], ms = 3000): Promise<number[]> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    const left = pids.filter(alive);
-    if (left.length === 0) return [];
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return pids.filter(alive);
-}
 
 const pidsIn = (file: string): number[] => (existsSync(file) ? readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number) : []);
 
@@ -55,7 +38,7 @@ describe('local runner: process groups and deadlines', () => {
     expect(tookMs).toBeLessThan(3000);
     const [sleeper] = pidsIn(pf);
     expect(sleeper).toBeGreaterThan(1);
-    expect(await waitGone([sleeper!])).toEqual([]);
+    expect(await gone([sleeper!])).toEqual([]);
     expect(liveChildGroups()).toEqual([]);
   });
 
@@ -72,7 +55,7 @@ describe('local runner: process groups and deadlines', () => {
     expect(tookMs).toBeLessThan(400 + CLOSE_GRACE_MS + 1500);
     const pids = pidsIn(pf);
     expect(pids).toHaveLength(2);
-    expect(await waitGone(pids)).toEqual([]);
+    expect(await gone(pids)).toEqual([]);
   });
 
   it('a child that escaped the group (setsid) and holds the pipe cannot hold the answer past deadline + grace', async () => {
@@ -123,7 +106,7 @@ describe('local runner: process groups and deadlines', () => {
     const pids = pidsIn(pf);
     expect(pids).toHaveLength(2);
     h.stop();
-    expect(await waitGone(pids)).toEqual([]);
+    expect(await gone(pids)).toEqual([]);
     await new Promise((res) => setTimeout(res, 100));
     expect(exited).toBe(false);
   });
@@ -139,7 +122,7 @@ describe('local runner: process groups and deadlines', () => {
       });
     });
     expect(exit).toEqual({ code: 4, lines: ['one'] });
-    expect(await waitGone(pidsIn(pf))).toEqual([]);
+    expect(await gone(pidsIn(pf))).toEqual([]);
   });
 
   it('killAllChildren ends every running group (what the exit hook runs)', async () => {
@@ -154,7 +137,7 @@ describe('local runner: process groups and deadlines', () => {
     expect(pids).toHaveLength(2);
     expect(liveChildGroups().sort()).toEqual([...pids].sort());
     expect(killAllChildren()).toBe(2);
-    expect(await waitGone(pids)).toEqual([]);
+    expect(await gone(pids)).toEqual([]);
     const res = await running;
     expect(res.exitCode).toBeNull();
   });
@@ -173,6 +156,6 @@ describe('local runner: process groups and deadlines', () => {
     expect(res.status).toBe(0);
     const [pid] = pidsIn(pf);
     expect(pid).toBeGreaterThan(1);
-    return waitGone([pid!]).then((left) => expect(left).toEqual([]));
+    return gone([pid!]).then((left) => expect(left).toEqual([]));
   });
 });

@@ -5,8 +5,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/daemon/procfs.js';
 import { busyReason, killAll, outcomeSummary, runScript, runningSince, type ScriptRun } from '../../src/scripts/run.js';
+import { gone } from '../helpers/proc.js';
 import { repoRoot } from '../helpers/samples.js';
 
 let dir: string;
@@ -20,16 +20,6 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** the pids a script printed (one per line) */
 const pidsIn = (lines: string[]) => lines.filter((l) => /^\d+$/.test(l)).map(Number);
-
-/** waits until none of the pids is alive (zombies count as gone); returns the survivors */
-async function survivors(pids: number[], withinMs = 2000): Promise<number[]> {
-  const until = Date.now() + withinMs;
-  for (;;) {
-    const left = pids.filter(isAlive);
-    if (!left.length || Date.now() > until) return left;
-    await sleep(25);
-  }
-}
 
 describe('runScript', () => {
   it('reports the exit code, both streams line by line, and a one-line summary', async () => {
@@ -83,7 +73,7 @@ printf 'crlf\r\n'`;
     expect(o.signal).toBe('SIGTERM');
     const pids = [o.pid!, ...pidsIn(o.tail)];
     expect(pids).toHaveLength(2);
-    expect(await survivors(pids)).toEqual([]);
+    expect(await gone(pids)).toEqual([]);
     expect(o.durationMs).toBeGreaterThanOrEqual(450);
     expect(o.durationMs).toBeLessThan(2500);
     expect(outcomeSummary(o, 500)).toMatch(/^timed out after 0.5 s: SIGTERM to its process group, 1 line$/);
@@ -94,7 +84,7 @@ printf 'crlf\r\n'`;
     expect(o.timedOut).toBe(true);
     expect(o.killed).toBe(true);
     expect(o.signal).toBe('SIGKILL');
-    expect(await survivors([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
+    expect(await gone([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
     expect(outcomeSummary(o, 300)).toMatch(/SIGTERM to its process group, then SIGKILL/);
   });
 
@@ -103,7 +93,7 @@ printf 'crlf\r\n'`;
     const o = await run(['sh', '-c', 'sleep 100 & echo $!; sleep 100'], { signal: ac.signal, onLine: () => ac.abort() });
     expect(o.cancelled).toBe(true);
     expect(o.timedOut).toBe(false);
-    expect(await survivors([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
+    expect(await gone([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
     expect(outcomeSummary(o)).toMatch(/^cancelled after \d+\.\d s: SIGTERM to its process group, 1 line$/);
     const marker = join(dir, 'never');
     const pre = await run(['sh', '-c', `touch ${marker}`], { signal: AbortSignal.abort() });
@@ -116,7 +106,7 @@ printf 'crlf\r\n'`;
     const o = await run(['sh', '-c', 'sleep 100 & echo $!; exit 0'], { graceMs: 1000 });
     expect(o.exitCode).toBe(0);
     expect(o.leftovers).toBe(1);
-    expect(await survivors(pidsIn(o.tail))).toEqual([]);
+    expect(await gone(pidsIn(o.tail))).toEqual([]);
     expect(outcomeSummary(o)).toMatch(/1 process it left behind ended/);
   });
 
@@ -186,7 +176,7 @@ printf 'crlf\r\n'`;
     expect(killAll()).toBeGreaterThanOrEqual(1);
     const o = await p;
     expect(o.signal).toBe('SIGKILL');
-    expect(await survivors([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
+    expect(await gone([o.pid!, ...pidsIn(o.tail)])).toEqual([]);
   });
 
   it("sov's exit kills the groups still running (the exit hook)", async () => {
@@ -197,6 +187,6 @@ printf 'crlf\r\n'`;
     });
     const m = /^(\d+) (\d+)$/m.exec(out);
     expect(m, out).not.toBeNull();
-    expect(await survivors([Number(m![1]), Number(m![2])])).toEqual([]);
+    expect(await gone([Number(m![1]), Number(m![2])])).toEqual([]);
   });
 });
