@@ -7,13 +7,25 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STATUS_DEADLINE_MS } from '../../src/cli/status.js';
 import { cleanup, endless } from '../chat/helpers.js';
+import { isAlive, readCmdline } from '../../src/daemon/procfs.js';
+import { gone } from '../helpers/proc.js';
 import { SOV, Tmux } from './tmux.js';
 
 const dirs: string[] = [];
 const started: number[] = [];
 const mounts: string[] = [];
+/** the hanging shims' pid files: what they and their `sleep 1000` children wrote, ended even when a test failed */
+const shimPidFiles: string[] = [];
+const shimPids = (file: string): number[] => (existsSync(file) ? readFileSync(file, 'utf8').split(/\s+/).filter(Boolean).map(Number) : []);
 afterEach(async () => {
   for (const p of started.splice(0)) { try { process.kill(p, 'SIGKILL'); } catch {} }
+  // only while that pid is still a shim or its sleep (pid reuse): never anything this file did not start
+  for (const f of shimPidFiles.splice(0)) {
+    for (const p of shimPids(f)) {
+      const argv = readCmdline(p)?.join(' ') ?? '';
+      if (isAlive(p) && (argv === '/bin/sleep 1000' || argv.startsWith('/bin/sh ' + join(f, '..')))) { try { process.kill(p, 'SIGKILL'); } catch {} }
+    }
+  }
   for (const m of mounts.splice(0)) spawnSync('umount', [m]);
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   await cleanup();
@@ -25,11 +37,6 @@ function tmp(prefix: string): string {
   return d;
 }
 
-/** alive and not a zombie */
-function alive(pid: number): boolean {
-  try { return !/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
-}
-
 /**
  * A PATH holding `node` and hanging nvidia-smi and zpool shims: each writes its own pid and its background
  * child's to `pids`, prints a partial line, and then (`hang`) never exits, or exits at once leaving the child
@@ -39,11 +46,12 @@ function hangingPath(hang: boolean): { path: string; pids: () => number[] } {
   const d = tmp('sov-hang-');
   symlinkSync(process.execPath, join(d, 'node'));
   const pidFile = join(d, 'pids');
+  shimPidFiles.push(pidFile);
   for (const tool of ['nvidia-smi', 'zpool']) {
     writeFileSync(join(d, tool), `#!/bin/sh\n/bin/sleep 1000 &\necho "$! $$" >> ${pidFile}\necho partial\n${hang ? 'exec /bin/sleep 1000\n' : ''}`);
     chmodSync(join(d, tool), 0o755);
   }
-  return { path: d, pids: () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split(/\s+/).filter(Boolean).map(Number) : []) };
+  return { path: d, pids: () => shimPids(pidFile) };
 }
 
 /** `sov status --json` on this PATH; `signalWhen`: SIGTERM it once that holds (polled) */
@@ -65,11 +73,6 @@ function runStatus(path: string, signalWhen?: () => boolean): Promise<{ code: nu
   });
 }
 
-async function gone(pids: number[], ms = 3000): Promise<number[]> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms && pids.some(alive)) await new Promise((r) => setTimeout(r, 50));
-  return pids.filter(alive);
-}
 
 describe('sov status with tools that hang', () => {
   it('a tool whose child keeps stdout open: status answers at once and leaves nothing behind', async () => {
