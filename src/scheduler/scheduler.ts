@@ -5,7 +5,13 @@ export interface SchedulerOptions {
   sources: Source<unknown>[];
   /** called once per tick with every result that arrived since the last call */
   ingest(batch: AttemptBatch, at: number): void;
+  /** the wall clock: only the ingest's `at` (a reading's time as shown) */
   now(): number;
+  /**
+   * the clock of due times, deadlines and the loop: monotonic, so a wall clock stepped back (NTP, a resumed VM)
+   * neither holds sampling back nor hurries it; default performance.now
+   */
+  monotonicNow?: () => number;
   intervalMs: number;
   /** a source's own slower cadence (ZFS, NUMA, services: 5 s), never faster than intervalMs */
   sourceIntervalMs?: Partial<Record<SourceId, number>>;
@@ -29,8 +35,6 @@ interface Slot {
 export const HIDDEN_FACTOR = 5;
 export const UNAVAILABLE_RECHECK_MS = 30_000;
 export const MAX_BACKOFF_MS = 30_000;
-/** a clock that goes back by more than this is taken as a jump */
-export const CLOCK_BACK_TOLERANCE_MS = 1000;
 
 /** Next wait after an attempt: interval when ok, exponential backoff on error, rare rechecks when unavailable. */
 export function nextDelay(state: Attempt<unknown>['state'], failures: number, intervalMs: number, visible: boolean): number {
@@ -51,20 +55,11 @@ export function createScheduler(o: SchedulerOptions) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let waiters: (() => void)[] = [];
-  let lastNow = -Infinity;
-
-  /**
-   * The wall clock went back (NTP step, a VM resumed, a demo clock reset): every due time was set on the old clock
-   * and would hold sampling back by the jump, so everything is due now. A jump forward only makes things due early.
-   */
-  function noticeClock(now: number): void {
-    if (now < lastNow - CLOCK_BACK_TOLERANCE_MS) for (const s of slots) s.nextDue = Math.min(s.nextDue, now);
-    lastNow = now;
-  }
+  const mono = o.monotonicNow ?? (() => performance.now());
 
   async function attempt(slot: Slot): Promise<void> {
     slot.inFlight = true;
-    const t0 = o.now();
+    const t0 = mono();
     let guard: NodeJS.Timeout | undefined;
     const timeout = new Promise<Attempt<unknown>>((resolve) => {
       guard = setTimeout(() => resolve({ state: 'error', message: `no answer within ${Math.round(guardMs / 1000)} s` }), guardMs);
@@ -82,15 +77,14 @@ export function createScheduler(o: SchedulerOptions) {
     slot.lastState = result.state;
     const visible = o.visible ? o.visible().has(slot.source.id) : true;
     const every = Math.max(o.intervalMs, o.sourceIntervalMs?.[slot.source.id] ?? 0);
-    slot.nextDue = o.now() + nextDelay(result.state, slot.failures, every, visible);
+    slot.nextDue = mono() + nextDelay(result.state, slot.failures, every, visible);
     slot.scheduledHidden = !visible;
-    (pending as Record<string, unknown>)[slot.source.id] = { ...result, tookMs: o.now() - t0 };
+    (pending as Record<string, unknown>)[slot.source.id] = { ...result, tookMs: mono() - t0 };
   }
 
   /** Starts due samples, waits up to most of an interval for them, then ingests everything in one batch. */
   async function tick(force = false): Promise<void> {
-    const now = o.now();
-    noticeClock(now);
+    const now = mono();
     // a source scheduled at the hidden (slow) cadence that is on screen now is due now: a screen switched to shows
     // fresh data at the next tick, not data a hidden cadence old (drawn as stale)
     if (o.visible) {
@@ -116,9 +110,9 @@ export function createScheduler(o: SchedulerOptions) {
 
   function loop(): void {
     if (stopped) return;
-    const t0 = Date.now();
+    const t0 = mono();
     void tick().finally(() => {
-      if (!stopped) timer = setTimeout(loop, Math.max(1, t0 + o.intervalMs - Date.now()));
+      if (!stopped) timer = setTimeout(loop, Math.max(1, t0 + o.intervalMs - mono()));
     });
   }
 
