@@ -3,11 +3,10 @@
  * order through the daemon, each waiting for healthy within its startup grace; stack.phoenix (T3, the tripcode
  * RECOVERY:PHOENIX; the OMNI seed's self-heal) stops the stack (reverse order), optionally recreates the containers
  * of `recovery.phoenix.compose`, then starts the engines in order, each waiting for healthy. Every step's outcome
- * goes to ctx.output and into the result; without a daemon (the demo box) each step says what it would have done
- * and that it did not run.
+ * goes to ctx.output and into the result. Both need the daemon (the demo box's is simulated): when() refuses
+ * without it.
  */
 import type { EngineConfig } from '../config/schema.js';
-import { demoConfig } from '../demo/config.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { CheckResult } from '../recovery/types.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
@@ -23,12 +22,13 @@ const STOP_TIMEOUT_MS = 120_000;
 
 /** what the stack actions need of an engine */
 type StackEngine = Pick<EngineConfig, 'name' | 'startupGraceSec'>;
-const isDemo = (ctx: ActionCtx) => /demo/.test(ctx.runner?.host ?? '') || ctx.who?.via === 'demo';
-/** the configured engines; on the demo box without a config of its own, the demo's engines (src/demo/config.ts) */
-const enginesOf = (ctx: ActionCtx): StackEngine[] => (ctx.config?.engines.length ? ctx.config.engines : isDemo(ctx) ? demoConfig().engines : []);
+/** the configured engines (the demo box's come from its own config, src/demo/config.ts) */
+const enginesOf = (ctx: ActionCtx): StackEngine[] => ctx.config?.engines ?? [];
 const composeOf = (ctx: ActionCtx) => ctx.config?.recovery.phoenix.compose;
 export const composeArgv = (file: string) => ['docker', 'compose', '-f', file, 'up', '-d', '--force-recreate'];
 const linkUp = (ctx: ActionCtx) => ctx.link?.state === 'up';
+/** the steps go through the daemon: without it nothing could run */
+const needLink = (ctx: ActionCtx): string | undefined => (linkUp(ctx) ? undefined : `the stack is the daemon's to restart: ${ctx.noLink ?? 'the daemon is not reachable'}`);
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
   const t = setTimeout(r, ms);
@@ -83,20 +83,16 @@ async function startAndWait(ctx: ActionCtx, e: StackEngine, verb: 'start' | 'res
 export function summary(title: string, out: StepOutcome[]): ActionResult {
   const n = (s: StepState) => out.filter((o) => o.state === s).length;
   const failed = out.find((o) => o.state === 'failed');
+  // a step that did not run (cancelled) leaves the stack half done: not a success either
+  const stopped = out.find((o) => o.state === 'not run');
   const lines = out.map((o, i) => `${i + 1}. ${o.step}: ${o.state}${o.detail ? ` — ${o.detail}` : ''}`).join('\n');
-  const head = `${title}: ${n('ok')} of ${out.length} steps ran${n('not run') ? `, ${n('not run')} not run` : ''}${n('skipped') ? `, ${n('skipped')} skipped` : ''}${failed ? `; FAILED at "${failed.step}"` : ''}`;
-  return failed ? { kind: 'error', message: `${head}\n${lines}`, exitCode: 1 } : { kind: 'done', message: `${head}\n${lines}`, exitCode: 0 };
+  const head = `${title}: ${n('ok')} of ${out.length} steps ran${n('not run') ? `, ${n('not run')} not run` : ''}${n('skipped') ? `, ${n('skipped')} skipped` : ''}${failed ? `; FAILED at "${failed.step}"` : stopped ? `; stopped before "${stopped.step}"` : ''}`;
+  return failed || stopped ? { kind: 'error', message: `${head}\n${lines}`, exitCode: 1 } : { kind: 'done', message: `${head}\n${lines}`, exitCode: 0 };
 }
-
-const noDaemon = (ctx: ActionCtx) => `${ctx.noLink ?? 'no daemon'}: nothing was done`;
 
 async function restartRun(ctx: ActionCtx): Promise<ActionResult> {
   const out: StepOutcome[] = [];
   const engines = enginesOf(ctx);
-  if (!linkUp(ctx)) {
-    for (const e of engines) notRun(ctx, out, `restart ${e.name}, wait for healthy (≤ ${healthyDeadlineMs(e) / 1000} s)`, noDaemon(ctx));
-    return summary('stack restart', out);
-  }
   let broken: string | undefined;
   for (const e of engines) {
     const name = `restart ${e.name}, wait for healthy (≤ ${healthyDeadlineMs(e) / 1000} s)`;
@@ -114,15 +110,8 @@ async function phoenixRun(ctx: ActionCtx): Promise<ActionResult> {
   const out: StepOutcome[] = [];
   const engines = enginesOf(ctx);
   const compose = composeOf(ctx);
-  const up = linkUp(ctx);
   const stopName = `stop the stack (${[...engines].reverse().map((e) => e.name).join(', ') || 'no engines'}, in reverse order)`;
   const composeName = compose ? `recreate the containers: ${q(composeArgv(compose))}` : undefined;
-  if (!up) {
-    notRun(ctx, out, stopName, noDaemon(ctx));
-    if (composeName) notRun(ctx, out, composeName, 'the stack was not stopped');
-    for (const e of engines) notRun(ctx, out, `start ${e.name}, wait for healthy`, noDaemon(ctx));
-    return summary('Phoenix', out);
-  }
   const stopped = await doStep(ctx, out, stopName, async () => {
     const said: string[] = [];
     for (const e of [...engines].reverse()) {
@@ -149,9 +138,8 @@ async function phoenixRun(ctx: ActionCtx): Promise<ActionResult> {
   return summary('Phoenix', out);
 }
 
-/** every engine healthy now (only when a daemon ran the steps: without one nothing changed to check) */
+/** every engine healthy now */
 async function allHealthy(ctx: ActionCtx): Promise<CheckResult[]> {
-  if (!linkUp(ctx)) return [];
   const list = await ctx.link!.call('engines.list', {}, { timeoutMs: 10_000 });
   return enginesOf(ctx).map((e) => {
     const s = list.find((x) => x.name === e.name);
@@ -161,20 +149,19 @@ async function allHealthy(ctx: ActionCtx): Promise<CheckResult[]> {
 
 async function stackChecks(ctx: ActionCtx, composeEnough = false): Promise<CheckResult[]> {
   const engines = enginesOf(ctx);
-  const what = engines.length ? `${engines.map((e) => e.name).join(' → ')}${ctx.config?.engines.length ? '' : ' (the demo box\'s)'}` : undefined;
+  const what = engines.length ? engines.map((e) => e.name).join(' → ') : undefined;
   const out: CheckResult[] = [what ? { name: 'engines configured', state: 'pass', detail: what } : composeEnough && composeOf(ctx) ? { name: 'engines configured', state: 'pass', detail: 'none; the compose file only' } : { name: 'engines configured', state: 'fail', detail: 'no engines in the config' }];
-  out.push(linkUp(ctx) ? { name: 'daemon', state: 'pass', detail: 'up' } : { name: 'daemon', state: 'unknown', detail: `${ctx.noLink ?? 'no daemon'}: the steps will say what they would do, and not run` });
+  out.push(linkUp(ctx) ? { name: 'daemon', state: 'pass', detail: 'up' } : { name: 'daemon', state: 'fail', detail: ctx.noLink ?? 'no daemon' });
   return out;
 }
 
 export const stackRestart: Action = {
   id: 'stack.restart', title: 'Restart the stack', tier: 'T2', keys: [], scope: 'recovery', confirm: true, reads: [],
   description: 'restart every configured engine in declared order through the daemon, each waiting for healthy',
-  when: (ctx) => (enginesOf(ctx).length ? true : 'no engines configured (engines: in the config)'),
+  when: (ctx) => needLink(ctx) ?? (enginesOf(ctx).length ? true : 'no engines configured (engines: in the config)'),
   target: () => 'stack',
   describe: (ctx) => `restart ${enginesOf(ctx).map((e) => e.name).join(' → ') || 'no engines'} in this order, each waiting for healthy (its startupGraceSec) before the next; the first that does not come back stops the rest`,
   checks: (ctx) => stackChecks(ctx),
-  unknownOk: ['daemon'],
   run: restartRun,
   verify: allHealthy,
 };
@@ -182,14 +169,13 @@ export const stackRestart: Action = {
 export const stackPhoenix: Action = {
   id: 'stack.phoenix', title: 'Phoenix (rebuild the stack)', tier: 'T3', keys: [], scope: 'recovery', confirm: true, reads: [],
   description: 'stop every engine, recreate the compose containers (recovery.phoenix.compose), start the engines in order, each waiting for healthy (tripcode RECOVERY:PHOENIX)',
-  when: (ctx) => (enginesOf(ctx).length || composeOf(ctx) ? true : 'nothing to rebuild: no engines and no recovery.phoenix.compose in the config'),
+  when: (ctx) => needLink(ctx) ?? (enginesOf(ctx).length || composeOf(ctx) ? true : 'nothing to rebuild: no engines and no recovery.phoenix.compose in the config'),
   describe(ctx) {
     const e = enginesOf(ctx).map((x) => x.name);
     const c = composeOf(ctx);
     return `Phoenix: 1. stop ${[...e].reverse().join(', ') || 'no engines'}${c ? ` · 2. \`${q(composeArgv(c))}\`` : ' · (no compose file configured: no containers recreated)'} · ${c ? 3 : 2}. start ${e.join(' → ') || 'no engines'}, each waiting for healthy`;
   },
   checks: (ctx) => stackChecks(ctx, true),
-  unknownOk: ['daemon'],
   run: phoenixRun,
   verify: allHealthy,
 };

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stackPhoenix, stackRestart, summary } from '../../src/actions/stack.js';
 import type { ActionCtx } from '../../src/actions/types.js';
 import { loadConfig } from '../../src/config/load.js';
+import { demoConfig } from '../../src/demo/config.js';
 import { connectDaemon, type DaemonClient, type DaemonLink } from '../../src/daemon/client.js';
 import { resolvePaths, type SovPaths } from '../../src/daemon/paths.js';
 import { startDaemon, type DaemonServer } from '../../src/daemon/server.js';
@@ -149,8 +150,18 @@ echo "docker shim: unexpected argv: $*" >&2; exit 99
 });
 
 describe('the outcome of steps (pure)', () => {
-  it('counts what ran, what did not, and fails on the first failed step', () => {
-    expect(summary('X', [{ step: 'a', state: 'ok', detail: '' }, { step: 'b', state: 'not run', detail: 'no daemon' }])).toEqual({ kind: 'done', exitCode: 0, message: 'X: 1 of 2 steps ran, 1 not run\n1. a: ok\n2. b: not run — no daemon' });
+  it('counts what ran, what did not, and fails on the first failed step or on a step left undone (cancelled)', () => {
+    expect(summary('X', [{ step: 'a', state: 'ok', detail: '' }, { step: 'b', state: 'ok', detail: 'fine' }])).toEqual({ kind: 'done', exitCode: 0, message: 'X: 2 of 2 steps ran\n1. a: ok\n2. b: ok — fine' });
+    expect(summary('X', [{ step: 'a', state: 'ok', detail: '' }, { step: 'b', state: 'not run', detail: 'cancelled' }])).toEqual({ kind: 'error', exitCode: 1, message: 'X: 1 of 2 steps ran, 1 not run; stopped before "b"\n1. a: ok\n2. b: not run — cancelled' });
     expect(summary('X', [{ step: 'a', state: 'failed', detail: 'boom' }]).kind).toBe('error');
+  });
+});
+
+describe('without the daemon', () => {
+  it('when() refuses both (nothing could run), with the reason there is no daemon', () => {
+    const ctx: ActionCtx = { readOnly: false, setLogs: () => {}, config: demoConfig(), noLink: 'the daemon is not running (no socket)' };
+    for (const a of [stackRestart, stackPhoenix]) expect(a.when(ctx), a.id).toBe("the stack is the daemon's to restart: the daemon is not running (no socket)");
+    const down = { ...ctx, link: { state: 'down' } as DaemonLink };
+    expect(stackRestart.when(down)).toMatch(/daemon's to restart/);
   });
 });

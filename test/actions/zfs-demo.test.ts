@@ -127,16 +127,15 @@ describe('GPU and stack actions on the demo box', () => {
     expect(gpuReset.argChoices!(await d.ctx({}), 'gpu')).toEqual(['0', '1']);
   });
 
-  it('Phoenix and the stack restart say what they would do, step by step, and that nothing ran', async () => {
+  it('without the simulated engines (no link) Phoenix and the stack restart are refused before anything runs', async () => {
     const d = demo();
-    const p = await prepare(stackPhoenix, await d.ctx({}));
-    expect(p.checks.map((c) => `${c.name}:${c.state}`)).toEqual(['engines configured:pass', 'daemon:unknown']);
-    expect(p.code).toBe('ACTION::stack.phoenix::' + p.code!.split('::')[2]);
-    const r = await perform(p, { kind: 'tripcode', payload: sign(d.key(), 'RECOVERY:PHOENIX', Math.floor(Date.now() / 1000)) });
-    expect(r.outcome, r.result.message).toBe('ok');
-    expect(r.result.message).toMatch(/^Phoenix: 0 of 5 steps ran, 5 not run\n1\. stop the stack \(ramalama-worker, ktransformers, vllm, llama, in reverse order\): not run — the demo box has no daemon: nothing was done/);
-    const s = await d.act(stackRestart, {}, { kind: 'typed', text: 'stack' });
-    expect(s.result.message).toMatch(/^stack restart: 0 of 4 steps ran, 4 not run/);
+    for (const [a, c] of [[stackPhoenix, { kind: 'tripcode', payload: sign(d.key(), 'RECOVERY:PHOENIX', Math.floor(Date.now() / 1000)) }], [stackRestart, { kind: 'typed', text: 'stack' }]] as const) {
+      const p = await prepare(a, { ...(await d.ctx({})), config: demoConfig() });
+      expect(p.refused, a.id).toEqual({ code: 'unavailable', reason: "the stack is the daemon's to restart: the demo box has no daemon" });
+      const r = await perform(p, c);
+      expect(r.outcome, a.id).toBe('refused');
+    }
+    expect(d.lines).toEqual([]);
   });
 
   it('in the cockpit the demo has simulated engines: the stack restart goes through them and stops at the one that crashes', async () => {
