@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { containerEngineSchema, processEngineSchema, systemdEngineSchema } from '../../src/config/schema.js';
 import { containerAdapter, parseContainerState } from '../../src/daemon/adapters/container.js';
 import { buildArgv, buildEnv, numaPrefix } from '../../src/daemon/adapters/process.js';
+import { runCmd } from '../../src/daemon/adapters/types.js';
 import { parseSystemdShow, systemdAdapter } from '../../src/daemon/adapters/systemd.js';
 import { createSupervisor } from '../../src/daemon/supervisor.js';
 import type { EngineStatus } from '../../src/daemon/types.js';
@@ -237,3 +238,29 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+describe('runCmd (the adapters\' command runner: the project\'s local runner)', () => {
+  it('a grandchild holding stdout cannot delay the deadline, and the whole group is killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sov-runcmd-'));
+    try {
+      const pidFile = join(dir, 'pid');
+      const t0 = Date.now();
+      await expect(runCmd('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; sleep 30`], process.env, 500)).rejects.toThrow(/timed out after/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      const pid = Number(readFileSync(pidFile, 'utf8'));
+      await new Promise((r) => setTimeout(r, 200));
+      // gone, or a zombie waiting for init to reap it (state Z): not running
+      let state = 'gone';
+      try { state = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0]!; } catch {}
+      expect(['gone', 'Z']).toContain(state);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('LC_ALL=C whatever the caller\'s env; a missing program is a clear error; non-zero exits come back', async () => {
+    const r = await runCmd('sh', ['-c', 'echo "$LC_ALL $LANG"; echo oops >&2; exit 3'], { ...process.env, LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' }, 5000);
+    expect(r).toEqual({ stdout: 'C C', stderr: 'oops', all: 'C C\noops', exitCode: 3 });
+    await expect(runCmd('sov-no-such-program', [], process.env, 5000)).rejects.toThrow(/not found on PATH/);
+  });
+});

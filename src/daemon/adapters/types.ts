@@ -3,7 +3,7 @@
  * supervisor polls `state()` to see it live or die; `process` engines are spawned by the supervisor itself
  * (adapters/process.ts holds the spawn and stop helpers).
  */
-import { execa } from 'execa';
+import { createLocalRunner } from '../../runner/local.js';
 
 export interface AdapterState {
   running: boolean;
@@ -39,13 +39,25 @@ export class AdapterError extends Error {
 
 export interface CmdResult { stdout: string; stderr: string; all: string; exitCode: number }
 
-/** Run `file args…` (argv array, no shell) with `env`; non-zero exits come back, spawn failures throw AdapterError. */
+/**
+ * Run `file args…` (argv array, no shell) with `env` through the project's local runner: its own process group,
+ * killed whole at the deadline (a grandchild holding stdout cannot delay the answer), LC_ALL=C, bounded output.
+ * Non-zero exits come back; a program not found, a spawn failure, a timeout or a signal throw AdapterError.
+ * `all` is stdout then stderr (the runner keeps them apart; the order between the two is not kept).
+ */
 export async function runCmd(file: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeoutMs: number): Promise<CmdResult> {
-  const r = await execa(file, args, { env, reject: false, timeout: timeoutMs, all: true, stdin: 'ignore', stripFinalNewline: true });
-  if (r.failed && r.exitCode === undefined) {
-    throw new AdapterError(`${file} ${args.join(' ')}: ${r.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : firstLine(r.shortMessage)}`);
-  }
-  return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), all: String(r.all ?? ''), exitCode: r.exitCode ?? 0 };
+  const vars: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env ?? {})) if (v !== undefined) vars[k] = v;
+  Object.assign(vars, { LC_ALL: 'C', LANG: 'C' });
+  const r = await createLocalRunner({ env: vars }).run([file, ...args], { timeoutMs });
+  const cmd = `${file} ${args.join(' ')}`;
+  if (r.notFound) throw new AdapterError(`${cmd}: ${file} not found on PATH`);
+  if (r.spawnError) throw new AdapterError(`${cmd}: ${firstLine(r.spawnError)}`);
+  if (r.timedOut) throw new AdapterError(`${cmd}: timed out after ${Math.round(timeoutMs / 1000)} s`);
+  if (r.exitCode === null) throw new AdapterError(`${cmd}: killed by a signal`);
+  const stdout = r.stdout.replace(/\n$/, '');
+  const stderr = r.stderr.replace(/\n$/, '');
+  return { stdout, stderr, all: [stdout, stderr].filter((x) => x !== '').join('\n'), exitCode: r.exitCode };
 }
 
 export function firstLine(s: string | undefined): string {
