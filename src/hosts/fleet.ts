@@ -9,7 +9,7 @@ import type { Source, SourceId } from '../../backends/types.js';
 import type { HostConfig } from '../config/hosts.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { newHost, type Store } from '../store/store.js';
-import { hostRunners, type HostRunner } from './runner.js';
+import { hostRunners, REMOTE_SKIPPED, type HostRunner } from './runner.js';
 
 export interface Fleet {
   /** every host's name, this machine (or the demo's first box) first */
@@ -35,6 +35,9 @@ export function startFleet(o: {
   o.store.setState({ hosts });
   const schedulers: Scheduler[] = others.map((h) => {
     const backends = BACKENDS.filter((b) => !h.only || h.only.includes(b.id));
+    // what is not sampled there says why (as in `sov status`), rather than waiting forever
+    const skipped = BACKENDS.filter((b) => !backends.includes(b));
+    if (skipped.length) o.store.getState().ingest(h.name, Object.fromEntries(skipped.map((b) => [b.id, REMOTE_SKIPPED])), h.runner.now());
     return createScheduler({
       sources: backends.map((b) => b.create(h.runner) as Source<unknown>),
       intervalMs: o.intervalMs, now: h.runner.now,

@@ -47,11 +47,11 @@ export function sshRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostConfig[]; env?: NodeJS.ProcessEnv }): HostRunner[] {
   if (o.demo) {
-    return DEMO_FLEET.map((h) => ({
-      // the demo's first box keeps the name the cockpit has always shown for it
-      name: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)`,
-      runner: withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: h.name === 'omni' ? 'omni (demo)' : `${h.name} (demo)` }), h.missing),
-      via: 'demo', close: nothing, closeSync: () => {},
+    // the demo's first box stands for this machine (every source); the others for hosts reached over SSH
+    return DEMO_FLEET.map((h, i) => ({
+      name: `${h.name} (demo)`,
+      runner: withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: `${h.name} (demo)` }), h.missing),
+      via: 'demo', ...(i > 0 ? { only: REMOTE_SOURCES } : {}), close: nothing, closeSync: () => {},
     }));
   }
   const local = createLocalRunner();

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { hostLink } from '../../src/hosts/link.js';
 import { withMissing } from '../../src/hosts/missing.js';
-import { findHost, hostRunners, REMOTE_SOURCES } from '../../src/hosts/runner.js';
+import { findHost, hostRunners, REMOTE_SKIPPED, REMOTE_SOURCES } from '../../src/hosts/runner.js';
 import { startFleet, type Fleet } from '../../src/hosts/fleet.js';
 import { createAppStore, newHost } from '../../src/store/store.js';
 import { nextSample } from '../../src/store/sample.js';
@@ -35,6 +35,7 @@ describe('hostRunners / findHost', () => {
   it('the demo fleet: omni, vault, forge, found with or without "(demo)"', () => {
     const all = hostRunners({ demo: true, demoSpeed: 1 });
     expect(all.map((h) => h.name)).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
+    expect(all.map((h) => h.only)).toEqual([undefined, REMOTE_SOURCES, REMOTE_SOURCES]);
     expect(findHost(all, 'forge')?.name).toBe('forge (demo)');
   });
 });
@@ -80,6 +81,8 @@ describe('startFleet (the demo fleet into one store)', () => {
     const s = store.getState().hosts;
     expect(s['forge (demo)']!.samples.system.state).toBe('ok');
     expect(s['forge (demo)']!.samples.nvidia).toMatchObject({ state: 'unavailable', reason: 'nvidia-smi not found on PATH' });
+    // the demo's other boxes stand for SSH hosts: the same sources, VMs skipped with the reason (never a demo error)
+    for (const h of ['vault (demo)', 'forge (demo)']) expect(s[h]!.samples.vms).toMatchObject({ state: 'unavailable', reason: REMOTE_SKIPPED.reason });
     expect(store.getState().current).toBe('omni (demo)');
   });
 });
