@@ -216,3 +216,14 @@ describe('the overview with services', () => {
     }
   });
 });
+
+describe('the engine detail says what its log lost', () => {
+  it('bytes the relay dropped at the disk\'s free-space floor are shown beside the log file', async () => {
+    const { engineDetailLines } = await import('../../widgets/panels/engines.js');
+    const e = { ...engine('llama', 'healthy'), logFile: '/state/logs/llama.log', logDroppedBytes: 3 * 1024 * 1024 };
+    const text = plain(engineDetailLines(e, 100, theme, T0, {})).join('\n');
+    expect(text).toMatch(/log\s+\/state\/logs\/llama\.log · 3\.0MiB dropped \(disk nearly full\)/);
+    const clean = plain(engineDetailLines({ ...e, logDroppedBytes: undefined }, 100, theme, T0, {})).join('\n');
+    expect(clean).not.toContain('dropped');
+  });
+});

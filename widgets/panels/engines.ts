@@ -128,7 +128,7 @@ export function engineDetailLines(e: EngineRow, w: number, theme: Theme, now: nu
   out.push(fit(`${label(theme, 'listen')}${listen}`, w));
   const cmd = o.command;
   if (cmd) out.push(fit(`${label(theme, 'command')}${sanitize(cmd)}`, w));
-  if (e.logFile) out.push(fit(`${label(theme, 'log')}${sanitize(e.logFile)}`, w));
+  if (e.logFile || e.logDroppedBytes) out.push(fit(`${label(theme, 'log')}${e.logFile ? sanitize(e.logFile) : DASH}${e.logDroppedBytes ? paint(theme, 'warn', ` · ${bytes(e.logDroppedBytes)} dropped (disk nearly full)`) : ''}`, w));
   for (const x of e.warnings) out.push(paint(theme, 'warn', fit(`${theme.glyphs.warn} ${sanitize(x)}`, w)));
   if (o.job) {
     const tok: Token = o.job.state === 'failed' ? 'crit' : o.job.state === 'done' ? 'ok' : 'info';
