@@ -44,8 +44,14 @@ export const heartbeatSchema = z.union([
 export type HeartbeatConfig = z.infer<typeof heartbeatSchema>;
 
 export const watchdogSchema = z.object({
-  /** what the daemon does after `misses` missed beats */
-  policy: z.string().regex(/^(restart|reimage|revert:[A-Za-z0-9._-]+)$/, 'restart, reimage or revert:<snapshot>'),
+  /**
+   * what the daemon does after `misses` missed beats. Not reimage: it is T3 and needs an operator's tripcode, which
+   * the watchdog cannot sign, so such a VM would only ever end `failed`.
+   */
+  policy: z.string().superRefine((p, ctx) => {
+    if (p === 'reimage') ctx.addIssue({ code: 'custom', message: 'reimage cannot be a watchdog policy: it needs an operator\'s tripcode (T3), which the watchdog cannot sign; use restart or revert:<snapshot> (reimage by hand: sov vms reimage NAME --tripcode …)' });
+    else if (!/^(restart|revert:[A-Za-z0-9._-]+)$/.test(p)) ctx.addIssue({ code: 'custom', message: 'restart or revert:<snapshot>' });
+  }),
   /** at most one recovery per cooldown; failing again within it → `failed` (the operator decides) */
   cooldownSec: z.number().min(10).max(86_400).default(600),
 }).strict();
@@ -69,7 +75,6 @@ export const vmSchema = z.object({
   watchdog: watchdogSchema.optional(),
 }).strict().superRefine((v, ctx) => {
   if (v.overlay !== undefined && v.golden !== undefined && v.overlay === v.golden) ctx.addIssue({ code: 'custom', path: ['overlay'], message: 'the overlay cannot be the golden image itself' });
-  if (v.watchdog?.policy === 'reimage' && (v.golden === undefined || v.overlay === undefined)) ctx.addIssue({ code: 'custom', path: ['watchdog', 'policy'], message: 'reimage needs golden and overlay' });
   if (v.watchdog && !v.heartbeat) ctx.addIssue({ code: 'custom', path: ['watchdog'], message: 'a watchdog needs a heartbeat to watch' });
   if (v.heartbeat && 'ssh' in v.heartbeat && v.ssh === undefined) ctx.addIssue({ code: 'custom', path: ['heartbeat'], message: 'an ssh heartbeat needs the VM\'s ssh target' });
 });

@@ -17,7 +17,7 @@ export interface WatchPolicy {
   missLimit: number;
   /** at most one recovery per this long; failing again within it → failed */
   cooldownMs: number;
-  /** 'restart' | 'reimage' | 'revert:<snapshot>'; absent: watch only */
+  /** 'restart' | 'revert:<snapshot>' (the config refuses reimage: T3, a tripcode the watchdog cannot sign); absent: watch only */
   recovery?: string;
 }
 

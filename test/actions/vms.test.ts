@@ -98,6 +98,12 @@ describe('config', () => {
     const bad = (o: Record<string, unknown>) => vmSchema.safeParse({ name: 'g1', ...o }).success;
     expect(bad({ watchdog: { policy: 'restart' } })).toBe(false);
     expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'reimage' } })).toBe(false);
+    // reimage is T3 (an operator's tripcode): refused as a watchdog policy even with golden and overlay, saying why
+    const r = vmSchema.safeParse({ name: 'g1', golden: '/g', overlay: '/o', heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'reimage' } });
+    expect(r.success).toBe(false);
+    expect(r.error?.issues).toEqual([expect.objectContaining({ path: ['watchdog', 'policy'], message: expect.stringMatching(/^reimage cannot be a watchdog policy: it needs an operator's tripcode/) })]);
+    expect(vmSchema.safeParse({ name: 'g1', heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'rebuild' } }).error?.issues[0]?.message).toBe('restart or revert:<snapshot>');
+    expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'restart' } })).toBe(true);
     expect(bad({ golden: '/a', overlay: '/a' })).toBe(false);
     expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'revert:' } })).toBe(false);
     expect(bad({ heartbeat: { tcp: 'h:1' }, watchdog: { policy: 'revert:clean' } })).toBe(true);
