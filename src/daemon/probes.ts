@@ -11,18 +11,39 @@ export type HealthKind = 'llamacpp' | 'vllm' | 'ollama' | 'http';
 
 export interface HttpAnswer { status: number; body: string; contentType?: string }
 
-const MAX_BODY = 4 * 1024 * 1024;
+/** a body is read up to this many bytes, the rest is not read (an endless body costs no memory) */
+export const MAX_BODY = 4 * 1024 * 1024;
 
 export async function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer | { error: string }> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, timeoutMs)), redirect: 'manual', headers: { Accept: 'application/json, text/plain;q=0.9, */*;q=0.5' } });
-    let body = await res.text();
-    if (body.length > MAX_BODY) body = body.slice(0, MAX_BODY);
+    const body = await readCapped(res, MAX_BODY);
     const ct = res.headers.get('content-type');
     return ct === null ? { status: res.status, body } : { status: res.status, body, contentType: ct };
   } catch (e) {
     return { error: describeFetchError(e, timeoutMs) };
   }
+}
+
+/** The body's first `maxBytes` bytes: reading stops there and the rest is cancelled (never held in memory). */
+async function readCapped(res: Response, maxBytes: number): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let bytes = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const take = Math.min(value.length, maxBytes - bytes);
+      chunks.push(take === value.length ? value : value.subarray(0, take));
+      bytes += take;
+      if (bytes >= maxBytes) break;
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function describeFetchError(e: unknown, timeoutMs: number): string {
