@@ -7,7 +7,6 @@ import { statusHosts } from '../hosts/status.js';
 import { emptySamples, nextSample } from '../store/sample.js';
 import type { Samples } from '../store/types.js';
 import { killAllChildren } from '../runner/local.js';
-import { installTerminalGuards } from '../terminal/lifecycle.js';
 import { summarize } from './summary.js';
 
 export const SCHEMA = 1;
@@ -57,14 +56,11 @@ export async function collect(o: Pick<Options, 'demo' | 'demoSpeed'>, settleMs =
 
 /** `sov status`: one JSON document (--json) or a short summary; exit 2 when a --require'd source is not ok. */
 export async function runStatus(o: Options, out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
-  // SIGTERM, SIGHUP, SIGINT or a crash while sampling: the tools' process groups go with sov
-  const unguard = installTerminalGuards(() => { killAllChildren(); });
+  // SIGTERM, SIGHUP, SIGINT or a crash while sampling: the tools' process groups go with sov (the local runner's
+  // guard, src/runner/local.ts)
   // --host NAME / --all-hosts: the config's hosts over SSH (src/hosts/status.ts)
-  if (o.host !== undefined || o.allHosts) {
-    try { return await statusHosts(o, out, (runner, only) => collect(o, 1100, STATUS_DEADLINE_MS, runner, only)); } finally { unguard(); }
-  }
-  let r: Awaited<ReturnType<typeof collect>>;
-  try { r = await collect(o); } finally { unguard(); }
+  if (o.host !== undefined || o.allHosts) return statusHosts(o, out, (runner, only) => collect(o, 1100, STATUS_DEADLINE_MS, runner, only));
+  const r = await collect(o);
   // the public contract: the host sources only (engines and services come from the daemon and `sov engines`)
   const host = Object.fromEntries(BACKENDS.map((b) => [b.id, r.samples[b.id]]));
   if (o.json) out(JSON.stringify({ schema: SCHEMA, host: r.host, at: r.at, samples: host }, null, 2) + '\n');

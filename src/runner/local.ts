@@ -5,13 +5,16 @@
  * - when its deadline passes (run), or when it is stopped (stream);
  * - as soon as its leader exits (a tool's background children must not outlive it: `sh -c 'sleep 1000 & echo x'`
  *   would otherwise hold stdout open for ever and leave an orphan under init);
- * - when sov exits, whatever the way (`process.on('exit')`; the TUI's and `sov status`'s signal guards end in exit).
+ * - when sov exits, whatever the way: `process.on('exit')`, and a signal guard (SIGINT, SIGTERM, SIGHUP) installed with
+ *   the first group: a signal nothing else in sov handles kills the groups, then exits with 128 + n (a default signal
+ *   death skips the 'exit' hook and left a sleeping tool under init). Where a command handles the signal itself
+ *   (the TUI's guards, the daemon, `sov do`'s cancel, the exporter's stop) the guard leaves it to that handler.
  * A child that escaped its group (setsid) and still holds the pipe cannot delay an answer past the deadline:
  * after a short grace the pipes are closed and the result is returned with what arrived.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
-import { hostname } from 'node:os';
+import { constants as osConstants, hostname } from 'node:os';
 import type { Runner, RunOptions, RunResult, StreamHandle, StreamOptions } from '../../backends/types.js';
 
 const ENV = { LC_ALL: 'C', LANG: 'C' };
@@ -28,6 +31,7 @@ export const CLOSE_GRACE_MS = 500;
 /** Process groups started here and not yet known to be gone (pgid = the leader's pid). */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
+export const GUARDED_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function killGroup(pgid: number): void {
   try { process.kill(-pgid, 'SIGKILL'); } catch {}
@@ -49,10 +53,18 @@ export function liveChildGroups(): number[] {
   return [...liveGroups];
 }
 
+/** A signal that only this guard listens for: the groups go first, then sov, with 128 + the signal's number. */
+function signalGuard(sig: NodeJS.Signals): void {
+  if (process.listenerCount(sig) > 1) return; // the command handles it (and ends in exit, which kills the groups)
+  killAllChildren();
+  process.exit(128 + (osConstants.signals[sig] ?? 0));
+}
+
 function track(child: ChildProcess): number | undefined {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on('exit', killAllChildren);
+    for (const sig of GUARDED_SIGNALS) process.on(sig, signalGuard);
   }
   if (child.pid === undefined) return undefined;
   liveGroups.add(child.pid);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +157,43 @@ describe('local runner: process groups and deadlines', () => {
     const [pid] = pidsIn(pf);
     expect(pid).toBeGreaterThan(1);
     return gone([pid!]).then((left) => expect(left).toEqual([]));
+  });
+
+  /** a process that runs a sleeping tool through the runner, with `extra` code, until it is signalled */
+  async function signalled(sig: NodeJS.Signals, extra = ''): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; tool: number }> {
+    const d = tmp();
+    const pf = join(d, 'pids');
+    const script = join(d, 'use-runner.ts');
+    writeFileSync(script, [
+      `import { createLocalRunner } from ${JSON.stringify(join(process.cwd(), 'src/runner/local.ts'))};`,
+      extra,
+      `void createLocalRunner().run(['/bin/sh', '-c', 'echo $$ > ${pf}; exec /bin/sleep 1000'], { timeoutMs: 60_000 });`,
+      'setInterval(() => {}, 1000);',
+    ].join('\n'));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+    const t0 = Date.now();
+    while (pidsIn(pf).length === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    const [tool] = pidsIn(pf);
+    expect(tool).toBeGreaterThan(1);
+    escaped.push(tool!);
+    child.kill(sig);
+    const e = await exited;
+    return { ...e, out, tool: tool! };
+  }
+
+  it.each([['SIGHUP', 129], ['SIGINT', 130], ['SIGTERM', 143]] as const)('a %s that nothing else handles kills the groups, then exits %i (a signal death skipped the exit hook)', async (sig, code) => {
+    const r = await signalled(sig);
+    expect(r.code).toBe(code);
+    expect(await gone([r.tool])).toEqual([]);
+  });
+
+  it('a signal the command handles is left to it (the guard neither exits nor kills)', async () => {
+    const r = await signalled('SIGHUP', "process.on('SIGHUP', () => { process.stdout.write('handled\\n'); setTimeout(() => process.exit(7), 300); });");
+    expect(r.code).toBe(7);
+    expect(r.out).toBe('handled\n');
+    expect(await gone([r.tool])).toEqual([]); // then the exit hook
   });
 });
