@@ -210,6 +210,20 @@ export async function tailBounded(files: string[], n: number, maxBytes: number):
   return truncated ? { lines: out.reverse(), truncated } : { lines: out.reverse() };
 }
 
+/** The newest of `lines` (oldest first) whose bytes fit `maxBytes`, counted newest first like tailBounded. Pure. */
+export function boundNewest(lines: string[], maxBytes: number): { lines: string[]; truncated?: string } {
+  let bytes = 0;
+  let i = lines.length;
+  while (i > 0) {
+    const b = Buffer.byteLength(lines[i - 1]!) + 1;
+    if (bytes + b > maxBytes) break;
+    bytes += b;
+    i--;
+  }
+  if (i === 0) return { lines };
+  return { lines: lines.slice(i), truncated: `${lines.length - i} lines: the answer is capped at ${maxBytes} bytes` };
+}
+
 export interface SearchResult {
   /** the newest `limit` matching lines, oldest first */
   lines: string[];

@@ -33,7 +33,7 @@ import { cgroupDirOf, cgroupPids, createEngineCgroup, isEngineCgroup, killCgroup
 import { parseRelayStats } from './relay.js';
 import { systemdAdapter } from './adapters/systemd.js';
 import type { EngineAdapter } from './adapters/types.js';
-import { appendLine, logFiles, MAX_LOG_LINES, MAX_RESPONSE_BYTES, rotateIfNeeded, searchLines, tailBounded } from './logs.js';
+import { appendLine, boundNewest, logFiles, MAX_LOG_LINES, MAX_RESPONSE_BYTES, rotateIfNeeded, searchLines, tailBounded } from './logs.js';
 import { modelsUrl, probeHealth, probeMetrics, probeModels } from './probes.js';
 import {
   allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, sameStart, startedAtMs, treeNuma, treeRss, type ProcIdentity,
@@ -820,10 +820,11 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const all = await rt.adapter!.logs(Math.max(n, 10_000));
       const want = o.search.toLowerCase();
       const hits = all.filter((l) => l.toLowerCase().includes(want));
-      return { name, lines: hits.slice(-n), matched: hits.length };
+      const b = boundNewest(hits.slice(-n), MAX_RESPONSE_BYTES);
+      return { name, lines: b.lines, matched: hits.length, ...(b.truncated ? { truncated: b.truncated } : {}) };
     }
-    const out: LogsResult = { name, lines: await rt.adapter!.logs(n) };
-    return out;
+    const b = boundNewest((await rt.adapter!.logs(n)).slice(-n), MAX_RESPONSE_BYTES);
+    return { name, lines: b.lines, ...(b.truncated ? { truncated: b.truncated } : {}) };
   };
 
   const sup: Supervisor = {

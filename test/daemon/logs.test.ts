@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { pauseGroup } from '../../src/daemon/adapters/process.js';
-import { follow, linesBackward, logFiles, MAX_LINE_BYTES, rotateIfNeeded, searchLines, tailLines } from '../../src/daemon/logs.js';
+import { boundNewest, follow, linesBackward, logFiles, MAX_LINE_BYTES, rotateIfNeeded, searchLines, tailLines } from '../../src/daemon/logs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sov-logs-'));
 const children: ChildProcess[] = [];
@@ -203,3 +203,14 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
+
+describe('boundNewest (container/systemd engines.logs byte bound)', () => {
+  it('keeps the newest lines that fit, counting bytes newest first (multibyte counted as bytes), and says so', () => {
+    const lines = ['old', 'middle', 'é'.repeat(4), 'new'];
+    expect(boundNewest(lines, 1000)).toEqual({ lines });
+    // 'new\n' 4 + 'éééé\n' 9 = 13 bytes; 'middle\n' would make 20
+    expect(boundNewest(lines, 19)).toEqual({ lines: ['éééé', 'new'], truncated: '2 lines: the answer is capped at 19 bytes' });
+    expect(boundNewest(['x'.repeat(50)], 10)).toEqual({ lines: [], truncated: '0 lines: the answer is capped at 10 bytes' });
+    expect(boundNewest([], 10)).toEqual({ lines: [] });
+  });
+});
