@@ -1,4 +1,5 @@
 import { render } from 'ink';
+import { join } from 'node:path';
 import { BACKENDS } from '../../backends/index.js';
 import { servicesBackend } from '../../backends/services/index.js';
 import type { Source } from '../../backends/types.js';
@@ -31,6 +32,7 @@ import { createRecoveryPoller } from './recovery-poll.js';
 import { chooseBlueprint } from '../doctor/load.js';
 import { handOff } from '../terminal/handoff.js';
 import { startDemoChat } from '../demo/chat.js';
+import { demoStateDir } from '../recovery/authority.js';
 import { createDemoEnginesLink } from '../demo/engines.js';
 
 /** The config (engines, services) for the cockpit; a bad file does not stop it: the reason is shown instead. */
@@ -94,12 +96,11 @@ export async function runTui(o: Options): Promise<number> {
   const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
   const services = servicesBackend.create(demoChat?.config.services ?? cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
   // the daemon supervises; the TUI starts it only when the config names engines for it to run
-  let link: DaemonLink | undefined = o.demo ? createDemoEnginesLink({ now: runner.now }) : undefined;
-  if (!o.demo) link = createDaemonLink({ autostart: (cfg.config?.engines.length ?? 0) > 0, ...(configArg !== undefined ? { config: configArg } : {}) });
-  const engines = createEnginesSource({
-    link, watched: () => store.getState().ui.logs?.engine,
-    why: { reason: 'the demo box has no daemon', hint: 'run sov without --demo to see the engines of this machine' },
-  });
+  // the demo's engines are simulated in this process; llama's API is the demo's simulated llama.cpp server (chat, benchmarks)
+  const link: DaemonLink = o.demo
+    ? createDemoEnginesLink({ now: runner.now, ...(demoChat ? { openai: { llama: demoChat.openai } } : {}) })
+    : createDaemonLink({ autostart: (cfg.config?.engines.length ?? 0) > 0, ...(configArg !== undefined ? { config: configArg } : {}) });
+  const engines = createEnginesSource({ link, watched: () => store.getState().ui.logs?.engine });
 
   const sources: Source<unknown>[] = [...BACKENDS.map((b) => b.create(runner)), services as Source<unknown>, engines as Source<unknown>];
   const scheduler = createScheduler({
@@ -111,12 +112,13 @@ export async function runTui(o: Options): Promise<number> {
   // the other hosts (the config's hosts: over SSH; the demo's fleet): a scheduler each, into the same store
   const fleet = startFleet({ demo: o.demo, demoSpeed: o.demoSpeed, ...(cfg.config?.hosts ? { hosts: cfg.config.hosts } : {}), intervalMs: o.intervalMs, store, visible: () => new Set(SCREENS[store.getState().ui.screen].sources) });
   // the daemon came back (or went away): show it now rather than at the next backoff of the engines source
-  let linkState = link?.state;
-  const offLink = link?.onChange((l) => { if (l.state !== linkState) { linkState = l.state; void scheduler.refreshNow(); } });
+  let linkState = link.state;
+  const offLink = link.onChange((l) => { if (l.state !== linkState) { linkState = l.state; void scheduler.refreshNow(); } });
 
-  const file = o.demo ? undefined : await benchFile().catch(() => undefined);
+  // benchmarks run for real on the demo too (against its simulated engine), their results kept in the demo state dir
+  const file = o.demo ? join(demoStateDir(), 'bench.jsonl') : await benchFile().catch(() => undefined);
   if (file) store.getState().addBench(readBenchResults(file));
-  const startBench = o.demo ? undefined : benchJobStarter(store, { ...(link ? { link } : {}), runner: createLocalRunner(), ...(file ? { file } : {}), now: () => Date.now() });
+  const startBench = benchJobStarter(store, { link, runner: createLocalRunner(), ...(file ? { file } : {}), now: () => Date.now() });
 
   const writer = createScreenWriter(out);
   const session = createTerminalSession({ out, stdin: process.stdin });
@@ -128,8 +130,8 @@ export async function runTui(o: Options): Promise<number> {
     restored = true;
     scheduler.stop();
     fleet.stop();
-    offLink?.();
-    link?.close();
+    offLink();
+    link.close();
     try { chat?.dispose(); } catch {}
     void demoChat?.close();
     try { ink.unmount(); } catch {}
@@ -141,11 +143,11 @@ export async function runTui(o: Options): Promise<number> {
 
   const onResize = () => store.getState().setTerm(out.columns || 80, out.rows || 24);
   out.on('resize', onResize);
-  const recovery = recoveryFor({ demo: o.demo, ...(link ? { link } : {}) });
+  const recovery = recoveryFor({ demo: o.demo, link });
   const who = whoAmI(o.demo ? 'demo' : 'cockpit');
-  const deps = { ...(link ? { link } : {}), config: demo?.engines ?? cfg.config?.engines ?? [], ...(startBench ? { startBench } : {}), runner, who, ...(recovery ? { recovery } : {}) };
+  const deps = { link, config: demo?.engines ?? cfg.config?.engines ?? [], startBench, runner, who, ...(recovery ? { recovery } : {}), demo: o.demo };
   const readRecovery = createRecoveryPoller(store, recovery,
-    () => (link && link.state !== 'up' ? 'the daemon is not running: the first action above T0 starts it (it keeps the audit log)' : undefined),
+    () => (link.state !== 'up' ? 'the daemon is not running: the first action above T0 starts it (it keeps the audit log)' : undefined),
     () => store.getState().ui.screen === 'recovery');
   const offRecoveryScreen = store.subscribe((now, before) => { if (now.ui.screen === 'recovery' && before.ui.screen !== 'recovery') readRecovery.now(); });
   const controller = {
@@ -154,7 +156,7 @@ export async function runTui(o: Options): Promise<number> {
     now: runner.now,
     actionCtx: (engine?: string) => actionContext(store, deps, engine),
     refreshRecovery: () => readRecovery.now(),
-    ...(link && !o.demo ? { ensureDaemon: () => ensureDaemonUp(link!, configArg) } : {}),
+    ...(!o.demo ? { ensureDaemon: () => ensureDaemonUp(link, configArg) } : {}),
     attach: (argv: string[]) => {
       const r = handOff(argv, { writer, out, stdin: process.stdin });
       // what was sampled meanwhile, and the terminal's size now

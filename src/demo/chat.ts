@@ -25,6 +25,8 @@ async function closedPort(): Promise<number> {
 
 export interface DemoChat {
   config: Config;
+  /** the simulated engine's OpenAI base URL */
+  openai: string;
   dir: string;
   close(): Promise<void>;
 }
@@ -44,5 +46,5 @@ export async function startDemoChat(env: NodeJS.ProcessEnv = process.env): Promi
       { name: 'open-webui', probe: { kind: 'tcp', port: await closedPort() } },
     ],
   });
-  return { config, dir: join(demoStateDir(env), 'chats'), close: () => engine.close() };
+  return { config, openai: `${engine.url}/v1`, dir: join(demoStateDir(env), 'chats'), close: () => engine.close() };
 }

@@ -45,7 +45,8 @@ function seeds(now: number): Sim[] {
 
 const stamp = (t: number) => new Date(t).toISOString().slice(11, 23);
 
-export function createDemoEnginesLink(o: { now: () => number; configPath?: string }): DaemonLink {
+/** `openai`: where an engine's OpenAI API really answers (the demo's simulated llama.cpp server), so chat and benchmarks reach it */
+export function createDemoEnginesLink(o: { now: () => number; configPath?: string; openai?: Record<string, string> }): DaemonLink {
   const sims = seeds(o.now());
   let tick = 0;
   const say = (e: Sim, t: number, line: string) => { e.log.push(`${stamp(t)} ${line}`); if (e.log.length > LOG_KEEP) e.log.splice(0, e.log.length - LOG_KEEP); };
@@ -100,7 +101,7 @@ export function createDemoEnginesLink(o: { now: () => number; configPath?: strin
       ...(up ? { rssBytes: (e.name === 'llama' ? 131 : 9.5) * 2 ** 30, listen: [{ address: '127.0.0.1', port: e.port, loopback: true }] } : {}),
       ...(up && e.name === 'llama' ? { numaBytes: { '0': 64 * 2 ** 30, '1': 67 * 2 ** 30 } } : {}),
       warnings: [],
-      port: e.port, host: '127.0.0.1', openai: `http://127.0.0.1:${e.port}/v1`,
+      port: e.port, host: '127.0.0.1', openai: o.openai?.[e.name] ?? `http://127.0.0.1:${e.port}/v1`,
     };
   };
   const find = (name: string) => {
