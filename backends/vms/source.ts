@@ -67,6 +67,7 @@ export function parseHeartbeatFile(raw: string): { at?: number; vms: Record<stri
     if (typeof v !== 'object' || v === null) continue;
     const h = v as Heartbeat;
     vms[name] = { ...h, state: states.includes(h.state) ? h.state : 'unknown' };
+    if (typeof h.why !== 'string') delete vms[name]!.why;
   }
   return { ...(typeof o.at === 'number' ? { at: o.at } : {}), vms };
 }

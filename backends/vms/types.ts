@@ -88,6 +88,8 @@ export interface Heartbeat {
   missLimit?: number;
   lastBeatAt?: number;
   lastRecovery?: { at: number; action: string; outcome: string };
+  /** why it is not ok: why it failed, else why the last beat was missed */
+  why?: string;
   /** the SSH target the config declares ("agent-vm" alias, "ops@127.0.0.1:2222") */
   ssh?: string;
 }

@@ -1,9 +1,10 @@
 /**
  * The thin runtime around the watchdog (watchdog.ts) that the daemon hosts: one timer per VM that declares a
  * heartbeat, one probe in flight at a time, each outcome fed to stepWatch, its effects carried out (a recovery
- * through the caller's `recover`, alerts to the caller's `alert`), and the state file the VMs screen reads written
- * after every change (atomic, one small entry per VM). Stopping it clears every timer; a recovery in flight is
- * left to finish and its outcome recorded.
+ * through the caller's `recover`, alerts to the caller's `alert`), and the state file the VMs screen reads (atomic,
+ * one small entry per VM) written when what it shows changes (phase, misses, why, a recovery) or, for the beat
+ * counts, at most every WRITE_EVERY_MS. Stopping it clears every timer; a recovery in flight is left to finish and
+ * its outcome recorded.
  */
 import type { Heartbeat } from '../../backends/vms/types.js';
 import type { Runner } from '../../backends/types.js';
@@ -17,7 +18,7 @@ export interface WatchRuntimeOptions {
   runner: Runner;
   /** where the VMs screen reads it (backends/vms heartbeatFile()) */
   stateFile: string;
-  /** carries out a declared recovery ('restart' | 'reimage' | 'revert:<snap>'); resolves with its outcome */
+  /** carries out a declared recovery ('restart' | 'revert:<snap>'); resolves with its outcome */
   recover(vm: VmConfig, action: string): Promise<{ ok: boolean; message: string }>;
   alert?(vm: string, message: string): void;
   now?: () => number;
@@ -36,12 +37,34 @@ export function policyOf(vm: VmConfig): WatchPolicy {
   return { missLimit: vm.heartbeat?.misses ?? 3, cooldownMs: (vm.watchdog?.cooldownSec ?? 600) * 1000, ...(vm.watchdog ? { recovery: vm.watchdog.policy } : {}) };
 }
 
+/** the state file is a display file: beats alone refresh it at most this often */
+export const WRITE_EVERY_MS = 30_000;
+
+/** why the VM is not ok: why it failed, else why the last beat was missed */
+export function whyOf(s: WatchState): string | undefined {
+  if (s.phase === 'failed') return s.failedWhy ?? s.lastMissWhy;
+  return s.misses > 0 ? s.lastMissWhy : undefined;
+}
+
+/** what changes the screen's story (not the beat count or the last beat's time) */
+export function storyOf(s: WatchState): string {
+  return JSON.stringify([s.phase, s.misses, whyOf(s) ?? '', s.lastRecovery ?? null]);
+}
+
+/** Write now? When a VM's story changed since the last write, or the last one is WRITE_EVERY_MS old. */
+export function writeDue(last: { at: number; stories: string[] } | undefined, stories: string[], now: number): boolean {
+  if (!last) return true;
+  return now - last.at >= WRITE_EVERY_MS || stories.some((x, i) => x !== last.stories[i]);
+}
+
 function shown(vm: VmConfig, s: WatchState): Heartbeat {
   const h = vm.heartbeat!;
   const hb: Heartbeat = { state: s.phase, beats: s.beats, misses: s.misses, missLimit: h.misses, kind: 'tcp' in h ? 'tcp' : 'http' in h ? 'http' : 'ssh', target: heartbeatText(h) };
   if (s.lastBeatAt !== undefined) hb.lastBeatAt = s.lastBeatAt;
   if (s.lastRecovery) hb.lastRecovery = { at: s.lastRecovery.at, action: s.lastRecovery.action, outcome: s.lastRecovery.outcome + (s.lastRecovery.message ? `: ${s.lastRecovery.message.slice(0, 200)}` : '') };
   if (vm.ssh !== undefined) hb.ssh = sshText(vm.ssh);
+  const why = whyOf(s);
+  if (why !== undefined) hb.why = why.slice(0, 300);
   return hb;
 }
 
@@ -54,8 +77,13 @@ export function startVmWatchdog(o: WatchRuntimeOptions): WatchRuntime {
   let writing: Promise<void> = Promise.resolve();
   let stopped = false;
 
+  let written: { at: number; stories: string[] } | undefined;
   const write = () => {
-    const doc = { at: now(), vms: Object.fromEntries(watched.map((v) => [v.name, shown(v, states.get(v.name)!)])) };
+    const at = now();
+    const stories = watched.map((v) => storyOf(states.get(v.name)!));
+    if (!writeDue(written, stories, at)) return;
+    written = { at, stories };
+    const doc = { at, vms: Object.fromEntries(watched.map((v) => [v.name, shown(v, states.get(v.name)!)])) };
     writing = writing.then(() => writeFileAtomic(o.stateFile, JSON.stringify(doc) + '\n')).catch((e: unknown) => o.alert?.('*', `the watchdog state file ${o.stateFile} could not be written: ${(e as Error)?.message ?? e}`));
   };
 

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseHeartbeatFile } from '../../backends/vms/source.js';
 import { vmSchema } from '../../src/config/vms.js';
 import { createLocalRunner } from '../../src/runner/local.js';
-import { startVmWatchdog } from '../../src/vms/watch-runtime.js';
+import { startVmWatchdog, storyOf, whyOf, writeDue, WRITE_EVERY_MS } from '../../src/vms/watch-runtime.js';
 import { initialWatch, recoveryAction, stepWatch, type WatchEffect, type WatchEvent, type WatchPolicy, type WatchState } from '../../src/vms/watchdog.js';
 
 const P: WatchPolicy = { missLimit: 3, cooldownMs: 600_000, recovery: 'revert:clean' };
@@ -113,9 +113,38 @@ describe('the runtime with a heartbeat served by a real TCP server on loopback',
       expect(alerts.at(-1)).toMatch(/failed again \d+ s after restart \(cooldown 60 s\)/);
       await w.flushed();
       const file = parseHeartbeatFile(readFileSync(stateFile, 'utf8'))!;
-      expect(file.vms.g1).toMatchObject({ state: 'failed', kind: 'tcp', missLimit: 2, lastRecovery: { action: 'restart', outcome: 'ok: restarted' } });
+      expect(file.vms.g1).toMatchObject({ state: 'failed', kind: 'tcp', missLimit: 2, lastRecovery: { action: 'restart', outcome: 'ok: restarted' }, why: expect.stringMatching(/^failed again \d+ s after restart/) });
     } finally { w.stop(); }
   }, 30_000);
+});
+
+describe('the state file is written when the story changes, or at most every 30 s for beats', () => {
+  /** each event's state through stepWatch, then whether the runtime writes, with the clock it would have */
+  function writes(events: Ev[]): { phase: string; why?: string; wrote: boolean }[] {
+    let s = initialWatch();
+    let t = 0;
+    let last: { at: number; stories: string[] } | undefined = { at: 0, stories: [storyOf(s)] };
+    return events.map((e) => {
+      t += e.dt ?? 10_000;
+      s = stepWatch(P, s, { ...e, at: t } as WatchEvent).state;
+      const stories = [storyOf(s)];
+      const wrote = writeDue(last, stories, t);
+      if (wrote) last = { at: t, stories };
+      return { phase: s.phase, ...(whyOf(s) !== undefined ? { why: whyOf(s)! } : {}), wrote };
+    });
+  }
+  it('beats in a steady phase skip the write until 30 s have passed; a miss, a recovery and failed write at once, with why', () => {
+    const r = writes([beat, beat, beat, beat, miss, miss, miss, { kind: 'recovered', ok: false, message: 'no start argv' }, beat, beat]);
+    expect(r.map((x) => x.wrote)).toEqual([true, false, false, true, true, true, true, true, true, false]);
+    expect(r[4]).toEqual({ phase: 'missing', why: miss.why, wrote: true });
+    expect(r[7]).toEqual({ phase: 'failed', why: 'revert:clean failed: no start argv', wrote: true });
+    // a beat while failed keeps failed and its why (the operator decides); the misses going to 0 is written once
+    expect(r[8]).toMatchObject({ phase: 'failed', why: 'revert:clean failed: no start argv' });
+    expect(r[9]).toMatchObject({ phase: 'failed', why: 'revert:clean failed: no start argv', wrote: false });
+    expect(writeDue(undefined, ['x'], 0)).toBe(true);
+    expect(writeDue({ at: 0, stories: ['x'] }, ['x'], WRITE_EVERY_MS - 1)).toBe(false);
+    expect(writeDue({ at: 0, stories: ['x'] }, ['x'], WRITE_EVERY_MS)).toBe(true);
+  });
 });
 
 describe('the watchdog\'s recovery goes through the actions, the authority and the audit log', () => {

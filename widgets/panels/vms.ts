@@ -63,6 +63,7 @@ function heartbeatLines(h: Heartbeat, theme: Theme, now: number, w: number): str
   if (h.beats !== undefined) parts.push(`${h.beats} beats`);
   if (h.lastBeatAt !== undefined) parts.push(`last ${ago(now - h.lastBeatAt)} ago`);
   const out = [fit(paint(theme, l, parts.join(' · ')), w)];
+  if (typeof h.why === 'string' && h.why !== '') out.push(fit(paint(theme, l, `  why: ${sanitize(h.why)}`), w));
   if (h.lastRecovery) out.push(fit(paint(theme, 'muted', `  last recovery: ${sanitize(h.lastRecovery.action)} ${ago(now - h.lastRecovery.at)} ago ${theme.glyphs.arrow} ${sanitize(h.lastRecovery.outcome)}`), w));
   return out;
 }

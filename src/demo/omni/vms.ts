@@ -129,6 +129,7 @@ export function createVmsDemo(): DemoScript {
           'green-1': { state: 'ok', kind: 'tcp', target: '127.0.0.1:2222', beats: 8620 + Math.floor(t / 10), misses: 0, missLimit: 3, lastBeatAt: now - 3000, ssh: 'ops@127.0.0.1:2222' },
           'green-2': {
             state: 'missing', kind: 'tcp', target: '127.0.0.1:2223', beats: 10411, misses: 2, missLimit: 3, lastBeatAt: now - 27_000, ssh: 'ops@127.0.0.1:2223',
+            why: 'tcp 127.0.0.1:2223: timed out after 5 s',
             lastRecovery: { at: now - 3600_000 * 6, action: 'revert:clean', outcome: 'ok' },
           },
         },

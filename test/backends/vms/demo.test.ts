@@ -51,6 +51,17 @@ describe('the demo box\'s VMs, read by the real backend and drawn by the VMs scr
     expect(out).toContain('xy');
   });
 
+  it('the detail says why a heartbeat is missing or failed (the watchdog\'s why), stripped of escapes', async () => {
+    const { sample } = await demoVms(120, 40);
+    const d = (sample as { data: VmsData }).data;
+    expect(vmDetailLines(d, 120, noColor, 0, 'green-2').join('\n')).toContain('why: tcp 127.0.0.1:2223: timed out after 5 s');
+    const failed: VmsData = { ...d, heartbeats: { 'green-2': { state: 'failed', why: 'restart failed: \u001b[31mno start argv\u0007' } } };
+    const out = vmDetailLines(failed, 120, noColor, 0, 'green-2').join('\n');
+    expect(out).toContain('why: restart failed: no start argv');
+    expect(out).not.toContain('\u001b[31m');
+    expect(out).not.toContain('\u0007');
+  });
+
   it('engines whose loopback address is a forwarded port of a VM are shown inside it', async () => {
     const { sample } = await demoVms(120, 40);
     const d = (sample as { data: VmsData }).data;
