@@ -18,6 +18,8 @@ export interface ActionDeps {
   runner?: Runner;
   recovery?: RecoveryLink;
   who?: Who;
+  /** the simulated demo box */
+  demo?: boolean;
 }
 
 export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: string): ActionCtx {
@@ -49,5 +51,6 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   if (deps.runner) ctx.runner = deps.runner;
   if (deps.recovery) ctx.recovery = deps.recovery;
   if (deps.who) ctx.who = deps.who;
+  if (deps.demo) ctx.demo = true;
   return ctx;
 }

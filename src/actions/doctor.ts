@@ -13,7 +13,7 @@ import type { Action, ActionCtx, ActionResult } from './types.js';
 
 const profileOf = (ctx: ActionCtx) => ctx.args?.profile ?? DEFAULT_PROFILE;
 /** the demo box: its own blueprint when the profile names none */
-export const isDemo = (ctx: ActionCtx): boolean => ctx.who?.via === 'demo';
+export const isDemo = (ctx: ActionCtx): boolean => ctx.demo === true;
 
 export const doctorRun: Action = {
   id: 'doctor.run', title: 'Doctor',

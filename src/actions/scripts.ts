@@ -105,7 +105,7 @@ async function planOf(s: ScriptConfig, plan: string[], ctx: ActionCtx): Promise<
  * box keeps its locks in its own state dir, away from the real box's.
  */
 const lockOf = (s: ScriptConfig, ctx: ActionCtx): ScriptLock =>
-  ({ dir: ctx.who?.via === 'demo' ? join(demoStateDir(), 'scripts') : scriptLockDir(), id: JSON.stringify([s.argv, s.cwd ?? '']) });
+  ({ dir: ctx.demo ? join(demoStateDir(), 'scripts') : scriptLockDir(), id: JSON.stringify([s.argv, s.cwd ?? '']) });
 
 async function runOf(s: ScriptConfig, ctx: ActionCtx): Promise<ActionResult> {
   const v = inputValues(s, ctx.args ?? {});

@@ -29,6 +29,8 @@ export type ActionResult =
 
 export interface ActionCtx {
   readOnly: boolean;
+  /** the simulated demo box (`sov --demo`, `sov do --demo`): its own blueprint, state dir, no real VMs */
+  demo?: boolean;
   /** the engine the action is about (the selected one) */
   engine?: EngineStatus;
   /** its configuration (the command it runs), when the config is loaded */

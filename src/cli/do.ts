@@ -274,7 +274,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     // only the sources the action declares its checks read (a script, an engine: none); undeclared: all of them
     const reads = action.reads;
     const ctx: ActionCtx = {
-      readOnly, args,
+      readOnly, args, demo: o.demo,
       setLogs: () => {},
       host: runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
       ...(reads === undefined || reads.length ? { samples: await readSamples(runner, reads) } : {}),

@@ -36,7 +36,7 @@ function demo() {
   const lines: string[] = [];
   const ctx = async (args: Record<string, string>): Promise<ActionCtx> => ({
     readOnly: false, setLogs: () => {}, runner, host: runner.host, samples: await readSamples(runner, undefined, 5000), recovery,
-    who: { uid: 0, user: 'demo', via: 'demo' }, args, noLink: 'the demo box has no daemon', output: (l) => lines.push(l),
+    who: { uid: 0, user: 'demo', via: 'demo' }, demo: true, args, noLink: 'the demo box has no daemon', output: (l) => lines.push(l),
   });
   const act = async (a: Action, args: Record<string, string>, c: Confirmation) => perform(await prepare(a, await ctx(args)), c);
   const audit = () => readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

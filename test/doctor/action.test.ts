@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const demoCtx = (extra: Partial<ActionCtx> = {}): ActionCtx => ({
-  readOnly: true, setLogs: () => {}, samples, who: { uid: 0, user: 't', via: 'demo' },
+  readOnly: true, setLogs: () => {}, samples, who: { uid: 0, user: 't', via: 'demo' }, demo: true,
   runner: { host: 'omni (demo)', now: () => now } as ActionCtx['runner'], ...extra,
 });
 

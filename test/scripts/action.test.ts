@@ -177,7 +177,7 @@ describe('script actions', () => {
     // the demo box keeps its locks in its own state dir ($TMPDIR/sov-demo-<uid>), never in the real box's
     process.env.TMPDIR = join(dir, 'tmp');
     const demoLocks = join(dir, 'tmp', `sov-demo-${process.getuid!()}`, 'scripts');
-    const onDemo = a.run(ctx({ who: { uid: 0, user: 'u', via: 'demo' } }));
+    const onDemo = a.run(ctx({ who: { uid: 0, user: 'u', via: 'demo' }, demo: true }));
     await sleep(100);
     expect((await readdir(demoLocks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(1);
     expect((await readdir(locks)).filter((f) => f.startsWith(`${s.name}-`))).toHaveLength(0);
