@@ -6,8 +6,9 @@
  * a live process with the same start time, makes a second daemon refuse. A lock or socket left by a daemon that was
  * killed -9 is stale: it is removed and the new daemon takes over (and the supervisor re-adopts the engines).
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync, chmodSync, existsSync } from 'node:fs';
 import { readStat } from './procfs.js';
+import { openEventLog } from './eventlog.js';
 import { onJsonLines } from './framing.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -161,11 +162,10 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
   acquireLock(paths.pidFile);
 
   // ---- event log
-  try { if (statSync(paths.daemonLog).size > MAX_DAEMON_LOG_BYTES) renameSync(paths.daemonLog, `${paths.daemonLog}.1`); } catch {}
-  let logFd: number | undefined = openSync(paths.daemonLog, 'a', 0o600);
+  const eventLog = openEventLog(paths.daemonLog, MAX_DAEMON_LOG_BYTES);
   const log = (msg: string) => {
     const line = `${new Date(now()).toISOString()} [${process.pid}] ${msg}\n`;
-    if (logFd !== undefined) { try { writeSync(logFd, line); } catch {} }
+    eventLog.write(line);
     if (opts.logToStderr) { try { process.stderr.write(line); } catch {} }
   };
 
@@ -413,7 +413,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
           try { unlinkSync(paths.pidFile); } catch {}
         }
         log('stopped');
-        if (logFd !== undefined) { try { closeSync(logFd); } catch {} logFd = undefined; }
+        eventLog.close();
         resolveStopped();
       })();
       return stopping;
@@ -426,7 +426,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     authority?.close();
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     if (lockIsMine(paths.pidFile)) { try { unlinkSync(paths.pidFile); } catch {} }
-    if (logFd !== undefined) { try { closeSync(logFd); } catch {} logFd = undefined; }
+    eventLog.close();
     throw e;
   }
 }
