@@ -44,10 +44,10 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   if (ui.palette) return paletteKey(store, c, name, input);
   // the fleet overview: j/k (up/down) pick a host, enter opens its screens, esc or W closes; the rest as usual
   if (ui.fleet && ['j', 'k', 'up', 'down', 'enter', 'escape'].includes(name)) {
-    if (name === 'enter' || name === 'escape') return store.setState({ ui: { ...ui, fleet: false } });
+    if (name === 'enter' || name === 'escape') return s.setFleet(false);
     const names = Object.keys(s.hosts);
     const i = names.indexOf(s.current) + (name === 'j' || name === 'down' ? 1 : -1);
-    return store.setState({ current: names[Math.max(0, Math.min(names.length - 1, i))] ?? s.current, ui: { ...ui, frozen: undefined } });
+    return s.setHost(names[Math.max(0, Math.min(names.length - 1, i))] ?? s.current);
   }
   // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
   if (ui.screen === 'chat') {
@@ -87,7 +87,7 @@ function paletteKey(store: Store, c: Controller, name: string, input: string): v
       s.setPalette(undefined);
       if (e.kind === 'host') {
         const host = e.id.slice('host:'.length);
-        store.setState({ current: host, ui: { ...store.getState().ui, frozen: undefined } });
+        s.setHost(host);
         return s.say(`host: ${host}`, c.now());
       }
       const b = KEYMAP.find((x) => x.id === e.id);
@@ -144,10 +144,10 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
       // the hosts in the order the cockpit added them (this machine first); the frozen picture belongs to the old one
       const names = Object.keys(s.hosts);
       const next = names[(names.indexOf(s.current) + 1) % names.length] ?? s.current;
-      store.setState({ current: next, ui: { ...store.getState().ui, frozen: undefined } });
+      s.setHost(next);
       return s.say(names.length > 1 ? `host: ${next} (${names.indexOf(next) + 1}/${names.length})` : 'one host: add others under hosts: in the config', c.now());
     }
-    case 'host.fleet': return store.setState({ ui: { ...store.getState().ui, fleet: !ui.fleet } });
+    case 'host.fleet': return s.setFleet(!ui.fleet);
     case 'theme': { const t = nextTheme(themeByName(ui.theme)); s.setTheme(t.name); return s.say(`theme: ${t.name}`, c.now()); }
     case 'recovery.run': {
       const a = recoveryActions(s.config)[ui.recoveryIndex];

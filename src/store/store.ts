@@ -31,6 +31,9 @@ export interface Actions {
   say(text: string, at: number): void;
   selectEngine(name: string | undefined): void;
   selectVm(name: string | undefined): void;
+  /** shows another host on every screen (a frozen picture belongs to the host it was taken of) */
+  setHost(host: string): void;
+  setFleet(open: boolean): void;
   /** opens the log view for an engine (following), or closes it */
   setLogs(logs: UiState['logs']): void;
   setConfirm(confirm: UiState['confirm']): void;
@@ -90,6 +93,8 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     say: (text, at) => set({ ui: { ...get().ui, message: { text, at } } }),
     selectEngine: (engine) => set({ ui: { ...get().ui, engine } }),
     selectVm: (vm) => set({ ui: { ...get().ui, vm } }),
+    setHost: (current) => set({ current, ui: { ...get().ui, frozen: undefined } }),
+    setFleet: (fleet) => set({ ui: { ...get().ui, fleet } }),
     setLogs: (logs) => set({ ui: { ...get().ui, logs, scroll: { ...get().ui.scroll, 'eng.logs': 0 } } }),
     setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
     setPalette: (palette) => set({ ui: { ...get().ui, palette } }),
