@@ -110,7 +110,7 @@ export async function runTui(o: Options): Promise<number> {
     visible: () => new Set(SCREENS[store.getState().ui.screen].sources),
   });
   // the other hosts (the config's hosts: over SSH; the demo's fleet): a scheduler each, into the same store
-  const fleet = startFleet({ demo: o.demo, demoSpeed: o.demoSpeed, ...(cfg.config?.hosts ? { hosts: cfg.config.hosts } : {}), intervalMs: o.intervalMs, store, visible: () => new Set(SCREENS[store.getState().ui.screen].sources) });
+  const fleet = startFleet({ primary: runner, demo: o.demo, demoSpeed: o.demoSpeed, ...(cfg.config?.hosts ? { hosts: cfg.config.hosts } : {}), intervalMs: o.intervalMs, store, visible: () => new Set(SCREENS[store.getState().ui.screen].sources) });
   // the daemon came back (or went away): show it now rather than at the next backoff of the engines source
   let linkState = link.state;
   const offLink = link.onChange((l) => { if (l.state !== linkState) { linkState = l.state; void scheduler.refreshNow(); } });

@@ -5,15 +5,13 @@
  * (the store's error + lastGood), backs off, and comes back by itself when its commands answer again.
  */
 import { BACKENDS } from '../../backends/index.js';
-import type { Source, SourceId } from '../../backends/types.js';
+import type { Runner, Source, SourceId } from '../../backends/types.js';
 import type { HostConfig } from '../config/hosts.js';
 import { createScheduler, type Scheduler } from '../scheduler/scheduler.js';
 import { newHost, type Store } from '../store/store.js';
 import { hostRunners, REMOTE_SKIPPED, type HostRunner } from './runner.js';
 
 export interface Fleet {
-  /** every host's name, this machine (or the demo's first box) first */
-  names: string[];
   refreshNow(): void;
   stop(): void;
 }
@@ -21,14 +19,13 @@ export interface Fleet {
 const NONE: ReadonlySet<SourceId> = new Set();
 
 export function startFleet(o: {
+  /** the cockpit's own runner (this machine, or the demo's first box): sampled by run.tsx's scheduler, not here */
+  primary: Runner;
   demo: boolean; demoSpeed: number; hosts?: HostConfig[]; intervalMs: number; store: Store;
   /** what the current screen shows (sampled at full rate on the current host) */
   visible: () => ReadonlySet<SourceId>;
 }): Fleet {
-  const all = hostRunners({ demo: o.demo, demoSpeed: o.demoSpeed, ...(o.hosts ? { hosts: o.hosts } : {}) });
-  // the first host is the cockpit's own runner (sampled by run.tsx's scheduler)
-  const others: HostRunner[] = all.slice(1);
-  const primary = o.store.getState().current;
+  const others: HostRunner[] = hostRunners({ demo: o.demo, demoSpeed: o.demoSpeed, primary: o.primary, ...(o.hosts ? { hosts: o.hosts } : {}) }).slice(1);
   // the switcher's order: the cockpit's host, then the others as configured
   const hosts = { ...o.store.getState().hosts };
   for (const h of others) hosts[h.name] ??= newHost(h.name);
@@ -48,7 +45,6 @@ export function startFleet(o: {
   });
   for (const s of schedulers) s.start();
   return {
-    names: [primary, ...others.map((h) => h.name)],
     refreshNow() { for (const s of schedulers) void s.refreshNow(); },
     stop() {
       for (const s of schedulers) s.stop();

@@ -43,18 +43,18 @@ export function sshRuntimeDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * Every host of this session: the demo box's three (OMNI, the ZFS server, the forge VPS), or this machine and the
- * config's hosts. Names are unique (the schema refuses duplicates; "local" is reserved for this machine's alias).
+ * config's hosts. `primary`: the runner the caller already has for the first (this machine, or the demo's OMNI). Names are unique (the schema refuses duplicates; "local" is reserved for this machine's alias).
  */
-export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostConfig[]; env?: NodeJS.ProcessEnv }): HostRunner[] {
+export function hostRunners(o: { demo: boolean; demoSpeed: number; hosts?: HostConfig[]; env?: NodeJS.ProcessEnv; primary?: Runner }): HostRunner[] {
   if (o.demo) {
     // the demo's first box stands for this machine (every source); the others for hosts reached over SSH
     return DEMO_FLEET.map((h, i) => ({
       name: `${h.name} (demo)`,
-      runner: withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: `${h.name} (demo)` }), h.missing),
+      runner: i === 0 && o.primary ? o.primary : withMissing(createDemoRunner(h.script, { speed: o.demoSpeed, host: `${h.name} (demo)` }), h.missing),
       via: 'demo', ...(i > 0 ? { only: REMOTE_SOURCES } : {}), close: nothing, closeSync: () => {},
     }));
   }
-  const local = createLocalRunner();
+  const local = o.primary ?? createLocalRunner();
   const env = o.env ?? process.env;
   const runtimeDir = sshRuntimeDir(env);
   return [

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.js';
 import { hostLink } from '../../src/hosts/link.js';
 import { withMissing } from '../../src/hosts/missing.js';
-import { findHost, hostRunners, REMOTE_SKIPPED, REMOTE_SOURCES } from '../../src/hosts/runner.js';
+import { findHost, hostRunners, REMOTE_SKIPPED, REMOTE_SOURCES, runnerFor } from '../../src/hosts/runner.js';
+import { createLocalRunner } from '../../src/runner/local.js';
 import { startFleet, type Fleet } from '../../src/hosts/fleet.js';
 import { createAppStore, newHost } from '../../src/store/store.js';
 import { nextSample } from '../../src/store/sample.js';
@@ -36,6 +37,11 @@ describe('hostRunners / findHost', () => {
     const all = hostRunners({ demo: true, demoSpeed: 1 });
     expect(all.map((h) => h.name)).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
     expect(all.map((h) => h.only)).toEqual([undefined, REMOTE_SOURCES, REMOTE_SOURCES]);
+    // the caller's runner for the first box is used, not a second one built and thrown away
+    const primary = runnerFor({ demo: true, demoSpeed: 1 });
+    expect(hostRunners({ demo: true, demoSpeed: 1, primary })[0]!.runner).toBe(primary);
+    const local = createLocalRunner();
+    expect(hostRunners({ demo: false, demoSpeed: 1, primary: local })[0]).toMatchObject({ runner: local, via: 'local' });
     expect(findHost(all, 'forge')?.name).toBe('forge (demo)');
   });
 });
@@ -73,9 +79,8 @@ describe('startFleet (the demo fleet into one store)', () => {
   afterEach(() => fleet?.stop());
   it('adds the other hosts in order and fills their samples; the GPU-less boxes say nvidia-smi is not there', async () => {
     const store = createAppStore({ host: 'omni (demo)' });
-    fleet = startFleet({ demo: true, demoSpeed: 1, intervalMs: 100, store, visible: () => new Set() });
-    expect(fleet.names).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
-    expect(Object.keys(store.getState().hosts)).toEqual(fleet.names);
+    fleet = startFleet({ primary: runnerFor({ demo: true, demoSpeed: 1 }), demo: true, demoSpeed: 1, intervalMs: 100, store, visible: () => new Set() });
+    expect(Object.keys(store.getState().hosts)).toEqual(['omni (demo)', 'vault (demo)', 'forge (demo)']);
     const t0 = Date.now();
     while (Date.now() - t0 < 5000 && store.getState().hosts['forge (demo)']!.samples.system.state !== 'ok') await new Promise((r) => setTimeout(r, 50));
     const s = store.getState().hosts;
