@@ -25,7 +25,5 @@ export function recoveryActions(config?: Config): Action[] {
   return actionsFor(config).filter((a) => a.scope !== 'engines').sort((a, b) => order[a.tier] - order[b.tier]);
 }
 
-export const ACTION_BY_ID: ReadonlyMap<string, Action> = new Map(ACTIONS.map((a) => [a.id, a]));
-
 export type { Action, ActionCtx, ActionResult, Tier } from './types.js';
 export { engineBaseUrl, startCommand, stopEffect } from './engines.js';

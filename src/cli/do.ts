@@ -25,6 +25,7 @@ import { resolvePaths, type SovPaths } from '../daemon/paths.js';
 import { EXIT, type EngineStatus } from '../daemon/types.js';
 import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
+import { parseKv } from './kv.js';
 
 export const DO_USAGE = `usage:
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only] [--demo] [--config PATH]
@@ -203,15 +204,10 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   // --arg k=v: only the keys the action declares, each once; all of those without a default
   const declared = action.args ?? {};
   const takes = Object.keys(declared).length ? `it takes ${Object.keys(declared).map((k) => `--arg ${k}=…`).join(' ')}` : 'it takes none';
-  const args: Record<string, string> = {};
-  for (const raw of v.arg ?? []) {
-    const m = /^([A-Za-z][\w-]*)=(.*)$/s.exec(raw);
-    if (!m) return usage(`--arg wants k=v, got "${clean(raw)}"`);
-    const [, k, val] = m as unknown as [string, string, string];
-    if (!(k in declared)) return usage(`${id} has no argument "${clean(k)}" (${takes})`);
-    if (k in args) return usage(`--arg ${k} given twice`);
-    args[k] = val;
-  }
+  const args = parseKv(v.arg);
+  if (typeof args === 'string') return usage(args);
+  const unknownArg = Object.keys(args).find((k) => !Object.hasOwn(declared, k));
+  if (unknownArg !== undefined) return usage(`${id} has no argument "${clean(unknownArg)}" (${takes})`);
   for (const k of Object.keys(declared)) if (!(k in args) && !(k in (action.argDefaults ?? {}))) return usage(`${id} needs --arg ${k}=… (${declared[k]})`);
   return {
     id, action, args, json: v.json ?? false, dryRun: v['dry-run'] ?? false, readOnly: v['read-only'] ?? false, demo: v.demo ?? false, paths, local,

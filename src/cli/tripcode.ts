@@ -4,7 +4,9 @@
  * where LOCKDOWN and UNLOCK take effect, and an action code runs its action through `sov do … --tripcode`.
  */
 import { parseArgs } from 'node:util';
-import { ACTION_BY_ID } from '../actions/index.js';
+import { actionsFor } from '../actions/index.js';
+import { loadConfig } from '../config/load.js';
+import { demoConfig } from '../demo/config.js';
 import { connectDaemon } from '../daemon/client.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { EXIT } from '../daemon/types.js';
@@ -15,12 +17,14 @@ import { keyPath, readKey, sign } from '../recovery/tripcode.js';
 import type { TripcodeApply } from '../recovery/types.js';
 import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
+import { parseKv } from './kv.js';
 
 export const TRIPCODE_USAGE = `usage:
   sov tripcode init [--force] [--demo]             make the box key (<state dir>/tripcode.key, 0600); prints its fingerprint
   sov tripcode sign CODE [--key FILE] [--demo]     print a payload "ts|code|sig" (on the trusted side, with a copy of the key)
   sov tripcode apply PAYLOAD [--arg k=v …] [--json] [--demo] [--config PATH]
-  sov tripcode code ACTION [--arg k=v …]           print the code a T3 action with exactly these arguments needs
+  sov tripcode code ACTION [--arg k=v …] [--demo] [--config PATH]
+                                                   print the code a T3 action with exactly these arguments needs
 
 Codes: RECOVERY:LOCKDOWN · RECOVERY:UNLOCK · RECOVERY:REVERT_SNAPSHOT::<pool/ds@snap> · RECOVERY:REIMAGE_TO_GOLDEN[::vm]
        RECOVERY:DIAGNOSTIC::<profile> · RECOVERY:PHOENIX · ACTION::<action-id>::<args hash> (sov tripcode code)
@@ -40,17 +44,6 @@ export interface TripcodeIo {
 }
 
 interface Io { out: (s: string) => void; err: (s: string) => void; env: NodeJS.ProcessEnv }
-
-function parseKv(raw: string[] | undefined): Record<string, string> | string {
-  const args: Record<string, string> = {};
-  for (const a of raw ?? []) {
-    const m = /^([A-Za-z][\w-]*)=(.*)$/s.exec(a);
-    if (!m) return `--arg wants k=v, got "${clean(a)}"`;
-    if (m[1]! in args) return `--arg ${m[1]} given twice`;
-    args[m[1]!] = m[2]!;
-  }
-  return args;
-}
 
 export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Promise<number> {
   const io: Io = {
@@ -106,8 +99,9 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
     }
     case 'code': {
       if (what === undefined) return usage('code needs an ACTION id (sov do --list)');
-      const action = ACTION_BY_ID.get(what);
-      if (!action) return usage(`unknown action "${clean(what)}" (sov do --list)`);
+      // the config's actions too (a T3 script), as sov do has them; the demo box's own under --demo
+      const action = (await actionsOf(v.demo ?? false, v.config, io.env)).find((a) => a.id === what);
+      if (!action) return usage(`unknown action "${clean(what)}" (sov do --list${v.demo ? ' --demo' : ''})`);
       if (action.tier !== 'T3') io.err(`note: ${what} is ${action.tier}; only T3 actions ask for a tripcode`);
       io.out(actionCode(what, { ...(action.argDefaults ?? {}), ...args }));
       return EXIT.ok;
@@ -118,6 +112,13 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
     default:
       return usage(sub === undefined ? 'name a subcommand: init, sign, apply, code' : `unknown subcommand "${clean(sub)}"`);
   }
+}
+
+/** every action sov do knows here: the built-in ones and the config's scripts (the demo box's with --demo) */
+async function actionsOf(demo: boolean, config: string | undefined, env: NodeJS.ProcessEnv) {
+  if (demo) return actionsFor(demoConfig());
+  const loaded = await loadConfig(resolvePaths({ ...(config !== undefined ? { config } : {}), env }).configPath);
+  return actionsFor(loaded.ok ? loaded.config : undefined);
 }
 
 interface ApplyOpts { json: boolean; demo: boolean; stateDir: string; config?: string }

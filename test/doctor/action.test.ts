@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { doctorRun } from '../../src/actions/doctor.js';
-import { ACTION_BY_ID, ACTIONS } from '../../src/actions/index.js';
+import { ACTIONS } from '../../src/actions/index.js';
 import type { ActionCtx } from '../../src/actions/types.js';
 import { parseConfigText } from '../../src/config/load.js';
 import { codeCovers, parseCode } from '../../src/recovery/codes.js';
@@ -30,7 +30,7 @@ const demoCtx = (extra: Partial<ActionCtx> = {}): ActionCtx => ({
 describe('doctor.run', () => {
   it('is declared once: T0, profile defaults to "default", offered the config\'s profiles', () => {
     expect(ACTIONS.filter((a) => a.id === 'doctor.run')).toHaveLength(1);
-    expect(ACTION_BY_ID.get('doctor.run')).toBe(doctorRun);
+    expect(ACTIONS.find((a) => a.id === 'doctor.run')).toBe(doctorRun);
     expect(doctorRun).toMatchObject({ tier: 'T0', argDefaults: { profile: 'default' } });
     const cfg = parseConfigText('recovery:\n  blueprints: { nightly: n.yaml }\n');
     if (!cfg.ok) throw new Error(cfg.text);
@@ -50,8 +50,8 @@ describe('doctor.run', () => {
     expect(p.dryRun).toBe('check the box against the demo box\'s blueprint (reads only)');
     const r = await perform(p, { kind: 'none' });
     expect(r.outcome).toBe('ok');
-    expect(r.result).toEqual({ kind: 'navigate', screen: 'doctor', message: 'doctor (omni-demo): 20 pass · 0 warn · 4 fail · 4 unknown (28 checks)' });
-    expect(out).toHaveLength(8);
+    expect(r.result).toEqual({ kind: 'navigate', screen: 'doctor', message: 'doctor (omni-demo): 20 pass · 0 warn · 4 fail · 5 unknown (29 checks)' });
+    expect(out).toHaveLength(9);
     expect(out[0]).toMatch(/^✖ FAIL GPU1 PCIe under load ≥ Gen5 x16: Gen4 x16/);
   });
 

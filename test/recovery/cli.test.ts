@@ -71,6 +71,19 @@ describe('sov tripcode', () => {
     expect(calls[1]).toEqual(['vm.reimage', '--arg', 'vm=agent1', '--tripcode', p2, '--demo']);
   });
 
+  it('code knows the config\'s actions (a T3 script), and the demo box\'s with --demo; --arg is parsed as sov do parses it', async () => {
+    const cfg = join(root, `c${n}.yaml`);
+    writeFileSync(cfg, 'scripts:\n  - name: wipe\n    argv: [echo, "{{disk}}"]\n    tier: T3\n    inputs:\n      - name: disk\n        choices: [sdb, sdc]\n');
+    expect(await tripcode(['code', 'script.wipe', '--arg', 'disk=sdb', '--config', cfg])).toBe(0);
+    expect(out).toEqual([actionCode('script.wipe', { disk: 'sdb' })]);
+    // not in this config: unknown, as sov do has it
+    expect(await tripcode(['code', 'script.wipe', '--config', join(root, 'none.yaml')])).toBe(2);
+    expect(err.join()).toMatch(/unknown action "script\.wipe"/);
+    err = [];
+    expect(await tripcode(['code', 'script.wipe', '--arg', 'disk=sdb', '--arg', 'disk=sdc', '--config', cfg])).toBe(2);
+    expect(err.join()).toMatch(/--arg disk given twice/);
+  });
+
   it('sign refuses a key file others may read, saying so', async () => {
     const key = join(root, `k${n}.key`);
     writeFileSync(key, 'ab'.repeat(32) + '\n', { mode: 0o600 });
