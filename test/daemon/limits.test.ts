@@ -3,12 +3,12 @@
  * json-rpc-2.0 server with a method that answers 1 MiB), and the config file: an alias bomb, an oversized file,
  * a dangling symlink (real files in a temp dir).
  */
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONRPCServer } from 'json-rpc-2.0';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig, MAX_CONFIG_BYTES, parseConfigText } from '../../src/config/load.js';
+import { loadConfig, parseConfigText } from '../../src/config/load.js';
 import { answerBounded, checkParams, MAX_BATCH, MAX_BATCH_RESPONSE_BYTES } from '../../src/daemon/rpc-limits.js';
 
 const root = mkdtempSync(join(tmpdir(), 'sov-limits-'));
@@ -84,12 +84,11 @@ describe('batches', () => {
 });
 
 describe('config limits (issue 7, finding 7)', () => {
-  it('a YAML alias bomb is refused with a clear message, quickly, without a stack trace', () => {
+  it('a YAML alias bomb is refused by the alias limit (not expanded), with a clear message, without a stack trace', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 12; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
-    const t0 = performance.now();
+    // 9^12 nodes if expanded: the refusal names the alias limit, so the parser stopped at 100 expansions
     const r = parseConfigText(bomb.join('\n') + '\n', 'bomb.yaml');
-    expect(performance.now() - t0).toBeLessThan(2000);
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.text).toMatch(/config bomb\.yaml is invalid .*\n.*YAML: Excessive alias count .*\(at most 100 alias expansions\)/);
@@ -98,13 +97,18 @@ describe('config limits (issue 7, finding 7)', () => {
   });
 
   it('a file over the size limit is refused before it is parsed', async () => {
+    // a sparse 64 GiB file that starts with broken YAML: refused by its size (the number only stat knows), with
+    // no YAML error, so it was neither read whole nor parsed
     const p = join(root, 'huge.yaml');
-    writeFileSync(p, `engines: []\n# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
-    const t0 = performance.now();
+    writeFileSync(p, 'engines: [unclosed\n');
+    truncateSync(p, 64 * 1024 ** 3);
     const r = await loadConfig(p);
-    expect(performance.now() - t0).toBeLessThan(1000);
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.text).toMatch(/\d+ bytes: a config may be at most 1048576 bytes/);
+    if (!r.ok) {
+      expect(r.text).toMatch(/68719476736 bytes: a config may be at most 1048576 bytes/);
+      expect(r.text).toContain('(1 problem)');
+      expect(r.text).not.toMatch(/YAML:|unclosed|flow/);
+    }
   });
 
   it('a dangling symlink is an error naming its target, not "no engines configured"', async () => {
