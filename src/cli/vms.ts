@@ -4,6 +4,7 @@
  * confirmations by tier, the audit log); ssh is the user's own, in this TTY, and its exit code is ours.
  */
 import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Runner } from '../../backends/types.js';
 import { offlineSnapshots } from '../../backends/vms/source.js';
@@ -107,11 +108,17 @@ async function snapshots(c: Common, name: string): Promise<number> {
 }
 
 /** runs the user's ssh in this terminal; resolves with its exit code */
+/** a child ended by a signal exits as a shell reports it: 128 + the signal's number (SIGINT 130, SIGKILL 137) */
+export function signalExitCode(signal: NodeJS.Signals | null): number {
+  const n = signal ? osConstants.signals[signal] : undefined;
+  return n !== undefined ? 128 + n : 255;
+}
+
 export function runSsh(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit', env });
     child.on('error', (e: NodeJS.ErrnoException) => { process.stderr.write(`sov ssh: ${e.code === 'ENOENT' ? 'ssh not found on PATH' : e.message}\n`); resolve(255); });
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + 15 : 255)));
+    child.on('exit', (code, signal) => resolve(code ?? signalExitCode(signal)));
   });
 }
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { VmsData } from '../../backends/vms/types.js';
 import { VM_ACTIONS } from '../../src/actions/vms.js';
-import { runVmsCli } from '../../src/cli/vms.js';
+import { runSsh, runVmsCli, signalExitCode } from '../../src/cli/vms.js';
 import { joinRows, sshTargetOf } from '../../src/vms/rows.js';
 import { vmSchema, sshArgv, sshText, type VmConfig } from '../../src/config/vms.js';
 import { vmListLines } from '../../widgets/panels/vms.js';
@@ -173,6 +173,12 @@ exit \${SHIM_EXIT:-0}
 });
 
 describe('sov ssh NAME', () => {
+  it('an ssh ended by a signal exits 128 + that signal\'s number, as a shell says it (not 143 for every signal)', async () => {
+    for (const [sig, code] of [['INT', 130], ['KILL', 137], ['TERM', 143], ['HUP', 129]] as const) {
+      expect(await runSsh(['sh', '-c', `kill -${sig} $$`], process.env)).toBe(code);
+    }
+    expect(signalExitCode(null)).toBe(255);
+  });
   it('execs the user\'s ssh with the declared target and the command, and exits with ssh\'s code; no target: exit 4', async () => {
     writeFileSync(join(dir, 'ssh'), `#!/bin/sh
 [ "$*" = "-p 2222 ops@127.0.0.1 -- exit 7" ] || { echo "ssh shim: unexpected argv: $*" >&2; exit 255; }
