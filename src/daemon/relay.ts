@@ -41,9 +41,8 @@ export interface RelayOptions {
 export interface RelayStats {
   pid: number;
   writtenBytes: number;
+  /** bytes dropped because the disk was (nearly) full or refused the write */
   droppedBytes: number;
-  /** of droppedBytes, those dropped because the disk was (nearly) full */
-  droppedDiskFullBytes: number;
   rotations: number;
   floorBytes: number;
   lastError?: string;
@@ -78,7 +77,7 @@ export function parseRelayStats(text: string): RelayStats | undefined {
   try {
     const v = JSON.parse(text.trim()) as Partial<RelayStats>;
     if (typeof v !== 'object' || v === null) return undefined;
-    for (const k of ['pid', 'writtenBytes', 'droppedBytes', 'droppedDiskFullBytes', 'rotations', 'floorBytes', 'at'] as const) {
+    for (const k of ['pid', 'writtenBytes', 'droppedBytes', 'rotations', 'floorBytes', 'at'] as const) {
       if (typeof v[k] !== 'number' || !Number.isFinite(v[k])) return undefined;
     }
     return v as RelayStats;
@@ -120,7 +119,7 @@ export class Relay {
   readonly stats: RelayStats;
 
   constructor(private readonly o: RelayOptions, private readonly now: () => number = Date.now) {
-    this.stats = { pid: process.pid, writtenBytes: 0, droppedBytes: 0, droppedDiskFullBytes: 0, rotations: 0, floorBytes: 0, at: now() };
+    this.stats = { pid: process.pid, writtenBytes: 0, droppedBytes: 0, rotations: 0, floorBytes: 0, at: now() };
     mkdirSync(dirname(o.file), { recursive: true, mode: 0o700 });
     this.stats.floorBytes = this.floor();
     this.open();
@@ -170,9 +169,8 @@ export class Relay {
     return this.freeOk;
   }
 
-  private drop(n: number, reason: string, diskFull: boolean): void {
+  private drop(n: number, reason: string): void {
     this.stats.droppedBytes += n;
-    if (diskFull) this.stats.droppedDiskFullBytes += n;
     this.pendingDropped += n;
     this.pendingReason = reason;
     this.statsDirty = true;
@@ -194,7 +192,7 @@ export class Relay {
           w = writeSync(this.fd, b, off + done, len - done);
         } catch (e) {
           this.stats.lastError = (e as Error).message;
-          this.drop(b.length - off - done, (e as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk full' : 'write failed', true);
+          this.drop(b.length - off - done, (e as NodeJS.ErrnoException).code === 'ENOSPC' ? 'disk full' : 'write failed');
           return false;
         }
         done += w;
@@ -227,13 +225,13 @@ export class Relay {
   /** One chunk from the engine. */
   write(chunk: Buffer): void {
     if (!this.roomFor(chunk.length + (this.pendingDropped > 0 ? 200 : 0))) {
-      this.drop(chunk.length, 'disk nearly full', true);
+      this.drop(chunk.length, 'disk nearly full');
       return;
     }
     if (this.pendingDropped > 0) {
       const lead = this.lastByte === 0x0a ? '' : '\n';
       const marker = Buffer.from(`${lead}--- sov: ${this.pendingDropped} bytes dropped: ${this.pendingReason} (free ${this.freeBytes} bytes, floor ${this.stats.floorBytes}) ---\n`);
-      if (!this.writeCapped(marker)) { this.drop(chunk.length, 'disk full', true); return; }
+      if (!this.writeCapped(marker)) { this.drop(chunk.length, 'disk full'); return; }
       this.pendingDropped = 0;
     }
     this.writeCapped(chunk);

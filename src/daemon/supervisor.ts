@@ -7,7 +7,7 @@
  *                      crashed ──restart policy──▶ backoff ──nextRestartAt──▶ starting …
  *                        └── N failures within M minutes ──▶ crashloop (no retries until start/restart)
  *
- * `process` engines run in their own session/process group with stdout+stderr on a socket read by their log relay
+ * `process` engines run in their own session/process group with stdout+stderr on a FIFO read by their log relay
  * (src/daemon/relay.ts: exact size rotation, a free-space floor), so both outlive the daemon. `<stateDir>/engines.json`
  * records {pid, pgid, startTime, cmdline, relay, …} per running process engine (written atomically, by this
  * supervisor only); a new supervisor adopts a recorded engine when the pid is alive, not a zombie, and has the same
@@ -461,7 +461,6 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const startRelay = (rt: Rt, cfg: ProcessEngineConfig) => {
     const r = spawnRelay({
       file: logFileOf(cfg.name), maxBytes: cfg.logs.maxBytes, keep: cfg.logs.keep, statsFile: statsFileOf(cfg.name), input: fifoOf(cfg.name),
-      ...(opts.logKeepFreeBytes !== undefined ? { keepFreeBytes: opts.logKeepFreeBytes } : {}),
     }, mark(cfg.name), opts.env);
     rt.relay = { pid: r.relayPid, startTime: readStat(r.relayPid)?.startTime ?? '' };
   };

@@ -137,8 +137,9 @@ export const EXIT = {
 
 /**
  * The supervisor (src/daemon/supervisor.ts): owns the engines of one config, inside the daemon process.
- * Engines run in their own process groups with stdout/stderr appended to log files (O_APPEND, rotated by size
- * by the supervisor), so they outlive the daemon; a new daemon re-adopts them from the state file.
+ * Engines run in their own process groups with stdout/stderr on a FIFO read by their log relay (which writes the
+ * log file and rotates it by rename at an exact size), so they outlive the daemon; a new daemon re-adopts them
+ * from the state file.
  */
 export interface Supervisor {
   list(): EngineStatus[];
@@ -173,6 +174,4 @@ export interface SupervisorOptions {
   onChange?: (s: EngineStatus) => void;
   /** the daemon's event log (state write failures, escaped processes) */
   log?: (msg: string) => void;
-  /** free space the log relays leave on the log filesystem (default: 5 % of it, at most 256 MiB) */
-  logKeepFreeBytes?: number;
 }

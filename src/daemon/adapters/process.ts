@@ -1,6 +1,6 @@
 /**
  * `process` engines: spawned by the supervisor in their own session and process group (detached), stdout+stderr
- * on a socket read by the engine's log relay (src/daemon/relay.ts, its own session too: no pipe runs through the
+ * on a FIFO read by the engine's log relay (src/daemon/relay.ts, its own session too: no pipe runs through the
  * daemon), env + CUDA_VISIBLE_DEVICES + the SOV_ENGINE/SOV_BOX marker, cwd, an optional numactl prefix. Stopping
  * signals the whole group, then SIGKILLs the group after the timeout, then whatever carries the marker but left the
  * group (setsid).
@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProcessEngineConfig } from '../../config/schema.js';
 import { openLogFd } from '../logs.js';
-import { findByEnv, groupMembers, readStat, threadStates, type ProcStat } from '../procfs.js';
+import { findByEnv, groupMembers, sameStart, threadStates, type ProcStat } from '../procfs.js';
 import { spawnInCgroup } from '../cgroup.js';
 import { relayArgs, type RelayOptions } from '../relay.js';
 
@@ -68,7 +68,7 @@ export function makeFifo(path: string): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   rmSync(path, { force: true });
   const r = spawnSync('mkfifo', ['-m', '600', path], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
-  if (r.status !== 0) throw new Error(`cannot make the log FIFO ${path}: ${r.error?.message ?? String(r.stderr ?? '').trim() ?? `mkfifo exited ${r.status}`}`);
+  if (r.status !== 0) throw new Error(`cannot make the log FIFO ${path}: ${r.error?.message ?? (String(r.stderr ?? '').trim() || `mkfifo exited ${r.status}`)}`);
 }
 
 export function openFifoForEngine(path: string): number {
@@ -230,7 +230,7 @@ export async function reapEscaped(name: string, box: string, signal: NodeJS.Sign
   const found = markedProcesses(name, box);
   if (found.length === 0) return undefined;
   const ids = found.map((p) => ({ pid: p.pid, startTime: p.startTime, comm: p.comm }));
-  const alive = () => ids.filter((p) => { const s = readStat(p.pid); return s !== undefined && s.startTime === p.startTime && s.state !== 'Z' && s.state !== 'X'; });
+  const alive = () => ids.filter((p) => sameStart(p.pid, p.startTime));
   for (const p of ids) { try { process.kill(p.pid, signal); } catch {} }
   const until = Date.now() + graceMs;
   while (alive().length > 0 && Date.now() < until) await sleep(25);
@@ -245,7 +245,7 @@ export async function reapEscaped(name: string, box: string, signal: NodeJS.Sign
 
 /** End a relay we recorded (pid + start time) whose engine is gone but which still runs (an escapee held its input). */
 export async function endRelay(pid: number, startTime: string, graceMs: number): Promise<void> {
-  const same = () => { const s = readStat(pid); return s !== undefined && s.startTime === startTime && s.state !== 'Z' && s.state !== 'X'; };
+  const same = () => sameStart(pid, startTime);
   const until = Date.now() + graceMs;
   while (same() && Date.now() < until) await sleep(25);
   if (!same()) return;
