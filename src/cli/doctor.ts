@@ -3,9 +3,8 @@
  * Readings are collected the way `sov status` collects them (src/cli/status.ts), plus the config's service probes
  * and the engines of the daemon when it runs — the doctor never starts it: engines are UNKNOWN while it is down.
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Attempt, Sample } from '../../backends/types.js';
+import type { Sample } from '../../backends/types.js';
 import { servicesBackend } from '../../backends/services/index.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -18,12 +17,14 @@ import { exitOf, summaryText } from '../doctor/rows.js';
 import { isDemo } from '../actions/doctor.js';
 import type { ActionCtx, ActionResult } from '../actions/types.js';
 import type { EnginesData } from '../engines/source.js';
-import { readBenchResults } from '../engines/bench.js';
+import { benchFile, readBenchResults } from '../engines/bench.js';
+import { startDemoChat } from '../demo/chat.js';
+import { createDemoEnginesLink } from '../demo/engines.js';
 import { nextSample } from '../store/sample.js';
 import type { Samples } from '../store/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
 import { errorText } from './daemon.js';
-import { collect } from './status.js';
+import { collect, guarded } from './status.js';
 
 export const DOCTOR_USAGE = `usage:
   sov doctor [--json] [--demo] [--blueprint FILE | --profile NAME] [--config PATH]
@@ -76,15 +77,32 @@ async function enginesSample(paths: SovPaths, env: NodeJS.ProcessEnv, at: number
 
 async function servicesSample(config: Config, at: number): Promise<Samples['services']> {
   const src = servicesBackend.create(config.services);
-  let t: NodeJS.Timeout | undefined;
-  const guard = new Promise<Attempt<never>>((r) => { t = setTimeout(() => r({ state: 'error', message: `no answer within ${SERVICES_GUARD_MS / 1000} s` }), SERVICES_GUARD_MS); });
   try {
-    const a = await Promise.race([src.sample(), guard]);
+    const a = await guarded(src.sample(), performance.now() + SERVICES_GUARD_MS, `the doctor waits ${SERVICES_GUARD_MS / 1000} s for the service probes`);
     return nextSample({ state: 'pending' }, a, at);
   } finally {
-    clearTimeout(t);
     src.dispose();
   }
+}
+
+/** The demo box's engines, as the cockpit and `sov exporter --demo` see them (its simulated daemon). */
+async function demoEnginesSample(at: number): Promise<Sample<EnginesData>> {
+  const link = createDemoEnginesLink({ now: () => Date.now() });
+  try {
+    const engines = await link.call('engines.list', {}, { timeoutMs: ASK_TIMEOUT_MS });
+    return { state: 'ok', data: { engines: Array.isArray(engines) ? engines : [] }, at, tookMs: 0 };
+  } catch (e) {
+    return unavailable(errorText(e).split('\n')[0]!, at);
+  } finally {
+    link.close();
+  }
+}
+
+/** The demo box's services (its chat config's probes: the simulated engine's API, a closed Open WebUI port), probed for real. */
+async function demoServicesSample(env: NodeJS.ProcessEnv, at: number): Promise<Samples['services']> {
+  let chat;
+  try { chat = await startDemoChat(env); } catch (e) { return unavailable(`the demo's services could not start: ${errorText(e).split('\n')[0]!}`, at); }
+  try { return await servicesSample(chat.config, at); } finally { await chat.close(); }
 }
 
 export type DoctorOutcome = { ok: true; report: Report; exit: number } | { ok: false; error: string; exit: 2 };
@@ -105,13 +123,13 @@ export async function doctor(o: DoctorOptions, env: NodeJS.ProcessEnv = process.
   const at = host.at;
   const samples: Samples = { ...host.samples };
   if (o.demo) {
-    samples.engines = unavailable('the demo box has no daemon', at, 'run sov doctor without --demo to check the engines of this machine');
-    samples.services = unavailable('the demo box has no services', at);
+    samples.engines = await demoEnginesSample(at);
+    samples.services = await demoServicesSample(env, at);
   } else {
     samples.engines = await enginesSample(paths, env, at);
     samples.services = config ? await servicesSample(config, at) : unavailable(`the config could not be loaded (${paths.configPath})`, at);
   }
-  const bench = o.demo ? [] : readBenchResults(join(paths.stateDir, 'bench.jsonl'));
+  const bench = o.demo ? [] : readBenchResults(await benchFile(env));
   const rows = runChecks(chosen.blueprint, { samples, now: at, staleMs: 60_000, bench });
   const report = makeReport(host.host, at, chosen.blueprint, chosen.path, rows);
   return { ok: true, report, exit: exitOf(report.summary) };

@@ -15,12 +15,15 @@ export const STATUS_DEADLINE_MS = 15_000;
 
 const fmtS = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** A sample that settles by `deadlineAt` (monotonic ms); the error states the time it really waited. */
-async function guarded(p: Promise<Attempt<unknown>>, deadlineAt: number): Promise<Attempt<unknown>> {
+/**
+ * A sample that settles by `deadlineAt` (monotonic ms); a rejection is an error; the error states the time it
+ * really waited and `budget`, what the caller allows in all.
+ */
+export async function guarded<T = unknown>(p: Promise<Attempt<T>>, deadlineAt: number, budget = `sov status waits ${fmtS(STATUS_DEADLINE_MS)} in all`): Promise<Attempt<T>> {
   const t0 = performance.now();
   let t: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Attempt<unknown>>((r) => {
-    t = setTimeout(() => r({ state: 'error', message: `no answer within ${fmtS(performance.now() - t0)} (sov status waits ${fmtS(STATUS_DEADLINE_MS)} in all)` }), Math.max(0, deadlineAt - t0));
+  const timeout = new Promise<Attempt<T>>((r) => {
+    t = setTimeout(() => r({ state: 'error', message: `no answer within ${fmtS(performance.now() - t0)} (${budget})` }), Math.max(0, deadlineAt - t0));
   });
   try { return await Promise.race([p.catch((e: unknown) => ({ state: 'error' as const, message: String((e as Error)?.message ?? e) })), timeout]); } finally { clearTimeout(t); }
 }

@@ -2,7 +2,9 @@
  * The demo box's blueprint (`sov doctor --demo`, the Doctor screen under `sov --demo`): what the OMNI-class demo box
  * (src/demo/omni) is meant to be. It fails honestly where the box does: GPU1 runs Gen4 under load on a Gen5 link,
  * the `ember` pool is DEGRADED while it resilvers, ember/scratch has compression off and ember/vm sends every block
- * to the special vdev. RAM speed is UNKNOWN (nothing reads it) and so are the engines (the demo box has no daemon).
+ * to the special vdev. RAM speed is UNKNOWN (nothing reads it). Its engines are the demo's simulated daemon
+ * (src/demo/engines.ts, as the cockpit and `sov exporter --demo` see them) and its service is the demo chat's
+ * simulated llama.cpp API (src/demo/chat.ts), probed for real on loopback.
  * Parsed by the same parser as any blueprint file, so it cannot drift from the schema.
  */
 export const DEMO_BLUEPRINT_PATH = 'built in: the demo box';
@@ -44,4 +46,6 @@ zfs:
         special: { vdevs: 1, kind: mirror, width: 2 }
   datasets:
     - { name: ember, compression: "on", specialSmallBlocks: "<= recordsize" }
+
+services: ["llama API"]
 `;

@@ -45,7 +45,7 @@ describe('the Doctor screen', () => {
     for (const l of lines) expect(width(l)).toBe(cols);
     const text = stripAnsi(lines.join('\n'));
     expect(text).toContain('Doctor · omni-demo');
-    expect(text).toMatch(/✖ 4 fail +▲ 0 warn +\? 4 unknown +✓ 20 pass · 28 checks/);
+    expect(text).toMatch(/✖ 4 fail +▲ 0 warn +\? 5 unknown +✓ 20 pass · 29 checks/);
     expect(text).toContain('✖ 4 failing');
     // worst first: the first check row is a failure, GPU1's link, with its reading and the fix beneath
     const body = lines.slice(4).map((l) => stripAnsi(l));

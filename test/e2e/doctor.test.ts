@@ -16,7 +16,7 @@ import { reportSchema } from '../../src/doctor/report.js';
 import { freePort, runSov as sov, SIM, simEngineYaml } from '../helpers/proc.js';
 import { repoRoot } from '../helpers/samples.js';
 import stringWidth from 'string-width';
-import { barePath, SOV, Tmux } from './tmux.js';
+import { barePath, SOV, startDemo, type Tmux } from './tmux.js';
 
 const cmdline = (pid: number) => { try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'); } catch { return []; } };
 
@@ -59,7 +59,10 @@ describe('sov doctor --demo', () => {
     expect(row('gpu.0.pcie')?.status).toBe('PASS');
     expect(row('memory.speed')).toMatchObject({ status: 'UNKNOWN', evidence: expect.stringContaining('cannot tell') });
     expect(row('zfs.pool.ember.health')).toMatchObject({ status: 'FAIL', evidence: expect.stringContaining('DEGRADED') });
-    for (const e of doc.rows.filter((x) => x.group === 'engines')) expect(e).toMatchObject({ status: 'UNKNOWN', evidence: expect.stringContaining('the demo box has no daemon') });
+    // the demo's engines and services, as the cockpit and sov exporter --demo see them (they said "no daemon")
+    expect(doc.rows.filter((x) => x.group === 'engines').map((x) => x.status)).toEqual(['PASS', 'PASS', 'PASS']);
+    expect(row('engine.llama.model.qwen3')?.evidence).toContain('qwen3-235b-a22b-q4_k_m');
+    expect(doc.rows.filter((x) => x.group === 'services').map((x) => [x.status, x.evidence])).toEqual([['PASS', expect.stringMatching(/./)]]);
     expect(doc.summary.fail).toBe(doc.rows.filter((x) => x.status === 'FAIL').length);
   });
   it('the table: glyphs, the fix beneath each failure, the summary with the exit code', async () => {
@@ -175,10 +178,9 @@ services: [up, down]
 
 describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
   it.each([[80, 24], [120, 40]])('at %i×%i: 9 opens it, GPU1 fails first with its reading, / filters, nothing overflows', async (cols, rows) => {
-    tmux = new Tmux().start(cols, rows, { HOME: env.HOME!, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR!, XDG_STATE_HOME: env.XDG_STATE_HOME!, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME! });
+    const demo = await startDemo(cols, rows, { shell: `cd ${repoRoot} && `, env: { HOME: env.HOME!, XDG_RUNTIME_DIR: env.XDG_RUNTIME_DIR!, XDG_STATE_HOME: env.XDG_STATE_HOME!, XDG_CONFIG_HOME: env.XDG_CONFIG_HOME! } });
+    tmux = demo.t;
     try {
-      tmux.typeLine(`cd ${repoRoot} && node ${SOV} --demo`);
-      await tmux.waitFor((x) => x.includes('GPU0') && x.includes('rpool'), 15_000);
       tmux.keys('9');
       const s = await tmux.waitFor((x) => x.includes('Doctor · omni-demo') && /✖ FAIL +(gpu +)?GPU1 PCIe/.test(x), 15_000);
       expect(s).toMatch(/✖ 4 fail/);
@@ -198,7 +200,7 @@ describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
       for (const l of shown) expect(l).toContain('ember/scratch');
       tmux.keys('q');
     } finally {
-      tmux.kill();
+      demo.close();
       tmux = undefined;
     }
   });
