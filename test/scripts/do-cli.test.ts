@@ -4,8 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAlive } from '../../src/daemon/procfs.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { isAlive, readCmdline } from '../../src/daemon/procfs.js';
+import { gone } from '../helpers/proc.js';
 import { repoRoot } from '../helpers/samples.js';
 
 let dir: string;
@@ -19,9 +20,25 @@ afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 interface Sov { out: string; code: Promise<number | null>; pid: number }
 
+/** the pids a script printed (`shell N`, `grandchild N`) */
+const scriptPids = (s: Sov) => [...s.out.matchAll(/^(?:shell|grandchild) (\d+)$/gm)].map((m) => Number(m[1]));
+
+// a test that fails before its ctrl+c would leave sov and the script's `sleep 100`s running: end them, by pid,
+// while each is still what it was (sov under node, the script's sh or sleep)
+const started: Sov[] = [];
+afterEach(() => {
+  for (const s of started.splice(0)) {
+    for (const pid of [s.pid, ...scriptPids(s)]) {
+      const argv0 = readCmdline(pid)?.[0] ?? '';
+      if (isAlive(pid) && [process.execPath, 'sh', 'sleep'].includes(argv0)) { try { process.kill(pid, 'SIGKILL'); } catch {} }
+    }
+  }
+});
+
 function sov(args: string[]): Sov {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src', 'main.ts'), 'do', ...args], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const s: Sov = { out: '', pid: child.pid!, code: new Promise((r) => child.once('exit', (c) => r(c))) };
+  started.push(s);
   child.stdout.on('data', (c: Buffer) => { s.out += c.toString(); });
   child.stderr.on('data', (c: Buffer) => { s.out += c.toString(); });
   const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -40,13 +57,12 @@ describe('sov do script.NAME', () => {
     await writeFile(cfg, `scripts:\n  - name: slow\n    tier: T0\n    argv: [sh, -c, 'sleep 100 & echo "grandchild $!"; echo "shell $$"; sleep 100']\n`);
     const s = sov(['script.slow', '--read-only', '--config', cfg]);
     await until(() => /^shell \d+$/m.test(s.out), 20_000);
-    const pids = [...s.out.matchAll(/^(?:shell|grandchild) (\d+)$/gm)].map((m) => Number(m[1]));
+    const pids = scriptPids(s);
     expect(pids, s.out).toHaveLength(2);
     process.kill(s.pid, 'SIGINT');
     expect(await s.code).toBe(1);
     expect(s.out).toMatch(/slow: cancelled after \d+\.\d s: SIGTERM to its process group/);
-    await until(() => !pids.some(isAlive), 2000);
-    expect(pids.filter(isAlive)).toEqual([]);
+    expect(await gone(pids, 2000)).toEqual([]);
   }, 40_000);
 
   it('--demo runs the demo box\'s scripts for real; an input its allowlist refuses never runs', async () => {
