@@ -4,24 +4,14 @@
  * on every screen, and every screen is still filled. Read from a real terminal (tmux).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SOV, Tmux } from './tmux.js';
+import { DEMO_SCREENS, startDemo, type Demo, type Tmux } from './tmux.js';
 
-let t: Tmux | undefined;
-let tmp: string | undefined;
-afterEach(() => { t?.kill(); t = undefined; if (tmp) rmSync(tmp, { recursive: true, force: true }); tmp = undefined; });
+let demo: Demo | undefined;
+afterEach(() => { demo?.close(); demo = undefined; });
 
 const NOT_CONSOLE = /[^\x20-\x7e\n─│┌┐└┘├┤┬┴┼░▒▓█▄▀■]/gu;
-
-/** every screen's key, and what shows it is filled */
-const SCREENS: [string, RegExp][] = [
-  ['1', /GPU0[\s\S]*rpool/], ['2', /pcie\s+Gen/], ['3', /ember[\s\S]*resilver/], ['4', /node3/], ['5', /Keys/],
-  ['6', /healthy[\s\S]*crashloop/], ['7', /Prompt/], ['8', /script\.pcie-recheck/], ['9', /FAIL/], ['0', /green-1/],
-];
 
 function consoleOnly(screen: string, what: string): void {
   expect([...new Set(screen.match(NOT_CONSOLE) ?? [])], `${what}:\n${screen}`).toEqual([]);
@@ -49,14 +39,12 @@ for (const [name, term, flag] of RUNS) {
   for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
     describe(`sov --demo${flag} with ${name} at ${cols}×${rows}`, () => {
       it('every screen is filled and drawn with the console font\'s glyphs only', async () => {
-        tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-console-'));
-        t = new Tmux().start(cols, rows, { TMPDIR: tmp });
-        t.typeLine(`${term}node ${SOV} --demo${flag}`);
-        const first = await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), 20_000);
+        demo = await startDemo(cols, rows, { shell: term, flags: flag });
+        const { t, first } = demo;
         expect(first).toMatch(/┌─/);
         // the tty theme: the terminal is told 16 colours only (no 38;5;N)
         expect(not16(styled(t))).toEqual([]);
-        for (const [key, filled] of SCREENS) {
+        for (const [key, filled] of DEMO_SCREENS) {
           t.keys(key);
           const s = await t.waitFor(filled, 10_000);
           consoleOnly(s, `screen ${key}`);

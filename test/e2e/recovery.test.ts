@@ -5,18 +5,16 @@
  * pasted with p puts the box in lockdown (the header says so) and UNLOCK lifts it. The demo's audit log and key
  * live in a private TMPDIR, never the real box's.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
 import { demoStateDir } from '../../src/recovery/authority.js';
 import { KEY_FILE, sign } from '../../src/recovery/tripcode.js';
-import { SOV, Tmux } from './tmux.js';
+import { startDemo, type Demo, type Tmux } from './tmux.js';
 
-let t: Tmux | undefined;
-let tmp: string | undefined;
-afterEach(() => { t?.kill(); t = undefined; if (tmp) rmSync(tmp, { recursive: true, force: true }); tmp = undefined; });
+let demo: Demo | undefined;
+afterEach(() => { demo?.close(); demo = undefined; });
 
 function expectFits(screen: string, cols: number, rows: number): void {
   const lines = screen.replace(/\n$/, '').split('\n');
@@ -24,20 +22,17 @@ function expectFits(screen: string, cols: number, rows: number): void {
   for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
 }
 
-async function startDemo(cols: number, rows: number): Promise<Tmux> {
-  tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-rec-'));
-  t = new Tmux().start(cols, rows, { TMPDIR: tmp });
-  t.typeLine(`node ${SOV} --demo`);
-  await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), 15_000);
-  return t;
+async function openDemo(cols: number, rows: number): Promise<Tmux> {
+  demo = await startDemo(cols, rows);
+  return demo.t;
 }
 
-const audit = () => readFileSync(join(demoStateDir({ TMPDIR: tmp }), 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; code?: string });
+const audit = () => readFileSync(join(demoStateDir({ TMPDIR: demo!.tmp }), 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; code?: string });
 
 for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
   describe(`Recovery and Doctor in tmux at ${cols}×${rows}`, () => {
     it('palette → script → live output; T1 asks y/N and is recorded; T3 refuses a bad tripcode', async () => {
-      const tm = await startDemo(cols, rows);
+      const tm = await openDemo(cols, rows);
       tm.keys('8');
       let s = await tm.waitFor((x) => x.includes('Actions') && x.includes('Audit log') && x.includes('script.pcie-recheck'));
       expectFits(s, cols, rows);
@@ -79,11 +74,11 @@ for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
     });
 
     it('a signed RECOVERY:LOCKDOWN pasted with p locks the box; UNLOCK lifts it; the Doctor screen fails GPU1 honestly', async () => {
-      const tm = await startDemo(cols, rows);
+      const tm = await openDemo(cols, rows);
       tm.keys('8');
       await tm.waitFor('Audit log');
       // the demo authority made its key on first use, in the private TMPDIR
-      const key = Buffer.from(readFileSync(join(demoStateDir({ TMPDIR: tmp }), KEY_FILE), 'utf8').trim(), 'hex');
+      const key = Buffer.from(readFileSync(join(demoStateDir({ TMPDIR: demo!.tmp }), KEY_FILE), 'utf8').trim(), 'hex');
       tm.keys('p');
       await tm.waitFor('Tripcode');
       tm.text(sign(key, 'RECOVERY:LOCKDOWN', Math.floor(Date.now() / 1000)));

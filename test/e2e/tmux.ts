@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/samples.js';
@@ -66,4 +66,39 @@ export function barePath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'sov-bare-'));
   symlinkSync(process.execPath, join(dir, 'node'));
   return dir;
+}
+
+/** Every screen's key on the demo box, and what shows it is filled (not an "unavailable" or "no daemon" placeholder). */
+export const DEMO_SCREENS: readonly (readonly [string, RegExp])[] = [
+  ['1', /GPU0[\s\S]*rpool/], ['2', /pcie\s+Gen/], ['3', /ember[\s\S]*resilver/], ['4', /node3/], ['5', /Keys/],
+  ['6', /healthy[\s\S]*(backoff|starting)[\s\S]*crashloop/], ['7', /Prompt/], ['8', /script\.pcie-recheck/], ['9', /FAIL/], ['0', /green-1/],
+];
+
+export interface Demo {
+  t: Tmux;
+  /** the demo's TMPDIR: its state dir (audit log, tripcode key) is demoStateDir({ TMPDIR: tmp }) */
+  tmp: string;
+  /** the first screen that showed GPU0 and rpool */
+  first: string;
+  /** ends the tmux server and removes tmp */
+  close(): void;
+}
+
+/**
+ * `sov --demo` in a fresh cols×rows tmux pane with a private TMPDIR, once the overview shows GPU0 and rpool.
+ * `shell`: typed before `node` (`TERM=linux `, `cd DIR && `); `flags`: after `--demo`; `env`: the pane's environment.
+ * When the overview never shows, the pane and the temp dir are gone before this rejects.
+ */
+export async function startDemo(cols: number, rows: number, o: { shell?: string; flags?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Demo> {
+  const tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-demo-'));
+  const t = new Tmux().start(cols, rows, { ...o.env, TMPDIR: tmp });
+  const close = () => { t.kill(); rmSync(tmp, { recursive: true, force: true }); };
+  try {
+    t.typeLine(`${o.shell ?? ''}node ${SOV} --demo${o.flags ?? ''}`);
+    const first = await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), o.timeoutMs ?? 20_000);
+    return { t, tmp, first, close };
+  } catch (e) {
+    close();
+    throw e;
+  }
 }
