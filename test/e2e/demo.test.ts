@@ -4,16 +4,20 @@
  * actions work on them (recorded in the demo's audit log); the chat answers over real HTTP from the simulated
  * engine after the "cloud" provider refuses, so the fallback is visible.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import stringWidth from 'string-width';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SOV, Tmux } from './tmux.js';
+import { AUDIT_FILE } from '../../src/recovery/audit.js';
+import { demoStateDir } from '../../src/recovery/authority.js';
+import { DEMO_SCREENS, startDemo, type Demo } from './tmux.js';
 
-let t: Tmux | undefined;
-let tmp: string | undefined;
-afterEach(() => { t?.kill(); t = undefined; if (tmp) rmSync(tmp, { recursive: true, force: true }); tmp = undefined; });
+let demo: Demo | undefined;
+afterEach(() => { demo?.close(); demo = undefined; });
+
+/** the demo box's audit log (its state dir under the demo's private TMPDIR) */
+const audit = (d: Demo) => readFileSync(join(demoStateDir({ TMPDIR: d.tmp }), AUDIT_FILE), 'utf8').split('\n').filter(Boolean)
+  .map((l) => JSON.parse(l) as { kind: string; seq: number; begin?: string; action?: string; tier?: string; args?: Record<string, string>; outcome?: string });
 
 const fits = (s: string, cols: number, rows: number) => {
   const lines = s.replace(/\n$/, '').split('\n');
@@ -21,20 +25,12 @@ const fits = (s: string, cols: number, rows: number) => {
   for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
 };
 
-/** every screen's key, and what shows it is filled (not an "unavailable" or "no daemon" placeholder) */
-const SCREENS: [string, RegExp][] = [
-  ['1', /GPU0[\s\S]*rpool/], ['2', /pcie\s+Gen/], ['3', /ember[\s\S]*resilver/], ['4', /node3/], ['5', /Keys/],
-  ['6', /healthy[\s\S]*(backoff|starting)[\s\S]*crashloop/], ['7', /Prompt/], ['8', /script\.pcie-recheck/], ['9', /FAIL/], ['0', /green-1/],
-];
-
 for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
   describe(`sov --demo at ${cols}×${rows}`, () => {
     it('every screen is filled, and none draws past the edges', async () => {
-      tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-demo-'));
-      t = new Tmux().start(cols, rows, { TMPDIR: tmp });
-      t.typeLine(`node ${SOV} --demo`);
-      await t.waitFor((s) => s.includes('GPU0') && s.includes('rpool'), 15_000);
-      for (const [key, filled] of SCREENS) {
+      demo = await startDemo(cols, rows);
+      const { t } = demo;
+      for (const [key, filled] of DEMO_SCREENS) {
         t.keys(key);
         const s = await t.waitFor(filled, 10_000);
         expect(s, `screen ${key}`).not.toMatch(/the demo box has no daemon|has no providers/);
@@ -45,10 +41,8 @@ for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
     });
 
     it('engine actions work on the demo engines; the chat falls back from a refusing cloud to the local engine', async () => {
-      tmp = mkdtempSync(join(tmpdir(), 'sov-e2e-demo-'));
-      t = new Tmux().start(cols, rows, { TMPDIR: tmp });
-      t.typeLine(`node ${SOV} --demo`);
-      await t.waitFor('GPU0', 15_000);
+      demo = await startDemo(cols, rows);
+      const { t } = demo;
       t.keys('6');
       await t.waitFor(/crashloop/);
       // restart llama (selected first): T1 asks, then the demo engine reloads
@@ -57,6 +51,12 @@ for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
       t.keys('y');
       await t.waitFor(/llama: restart → starting/);
       await t.waitFor(/llama\s+✓ healthy/, 15_000);
+      // the demo's authority recorded it: a begin (T1, confirmed with y) and its end, in the demo state dir's log
+      const restart = audit(demo).filter((e) => e.action === 'engine.restart');
+      expect(restart).toMatchObject([
+        { kind: 'begin', tier: 'T1', args: { name: 'llama' }, confirmation: { kind: 'yes' } },
+        { kind: 'end', outcome: 'ok', begin: String(restart[0]?.seq) },
+      ]);
       t.keys('7');
       await t.waitFor('Prompt');
       t.text('hello');
