@@ -53,13 +53,12 @@ const CONSOLE_FOLD: Record<string, string> = {
   '‘': "'", '’': "'", '“': '"', '”': '"', '\u00a0': ' ',
 };
 
+/** the console set is the unicode set folded to what the console font has, but for the four glyphs folding would draw worse */
 export const consoleGlyphs: Glyphs = {
+  ...(Object.fromEntries(Object.entries(unicodeGlyphs).map(([k, v]) => [k, [...v].map((c) => CONSOLE_FOLD[c] ?? c).join('')])) as unknown as Glyphs),
   name: 'console',
-  tl: '┌', tr: '┐', bl: '└', br: '┘', h: '─', v: '│', teeLeft: '├', teeRight: '┤', teeDown: '┬', teeUp: '┴', cross: '┼',
-  spark: '_░▒▓█', meterFull: '█', meterEmpty: '░', meterUnknown: '.',
-  ok: '+', warn: '!', crit: 'x', info: '*', unknown: '?', pending: '~', frozen: '*', idle: '.',
-  select: '>', branch: '└', up: '^', down: 'v', ellipsis: '~', dash: '-', speaker: '│', system: '*',
-  square: '■', follow: 'v', arrow: '>', degree: '',
+  // a ramp the font has (folding would give `__▄▄▄███`), a dot for "unknown"/"idle" (not a dash), no degree sign
+  spark: '_░▒▓█', meterUnknown: '.', idle: '.', degree: '',
   fold: CONSOLE_FOLD,
 };
 
