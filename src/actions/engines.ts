@@ -3,6 +3,7 @@ import type { EngineConfig } from '../config/schema.js';
 import { buildArgv } from '../daemon/adapters/process.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { BENCH_MAX_TOKENS, BENCH_PROMPTS } from '../engines/bench.js';
+import { shellLine } from '../text/shell.js';
 import { readOnlyReason, type Action, type ActionCtx, type ActionResult } from './types.js';
 
 /** the engine an action is about: the selected one in the TUI, `--arg name=X` for `sov do` */
@@ -15,9 +16,8 @@ export function startCommand(cfg: EngineConfig | undefined): string | undefined 
   if (!cfg) return undefined;
   if (cfg.kind === 'process') {
     // exactly the argv the daemon spawns (numactl prefix included), shell-quoted for reading
-    const q = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
     const gpus = cfg.gpus ? `CUDA_VISIBLE_DEVICES=${cfg.gpus.join(',')} ` : '';
-    return gpus + buildArgv(cfg).map(q).join(' ');
+    return gpus + shellLine(buildArgv(cfg));
   }
   if (cfg.kind === 'systemd') return `systemctl${cfg.user ? ' --user' : ''} start ${cfg.unit}`;
   return `${cfg.runtime} start ${cfg.container}`;

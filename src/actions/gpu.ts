@@ -9,10 +9,11 @@ import { classifyNvidiaError, parseQX } from '../../backends/nvidia/parse.js';
 import type { NvidiaData } from '../../backends/nvidia/types.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { CheckResult } from '../recovery/types.js';
-import { sanitize } from '../../widgets/primitives/text.js';
+import { sanitize } from '../text/sanitize.js';
 import { dataOf, engineList, pidToEngine } from '../store/selectors.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
-import { argOf, needRunner, q, step } from './zfs.js';
+import { shellLine } from '../text/shell.js';
+import { argOf, needRunner, step } from './steps.js';
 
 const QX_TIMEOUT_MS = 20_000;
 /** a reset can take a while on a big card */
@@ -55,11 +56,11 @@ async function gpuChecks(ctx: ActionCtx, more: (g: NonNullable<ReturnType<typeof
 }
 
 async function runSmi(ctx: ActionCtx, argv: string[], done: string, timeoutMs: number): Promise<ActionResult> {
-  ctx.output?.(`$ ${q(argv)}`);
+  ctx.output?.(`$ ${shellLine(argv)}`);
   const s = await step(ctx, argv, timeoutMs);
   if (s.text) ctx.output?.(s.text);
   if (s.ok) return { kind: 'done', message: done, exitCode: 0 };
-  return { kind: 'error', message: `${q(argv)} refused (exit ${s.r.exitCode ?? 'signal'}): ${smiSaid(sanitize(s.r.stdout), sanitize(s.r.stderr)) || s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
+  return { kind: 'error', message: `${shellLine(argv)} refused (exit ${s.r.exitCode ?? 'signal'}): ${smiSaid(sanitize(s.r.stdout), sanitize(s.r.stderr)) || s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
 }
 
 async function post(ctx: ActionCtx, f: (d: NvidiaData) => Check): Promise<CheckResult[]> {
@@ -81,7 +82,7 @@ export const gpuPersistence: Action = {
   argChoices: (ctx, arg) => (arg === 'gpu' ? gpuChoices(ctx) : []),
   when: gpuWhen,
   target: (ctx) => `gpu${argOf(ctx, 'gpu')}`,
-  describe: (ctx) => `persistence mode on for GPU ${argOf(ctx, 'gpu') || 'N'}: \`${q(persistenceArgv(Number(argOf(ctx, 'gpu') || 0)))}\``,
+  describe: (ctx) => `persistence mode on for GPU ${argOf(ctx, 'gpu') || 'N'}: \`${shellLine(persistenceArgv(Number(argOf(ctx, 'gpu') || 0)))}\``,
   checks: (ctx) => gpuChecks(ctx, async (g) => [persistenceOffCheck(g)]),
   run: (ctx) => runSmi(ctx, persistenceArgv(indexOf(ctx)), `GPU ${indexOf(ctx)}: persistence mode on`, QX_TIMEOUT_MS),
   verify: (ctx) => post(ctx, (d) => persistencePost(d, indexOf(ctx))),
@@ -92,7 +93,7 @@ export const gpuReset: Action = {
   description: 'nvidia-smi --gpu-reset -i N: reset a wedged GPU; refused while any process holds it (stop its engine first)',
   argChoices: (ctx, arg) => (arg === 'gpu' ? gpuChoices(ctx) : []),
   when: gpuWhen,
-  describe: (ctx) => `reset GPU ${argOf(ctx, 'gpu') || 'N'}: \`${q(resetArgv(Number(argOf(ctx, 'gpu') || 0)))}\` (every process on it must be gone first)`,
+  describe: (ctx) => `reset GPU ${argOf(ctx, 'gpu') || 'N'}: \`${shellLine(resetArgv(Number(argOf(ctx, 'gpu') || 0)))}\` (every process on it must be gone first)`,
   checks: (ctx) => gpuChecks(ctx, async (g) => [noProcessCheck(g, await engineJoin(ctx))]),
   run: (ctx) => runSmi(ctx, resetArgv(indexOf(ctx)), `GPU ${indexOf(ctx)} reset`, RESET_TIMEOUT_MS),
   verify: (ctx) => post(ctx, (d) => resetPost(d, indexOf(ctx))),

@@ -11,16 +11,12 @@ import { demoStateDir } from '../recovery/authority.js';
 import type { CheckResult } from '../recovery/types.js';
 import { scriptLockDir, type ScriptLock } from '../scripts/lock.js';
 import { busyReason, outcomeSummary, runScript } from '../scripts/run.js';
-import { sanitize } from '../../widgets/primitives/text.js';
+import { sanitize } from '../text/sanitize.js';
+import { shellQuote } from '../text/shell.js';
 import { readOnlyReason, type Action, type ActionCtx, type ActionResult } from './types.js';
 
 /** the plan's output kept for the dry run (it is shown before the confirm and written into the audit entry) */
 const PLAN_TAIL = { lines: 200, bytes: 64 * 1024 };
-
-/** An argv element as a shell would need it to read the same (for reading only: nothing runs through a shell). */
-export function shellQuote(a: string): string {
-  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
-}
 
 const shown = (argv: string[]) => argv.map((a) => shellQuote(sanitize(a))).join(' ');
 

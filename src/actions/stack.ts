@@ -10,7 +10,8 @@ import type { EngineConfig } from '../config/schema.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { CheckResult } from '../recovery/types.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
-import { q, step } from './zfs.js';
+import { shellLine } from '../text/shell.js';
+import { step } from './steps.js';
 
 export type StepState = 'ok' | 'failed' | 'skipped' | 'not run';
 export interface StepOutcome { step: string; state: StepState; detail: string }
@@ -111,7 +112,7 @@ async function phoenixRun(ctx: ActionCtx): Promise<ActionResult> {
   const engines = enginesOf(ctx);
   const compose = composeOf(ctx);
   const stopName = `stop the stack (${[...engines].reverse().map((e) => e.name).join(', ') || 'no engines'}, in reverse order)`;
-  const composeName = compose ? `recreate the containers: ${q(composeArgv(compose))}` : undefined;
+  const composeName = compose ? `recreate the containers: ${shellLine(composeArgv(compose))}` : undefined;
   const stopped = await doStep(ctx, out, stopName, async () => {
     const said: string[] = [];
     for (const e of [...engines].reverse()) {
@@ -173,7 +174,7 @@ export const stackPhoenix: Action = {
   describe(ctx) {
     const e = enginesOf(ctx).map((x) => x.name);
     const c = composeOf(ctx);
-    return `Phoenix: 1. stop ${[...e].reverse().join(', ') || 'no engines'}${c ? ` · 2. \`${q(composeArgv(c))}\`` : ' · (no compose file configured: no containers recreated)'} · ${c ? 3 : 2}. start ${e.join(' → ') || 'no engines'}, each waiting for healthy`;
+    return `Phoenix: 1. stop ${[...e].reverse().join(', ') || 'no engines'}${c ? ` · 2. \`${shellLine(composeArgv(c))}\`` : ' · (no compose file configured: no containers recreated)'} · ${c ? 3 : 2}. start ${e.join(' → ') || 'no engines'}, each waiting for healthy`;
   },
   checks: (ctx) => stackChecks(ctx, true),
   run: phoenixRun,

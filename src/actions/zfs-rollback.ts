@@ -8,7 +8,9 @@ import { isBusy, mountpointSourceArgv, parseMountpointSource, rollbackPlan, spli
 import type { Runner } from '../../backends/types.js';
 import type { CheckResult } from '../recovery/types.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
-import { argOf, datasetCheck, headroom, needRunner, q, snapshots, source, step, unknown } from './zfs.js';
+import { shellLine } from '../text/shell.js';
+import { argOf, needRunner, step } from './steps.js';
+import { datasetCheck, headroom, snapshots, source, unknown } from './zfs.js';
 
 /** the stamp a rollback names its keep with, fixed once per prepared run so the dry run shows the exact argv */
 const stamps = new WeakMap<object, string>();
@@ -90,7 +92,7 @@ async function run(ctx: ActionCtx): Promise<ActionResult> {
   const dataset = (splitSnapshot(argOf(ctx, 'snapshot')) as { dataset: string }).dataset;
   for (const [i, st] of plan.steps.entries()) {
     if (ctx.signal?.aborted && i < 3) return { kind: 'error', message: `cancelled before step ${i + 1}: ${afterFailure(plan, dataset, i)}` };
-    ctx.output?.(`${i + 1}/${plan.steps.length} ${st.what}: $ ${q(st.argv)}`);
+    ctx.output?.(`${i + 1}/${plan.steps.length} ${st.what}: $ ${shellLine(st.argv)}`);
     const s = await runStep(ctx, st.argv);
     ctx.output?.(s.ok ? `   ok${s.text ? `: ${s.text}` : ''}` : `   FAILED (exit ${s.r.exitCode ?? 'signal'}): ${s.text || 'no output'}`);
     if (s.ok) continue;
@@ -119,7 +121,7 @@ export const zfsRollback: Action = {
   describe(ctx) {
     const plan = planOf(ctx);
     if (typeof plan === 'string') return `roll back to ${argOf(ctx, 'snapshot') || 'SNAPSHOT'}: ${plan}`;
-    const steps = plan.steps.map((s, i) => `  ${i + 1}. ${q(s.argv)}   (${s.what})`).join('\n');
+    const steps = plan.steps.map((s, i) => `  ${i + 1}. ${shellLine(s.argv)}   (${s.what})`).join('\n');
     return `roll back to ${argOf(ctx, 'snapshot')}, keeping the current state (a snapshot of it first, findable as ${plan.pre}):\n${steps}`;
   },
   checks,

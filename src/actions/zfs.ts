@@ -11,39 +11,14 @@ import {
 } from '../../backends/zfs/actions.js';
 import { createZfsSource } from '../../backends/zfs/source.js';
 import type { Pool, ZfsData } from '../../backends/zfs/types.js';
-import type { RunResult, SourceId } from '../../backends/types.js';
-import { sanitize } from '../../widgets/primitives/text.js';
+import type { SourceId } from '../../backends/types.js';
+import { shellLine } from '../text/shell.js';
 import type { CheckResult } from '../recovery/types.js';
 import { dataOf } from '../store/selectors.js';
+import { argOf, needRunner, step } from './steps.js';
 import type { Action, ActionCtx, ActionResult } from './types.js';
 
-const RUN_TIMEOUT_MS = 60_000;
 const READ_TIMEOUT_MS = 15_000;
-const OUT_KEEP = 600;
-
-export const argOf = (ctx: ActionCtx, k: string): string => ctx.args?.[k] ?? '';
-
-/** a program's answer, one clean line of it, bounded */
-export function said(r: RunResult): string {
-  if (r.notFound) return `${r.argv[0]} not found on PATH`;
-  if (r.timedOut) return `${r.argv.join(' ')} timed out`;
-  if (r.spawnError) return `${r.argv[0]} could not be started: ${r.spawnError}`;
-  const text = sanitize(`${r.stderr}\n${r.stdout}`).split('\n').map((l) => l.trim()).filter(Boolean).join(' · ');
-  return text.length > OUT_KEEP ? `${text.slice(0, OUT_KEEP)}…` : text;
-}
-
-export const q = (argv: string[]) => argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-
-/** runs one argv; an error result unless it exits 0 */
-export async function step(ctx: ActionCtx, argv: string[], timeoutMs = RUN_TIMEOUT_MS): Promise<{ ok: boolean; r: RunResult; text: string }> {
-  const r = await ctx.runner!.run(argv, { timeoutMs });
-  const text = said(r);
-  return { ok: r.exitCode === 0 && !r.timedOut, r, text };
-}
-
-export function needRunner(ctx: ActionCtx): true | string {
-  return ctx.runner ? true : 'no runner for this host';
-}
 
 export const zfsOf = (ctx: ActionCtx): ZfsData | undefined => (ctx.samples ? dataOf(ctx.samples.zfs) : undefined);
 
@@ -88,10 +63,10 @@ function poolChecks(ctx: ActionCtx, pool: string): { checks: CheckResult[]; p?: 
 }
 
 async function runArgv(ctx: ActionCtx, argv: string[], done: string): Promise<ActionResult> {
-  ctx.output?.(`$ ${q(argv)}`);
+  ctx.output?.(`$ ${shellLine(argv)}`);
   const s = await step(ctx, argv);
   if (s.text) ctx.output?.(s.text);
-  return s.ok ? { kind: 'done', message: done, exitCode: 0 } : { kind: 'error', message: `${q(argv)} failed (exit ${s.r.exitCode ?? 'signal'}): ${s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
+  return s.ok ? { kind: 'done', message: done, exitCode: 0 } : { kind: 'error', message: `${shellLine(argv)} failed (exit ${s.r.exitCode ?? 'signal'}): ${s.text || 'no output'}`, exitCode: s.r.exitCode ?? 1 };
 }
 
 async function postPool(ctx: ActionCtx, pool: string, f: (after: Pool | undefined) => Check[]): Promise<CheckResult[]> {
@@ -119,7 +94,7 @@ function scrubAction(verb: 'start' | 'pause' | 'stop'): Action {
     },
     describe(ctx) {
       const b = scrubArgv(verb, argOf(ctx, 'pool') || 'POOL', dialectOf(ctx));
-      return 'argv' in b ? `${title.toLowerCase()}: \`${q(b.argv)}\`` : `${title.toLowerCase()}: ${b.unsupported}`;
+      return 'argv' in b ? `${title.toLowerCase()}: \`${shellLine(b.argv)}\`` : `${title.toLowerCase()}: ${b.unsupported}`;
     },
     async checks(ctx) {
       const { checks, p } = poolChecks(ctx, argOf(ctx, 'pool'));
@@ -156,7 +131,7 @@ export const zfsClear: Action = {
   description: 'zpool clear POOL: reset the error counters (and resume a pool suspended by I/O errors)',
   argChoices: (ctx, arg) => (arg === 'pool' ? poolChoices(ctx) : []),
   when: needRunner,
-  describe: (ctx) => `clear the error counters of ${argOf(ctx, 'pool') || 'POOL'}: \`${q(clearArgv(argOf(ctx, 'pool') || 'POOL'))}\``,
+  describe: (ctx) => `clear the error counters of ${argOf(ctx, 'pool') || 'POOL'}: \`${shellLine(clearArgv(argOf(ctx, 'pool') || 'POOL'))}\``,
   async checks(ctx) { return poolChecks(ctx, argOf(ctx, 'pool')).checks; },
   run: (ctx) => runArgv(ctx, clearArgv(argOf(ctx, 'pool')), `errors of ${argOf(ctx, 'pool')} cleared`),
   verify(ctx) {
@@ -189,7 +164,7 @@ export const zfsSnapshot: Action = {
   get argDefaults() { return { name: `sov-${utcStamp(Date.now())}` }; },
   argChoices: (ctx, arg) => (arg === 'dataset' ? zfsOf(ctx)?.datasets.map((x) => x.name) ?? [] : []),
   when: needRunner,
-  describe: (ctx) => `snapshot ${argOf(ctx, 'dataset') || 'DATASET'}: \`${q(snapshotArgv(argOf(ctx, 'dataset') || 'DATASET', argOf(ctx, 'name') || 'NAME'))}\``,
+  describe: (ctx) => `snapshot ${argOf(ctx, 'dataset') || 'DATASET'}: \`${shellLine(snapshotArgv(argOf(ctx, 'dataset') || 'DATASET', argOf(ctx, 'name') || 'NAME'))}\``,
   async checks(ctx) {
     const ds = argOf(ctx, 'dataset');
     const name = argOf(ctx, 'name');
@@ -222,7 +197,7 @@ function deviceAction(verb: 'offline' | 'online'): Action {
     },
     when: needRunner,
     target: (ctx) => argOf(ctx, 'device'),
-    describe: (ctx) => `${verb} ${argOf(ctx, 'device') || 'DEVICE'} in ${argOf(ctx, 'pool') || 'POOL'}: \`${q(deviceArgv(verb, argOf(ctx, 'pool') || 'POOL', argOf(ctx, 'device') || 'DEVICE'))}\``,
+    describe: (ctx) => `${verb} ${argOf(ctx, 'device') || 'DEVICE'} in ${argOf(ctx, 'pool') || 'POOL'}: \`${shellLine(deviceArgv(verb, argOf(ctx, 'pool') || 'POOL', argOf(ctx, 'device') || 'DEVICE'))}\``,
     async checks(ctx) {
       const { checks, p } = poolChecks(ctx, argOf(ctx, 'pool'));
       checks.push(nameCheck('device', checkDeviceName(argOf(ctx, 'device'))));

@@ -18,6 +18,7 @@ import type { TripcodeApply } from '../recovery/types.js';
 import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
 import { parseKv } from './kv.js';
+import { shellLine } from '../text/shell.js';
 
 export const TRIPCODE_USAGE = `usage:
   sov tripcode init [--force] [--demo]             make the box key (<state dir>/tripcode.key, 0600); prints its fingerprint
@@ -154,7 +155,7 @@ async function apply(payload: string, args: Record<string, string>, o: ApplyOpts
   const all = { ...args, ...r.action.args };
   const doArgv = [r.action.id, ...Object.entries(all).flatMap(([k, x]) => ['--arg', `${k}=${x}`]), '--tripcode', payload,
     ...(o.demo ? ['--demo'] : []), ...(o.json ? ['--json'] : []), ...(o.config !== undefined ? ['--config', o.config] : [])];
-  if (!o.json) io.err(`${r.code}: ${clean(r.effect)}\nrunning: sov do ${doArgv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ')}`);
+  if (!o.json) io.err(`${r.code}: ${clean(r.effect)}\nrunning: sov do ${shellLine(doArgv)}`);
   const run = runDo ?? (async (a: string[]) => (await import('./do.js')).runDoCli(a, { out: io.out, err: io.err, env: io.env }));
   return run(doArgv);
 }
