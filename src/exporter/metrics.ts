@@ -14,6 +14,7 @@ import type { NumaData } from '../../backends/numa/types.js';
 import type { Pool, Vdev, ZfsData } from '../../backends/zfs/types.js';
 import type { VmsData, VmState } from '../../backends/vms/types.js';
 import type { EngineState, EngineStatus } from '../daemon/types.js';
+import { engineGpuVram } from '../store/selectors.js';
 import type { Samples } from '../store/types.js';
 import { sanitize } from '../text/sanitize.js';
 import { CATALOGUE, type MetricName } from './catalogue.js';
@@ -175,18 +176,8 @@ function zfsMetrics(b: Builder, d: ZfsData): void {
   b.put('sov_zfs_arc_misses_total', {}, d.arc?.misses);
 }
 
-/** VRAM per engine and GPU: the GPU processes whose pid belongs to the engine's process tree */
-export function engineVram(e: EngineStatus, gpus: Gpu[]): { gpu: Gpu; bytes: number }[] {
-  const pids = new Set(e.pids);
-  const out: { gpu: Gpu; bytes: number }[] = [];
-  for (const g of gpus) {
-    const mine = g.processes.filter((p) => pids.has(p.pid) && p.usedMemBytes !== undefined);
-    if (mine.length) out.push({ gpu: g, bytes: mine.reduce((s, p) => s + p.usedMemBytes!, 0) });
-  }
-  return out;
-}
-
 function engineMetrics(b: Builder, engines: EngineStatus[], gpus: Gpu[]): void {
+  const vram = engineGpuVram(engines, gpus);
   for (const e of engines) {
     const l = { engine: e.name };
     b.states('sov_engine_state', { ...l, kind: e.kind }, ENGINE_STATES, e.state);
@@ -196,7 +187,7 @@ function engineMetrics(b: Builder, engines: EngineStatus[], gpus: Gpu[]): void {
     b.put('sov_engine_requests_waiting', l, e.requestsWaiting);
     b.put('sov_engine_kv_cache_usage_ratio', l, ratio(e.kvCachePct));
     b.put('sov_engine_resident_memory_bytes', l, e.rssBytes);
-    for (const v of engineVram(e, gpus)) b.put('sov_engine_gpu_memory_bytes', { ...l, gpu: String(v.gpu.index), UUID: v.gpu.uuid }, v.bytes);
+    for (const v of vram.get(e.name) ?? []) b.put('sov_engine_gpu_memory_bytes', { ...l, gpu: String(v.gpu.index), UUID: v.gpu.uuid }, v.bytes);
   }
 }
 

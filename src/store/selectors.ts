@@ -3,7 +3,7 @@
  * the engine's process tree (`EngineStatus.pids`), and the VRAM of each engine summed from the GPU process list.
  */
 import type { Sample } from '../../backends/types.js';
-import type { NvidiaData } from '../../backends/nvidia/types.js';
+import type { Gpu, NvidiaData } from '../../backends/nvidia/types.js';
 import type { EngineStatus } from '../daemon/types.js';
 import type { EnginesData } from '../engines/source.js';
 import type { Samples } from './types.js';
@@ -35,18 +35,29 @@ export function gpuProcessEngine(samples: Samples): ((pid: number) => string | u
   return (pid) => m.get(pid);
 }
 
-/** VRAM per engine: the sum of the GPU processes whose pid is in the engine's tree (undefined: none on a GPU). */
-export function engineVram(engines: EngineStatus[], nvidia: NvidiaData | undefined): Map<string, number> {
-  const out = new Map<string, number>();
-  if (!nvidia) return out;
+/**
+ * VRAM per engine and GPU: the GPU processes whose pid is in the engine's tree (pidToEngine: its pids, else its
+ * pid), summed per GPU; an engine with nothing on a GPU is absent.
+ */
+export function engineGpuVram<G extends Pick<Gpu, 'processes'>>(engines: EngineStatus[] | undefined, gpus: G[]): Map<string, { gpu: G; bytes: number }[]> {
+  const out = new Map<string, { gpu: G; bytes: number }[]>();
   const m = pidToEngine(engines);
-  for (const g of nvidia.gpus) {
+  for (const g of gpus) {
+    const onThis = new Map<string, number>();
     for (const p of g.processes) {
       const name = m.get(p.pid);
       if (name === undefined || p.usedMemBytes === undefined) continue;
-      out.set(name, (out.get(name) ?? 0) + p.usedMemBytes);
+      onThis.set(name, (onThis.get(name) ?? 0) + p.usedMemBytes);
     }
+    for (const [name, bytes] of onThis) out.set(name, [...(out.get(name) ?? []), { gpu: g, bytes }]);
   }
+  return out;
+}
+
+/** VRAM per engine: the sum over the GPUs of engineGpuVram (an engine with nothing on a GPU is absent). */
+export function engineVram(engines: EngineStatus[], nvidia: NvidiaData | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, per] of engineGpuVram(engines, nvidia?.gpus ?? [])) out.set(name, per.reduce((s, v) => s + v.bytes, 0));
   return out;
 }
 

@@ -12,6 +12,7 @@ import type { ZfsData } from '../../backends/zfs/types.js';
 import type { EngineStatus } from '../../src/daemon/types.js';
 import { CATALOGUE, GPU_LABELS } from '../../src/exporter/catalogue.js';
 import { buildFamilies, ENGINE_STATES, labelValue, MAX_LABEL_CHARS, POOL_STATES, renderMetrics, type ExportInput } from '../../src/exporter/metrics.js';
+import { engineVram } from '../../src/store/selectors.js';
 import { fixture, haveSamples, samplesDir } from '../helpers/samples.js';
 import { demoInput, namesIn, one, rows } from './helpers.js';
 
@@ -99,6 +100,12 @@ describe('the demo box', () => {
     expect(one(f, 'sov_engine_gpu_memory_bytes', { engine: 'llama', gpu: '0' })).toBe(vram(gpus[0]!, 4242));
     expect(one(f, 'sov_engine_gpu_memory_bytes', { engine: 'vllm', gpu: '1' })).toBe(vram(gpus[1]!, 5151));
     expect(vram(gpus[0]!, 4242)).toBeGreaterThan(60 * 2 ** 30);
+    // the same join as the Engines screen (src/store/selectors.ts engineGpuVram): an engine known only by its pid
+    // (no process tree yet) counts too, and the per-GPU figures sum to the screen's total
+    const byPid = buildFamilies({ ...input, engines: input.engines.map((e) => (e.name === 'llama' ? { ...e, pids: [], pid: 4242 } : e)) });
+    expect(one(byPid, 'sov_engine_gpu_memory_bytes', { engine: 'llama', gpu: '0' })).toBe(vram(gpus[0]!, 4242));
+    const total = engineVram(input.engines, input.samples.nvidia?.state === 'ok' ? input.samples.nvidia.data : undefined);
+    expect(rows(f, 'sov_engine_gpu_memory_bytes', { engine: 'vllm' }).reduce((s, r) => s + r.value, 0)).toBe(total.get('vllm'));
     expect(rows(f, 'sov_vm_state').filter((r) => r.value === 1).map((r) => `${r.labels.vm}:${r.labels.state}`).sort()).toEqual(['green-1:running', 'green-2:running', 'workstation_agent:running']);
     for (const id of ['nvidia', 'numa', 'system', 'zfs', 'vms']) expect(one(f, 'sov_source_state', { source: id, state: 'ok' })).toBe(1);
   });
