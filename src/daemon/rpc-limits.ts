@@ -30,6 +30,14 @@ export const PARAMS: Record<string, z.ZodTypeAny> = {
     lines: z.number().int().min(0).max(MAX_LOG_LINES, { message: `at most ${MAX_LOG_LINES} lines per request` }).optional(),
     search: z.string().max(1024).optional(),
   }).strict(),
+  'vms.reset': z.object({ name: z.string().regex(/^[A-Za-z0-9][\w.-]{0,100}$/, 'a VM name is required') }).passthrough(),
+  'recovery.status': none,
+  // begin/end/who are checked by src/recovery/wire.ts (nested fields, caps, typed results): here only their shape
+  'recovery.begin': z.record(z.unknown()),
+  'recovery.end': z.record(z.unknown()),
+  'recovery.tripcode': z.object({ payload: z.string().max(2048), who: z.unknown() }).passthrough(),
+  'recovery.recent': z.object({ n: z.number().int().min(0).max(500).optional() }).strict().nullish()
+    .transform((v) => ({ n: v?.n ?? 50 })),
 };
 
 /** The params of `method`, checked; throws -32602 naming the field and what was wrong. */
