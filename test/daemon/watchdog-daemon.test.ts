@@ -27,7 +27,7 @@ const idle: Supervisor = { list: () => [], start: async () => { throw new Error(
 const until = async (cond: () => boolean, ms = 8000) => { const end = Date.now() + ms; while (!cond()) { if (Date.now() > end) throw new Error('timed out'); await new Promise((r) => setTimeout(r, 50)); } };
 
 describe('the daemon hosts the VM watchdog', () => {
-  it('beats are recorded from the start; vms.reset clears a watched VM and refuses an unknown one', async () => {
+  it('beats are recorded from the start; vms.reset clears a watched VM and refuses an unknown one; a config reload restarts it on the new config', async () => {
     dir = mkdtempSync(join(tmpdir(), 'sov-wd-'));
     beat = createServer((s) => s.end());
     await new Promise<void>((r) => beat!.listen(0, '127.0.0.1', () => r()));
@@ -44,6 +44,13 @@ describe('the daemon hosts the VM watchdog', () => {
     try {
       expect(await c.call('vms.reset', { name: 'green-1' })).toEqual({ reset: true });
       await expect(c.call('vms.reset', { name: 'nope' })).rejects.toThrow(/no watched VM named "nope"/);
+      // a config reload restarts the watchdog on the new config: blue-2 is watched (its beats land in the state
+      // file), green-1 no longer is
+      writeFileSync(paths.configPath, `vms:\n  - name: blue-2\n    heartbeat: { tcp: "127.0.0.1:${port}", intervalSec: 1, misses: 2 }\n`);
+      await c.call('config.reload', {});
+      await until(() => /"blue-2"[\s\S]*?"beats":\s*[1-9]/.test(readFileSync(file, 'utf8')));
+      expect(await c.call('vms.reset', { name: 'blue-2' })).toEqual({ reset: true });
+      await expect(c.call('vms.reset', { name: 'green-1' })).rejects.toThrow(/no watched VM named "green-1"/);
     } finally { c.close(); }
   });
 });
