@@ -98,7 +98,7 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const ctx: ScreenCtx = {
     samples: viewSamples(s), history: s.ui.frozen?.history ?? host!.history, theme, cols, rows: rows - 2, now: s.ui.frozen?.at ?? now,
     staleMs: Math.max(3 * intervalMs, 3 * SLOWEST_SOURCE_MS), scroll: s.ui.scroll, filter: s.ui.filter,
-    engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.engineConfig, configError: s.configError },
+    engines: { selected: s.ui.engine, logs: s.ui.logs, jobs: s.jobs, bench: s.bench, config: s.config?.engines ?? [], configError: s.configError },
     ...(s.ui.screen === 'recovery' ? { recovery: recoveryCtx(s) } : {}),
     ...(s.ui.vm ? { vms: { selected: s.ui.vm } } : {}),
     ...(s.doctor ? { doctor: s.doctor } : {}),

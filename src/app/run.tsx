@@ -76,7 +76,7 @@ export async function runTui(o: Options): Promise<number> {
 
   const cfg = o.demo ? { path: '' } : await loadTuiConfig(o);
   const demo = o.demo ? demoConfig() : undefined;
-  store.getState().setConfig(demo?.engines ?? cfg.config?.engines ?? [], cfg.error, demo ?? cfg.config);
+  store.getState().setConfig(demo ?? cfg.config, cfg.error);
   // the chat screen's session: providers from the config; --offline starts it in blackout
   let chat: ReturnType<typeof createChatSession> | undefined;
   // the demo box chats with a simulated engine on loopback, behind a "cloud" provider that refuses

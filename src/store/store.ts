@@ -4,7 +4,6 @@ import { cloneHistory, emptyHistory, emptySamples, nextSample, recordHistory } f
 
 export { emptySamples, nextSample, recordHistory };
 import type { BenchResult } from '../engines/bench.js';
-import type { EngineConfig } from '../config/schema.js';
 import type { Config } from '../config/schema.js';
 import type { AppState, AttemptBatch, HostState, Job, RecoveryView, RunState, Samples, ScreenId, ThemeName, UiState, GlyphSetName } from './types.js';
 
@@ -41,7 +40,8 @@ export interface Actions {
   setPalette(palette: UiState['palette']): void;
   setJob(job: Job): void;
   addBench(results: BenchResult[]): void;
-  setConfig(engines: EngineConfig[], error?: string, config?: Config): void;
+  /** the config as loaded (its engines are what the engines screen and actions read), or why it could not be */
+  setConfig(config: Config | undefined, error?: string): void;
   setTripcode(tripcode: UiState['tripcode']): void;
   setRecoveryIndex(i: number): void;
   setRecovery(v: RecoveryView): void;
@@ -63,7 +63,6 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     term: { cols: init.cols ?? 80, rows: init.rows ?? 24 },
     jobs: {},
     bench: [],
-    engineConfig: [],
     recovery: { recent: [] },
     ingest(host, batch, at) {
       const prev = get().hosts[host] ?? newHost(host);
@@ -99,7 +98,7 @@ export function createAppStore(init: { host: string; cols?: number; rows?: numbe
     setConfirm: (confirm) => set({ ui: { ...get().ui, confirm } }),
     setPalette: (palette) => set({ ui: { ...get().ui, palette } }),
     setJob: (job) => set({ jobs: { ...get().jobs, [job.id]: job } }),
-    setConfig: (engineConfig, configError, config) => set({ engineConfig, configError, config }),
+    setConfig: (config, configError) => set({ config, configError }),
     setTripcode: (tripcode) => set({ ui: { ...get().ui, tripcode } }),
     setRecoveryIndex: (recoveryIndex) => set({ ui: { ...get().ui, recoveryIndex } }),
     setRecovery: (recovery) => set({ recovery }),

@@ -7,7 +7,7 @@ import type { ServicesData } from '../../backends/services/types.js';
 import type { VmsData } from '../../backends/vms/types.js';
 import type { EnginesData } from '../engines/source.js';
 import type { BenchResult } from '../engines/bench.js';
-import type { Config, EngineConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import type { Tier } from '../actions/types.js';
 import type { Blueprint } from '../doctor/blueprint.js';
 import type { CheckResult, Outcome, RecoveryStatus } from '../recovery/types.js';
@@ -145,8 +145,6 @@ export interface AppState {
   jobs: Record<string, Job>;
   /** benchmark results read from bench.jsonl (and appended by `b`) */
   bench: BenchResult[];
-  /** the configured engines (what each runs: shown in the detail and in actions' confirmations) */
-  engineConfig: EngineConfig[];
   /** the config could not be loaded: why (the cockpit runs on without it) */
   configError?: string;
   /** the whole config when loaded (scripts, recovery, vms) */

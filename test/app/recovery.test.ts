@@ -32,7 +32,7 @@ const until = async (cond: () => boolean, ms = 5000) => {
 function setup(scripts: unknown[]) {
   const config = configSchema.parse({ scripts });
   const store = createAppStore({ host: 'h' });
-  store.getState().setConfig([], undefined, config);
+  store.getState().setConfig(config);
   store.getState().setScreen('recovery');
   const c: Controller = {
     refresh: vi.fn(), quit: vi.fn(), now: () => Date.now(), pageSize: () => 10,

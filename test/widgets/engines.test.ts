@@ -136,7 +136,7 @@ describe('the engines screen', () => {
 
   it('the detail shows the command from the config and the last benchmark per model side by side', () => {
     const store = storeWith(160, 50, { engines: [engine('llama', 'healthy')] });
-    store.getState().setConfig([{ name: 'llama', kind: 'process', argv: ['llama-server', '-m', '/m/q.gguf', '--port', '8080'] } as never]);
+    store.getState().setConfig({ engines: [{ name: 'llama', kind: 'process', argv: ['llama-server', '-m', '/m/q.gguf', '--port', '8080'] }] } as never);
     const r = (model: string, gen: number, at: number): BenchResult => ({
       schema: 1, engine: 'llama', model, at, baseUrl: 'http://127.0.0.1:8080/v1', prompts: 5, maxTokens: 128, ok: 5, errors: 0,
       ttftMs: { p50: 41, p95: 88 }, genTokPerSec: gen, promptTokPerSec: 900, promptTokens: 100, completionTokens: 600, durationMs: 4000, requests: [], peakRssBytes: 2 ** 33,
