@@ -50,6 +50,8 @@ interface PromAnswer { status: string; error?: string; data?: { resultType: stri
 async function query(port: number, q: string): Promise<PromAnswer> {
   const r = await getText(`http://127.0.0.1:${port}/api/v1/query?query=${encodeURIComponent(q)}`);
   if (!r) return { status: 'unreachable' };
+  // while its storage is still opening Prometheus answers 503 "Service Unavailable" in plain text: not yet
+  if (r.status === 503) return { status: 'starting', error: r.text.slice(0, 200) };
   return JSON.parse(r.text) as PromAnswer;
 }
 
