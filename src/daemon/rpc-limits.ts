@@ -36,7 +36,7 @@ export const PARAMS: Record<string, z.ZodTypeAny> = {
   'recovery.begin': z.record(z.unknown()),
   'recovery.end': z.record(z.unknown()),
   'recovery.tripcode': z.object({ payload: z.string().max(2048), who: z.unknown() }).passthrough(),
-  'recovery.recent': z.object({ n: z.number().int().min(0).max(500).optional() }).strict().nullish()
+  'recovery.recent': z.object({ n: z.number().int({ message: 'an integer 0–500' }).min(0, { message: 'an integer 0–500' }).max(500, { message: 'an integer 0–500' }).optional() }).strict().nullish()
     .transform((v) => ({ n: v?.n ?? 50 })),
 };
 
