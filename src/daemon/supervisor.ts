@@ -1,11 +1,7 @@
 /**
- * The supervisor: one state machine per engine, inside `sov daemon`.
- *
- *   stopped ──start──▶ starting ──probe ready──▶ healthy ◀──▶ degraded (probe failing, process alive)
- *                        │  probe failures inside startupGraceSec do not count; after it: degraded
- *                        ▼ process exits (any state)
- *                      crashed ──restart policy──▶ backoff ──nextRestartAt──▶ starting …
- *                        └── N failures within M minutes ──▶ crashloop (no retries until start/restart)
+ * The supervisor: the runtime around one state machine per engine, inside `sov daemon`. The rules (start, probe,
+ * backoff, crash loop, stop) are the pure transition function in src/daemon/machine.ts; this file feeds it what
+ * happened and performs what it decides (timers, spawning, probes, signals, the state file).
  *
  * `process` engines run in their own session/process group with stdout+stderr on a FIFO read by their log relay
  * (src/daemon/relay.ts: exact size rotation, a free-space floor), so both outlive the daemon. `<stateDir>/engines.json`
@@ -38,6 +34,7 @@ import { modelsUrl, probeHealth, probeMetrics, probeModels } from './probes.js';
 import {
   allStats, listenSockets, processTree, readCmdline, readStat, sameProcess, sameStart, startedAtMs, treeNuma, treeRss, type ProcIdentity,
 } from './procfs.js';
+import { exitWords, initialLife, RUNNING_STATES as RUNNING, step, type Effect, type Life, type LifeEvent, type Policy } from './machine.js';
 import { RPC_ERRORS, type EngineExit, type EngineHealth, type EngineStatus, type LogsResult, type Supervisor, type SupervisorOptions } from './types.js';
 
 export const STATE_FILE = 'engines.json';
@@ -89,12 +86,8 @@ interface Rt {
   adopted: boolean;
   /** bumped on every launch and stop: events of an older run are ignored */
   run: number;
-  stopping: boolean;
-  /** epoch ms of recent failures (crashloop window) */
-  failures: number[];
-  backoffN: number;
-  healthySince?: number;
-  graceUntil: number;
+  /** the machine's state (src/daemon/machine.ts); st.state, message, restarts, lastExit, nextRestartAt mirror it */
+  life: Life;
   probing: boolean;
   probeTimer?: NodeJS.Timeout;
   aliveTimer?: NodeJS.Timeout;
@@ -102,20 +95,15 @@ interface Rt {
   restartTimer?: NodeJS.Timeout;
   prevTokens?: { total: number; at: number };
   modelsAt?: number;
-  /** container/unit: consecutive probes where the runtime could not say whether it runs */
-  unknownStates: number;
   /** when the process tree, NUMA placement and sockets were last read (the slow part of a probe) */
   treeAt?: number;
   lock: Promise<unknown>;
 }
 
-const RUNNING = new Set(['starting', 'healthy', 'degraded']);
 const ADOPTED_POLL_MS = 500;
 const MODELS_EVERY_MS = 60_000;
 /** the process tree (a scan of /proc), numa_maps and listening sockets are read this often, RSS on every probe */
 const TREE_EVERY_MS = 10_000;
-/** a container/unit whose state cannot be read this many probes in a row counts as stopped */
-const UNKNOWN_STATE_LIMIT = 3;
 /** while an engine is starting, its readiness is probed at least this often, so "healthy" shows soon after it is */
 const STARTING_PROBE_MS = 500;
 /** engines.logs calls running or waiting at once; more are refused (busy) */
@@ -135,18 +123,6 @@ function validEntry(e: unknown): e is StateEntry {
 
 function readlinkOr(p: string): string | undefined {
   try { return readlinkSync(p); } catch { return undefined; }
-}
-
-function exitWords(e: EngineExit | undefined): string {
-  if (!e) return 'exit unknown';
-  if (e.signal) return `killed by ${e.signal}`;
-  if (e.code === null) return 'exit code unknown';
-  return `exit ${e.code}`;
-}
-
-function fmtSec(ms: number): string {
-  const s = ms / 1000;
-  return s < 10 ? `${Math.round(s * 10) / 10} s` : `${Math.round(s)} s`;
 }
 
 export async function createSupervisor(opts: SupervisorOptions): Promise<Supervisor> {
@@ -210,7 +186,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     st.host = cfg.host;
     if (cfg.openai) st.openai = cfg.openai;
     if (isProcess(cfg)) st.logFile = logFileOf(cfg.name);
-    const rt: Rt = { cfg, st, adopted: false, run: 0, stopping: false, failures: [], backoffN: 0, graceUntil: 0, probing: false, unknownStates: 0, lock: Promise.resolve() };
+    const rt: Rt = { cfg, st, adopted: false, run: 0, life: initialLife(), probing: false, lock: Promise.resolve() };
     if (cfg.kind === 'container') rt.adapter = containerAdapter(cfg as ContainerEngineConfig, opts.env);
     else if (cfg.kind === 'systemd') rt.adapter = systemdAdapter(cfg as SystemdEngineConfig, opts.env);
     return rt;
@@ -294,13 +270,71 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     }
   };
 
-  // ---- transitions ---------------------------------------------------------------------------------------------
+  // ---- transitions (the rules are src/daemon/machine.ts; here they are fed and their effects performed) ---------
 
-  const setState = (rt: Rt, state: EngineStatus['state'], message?: string) => {
-    rt.st.state = state;
-    if (message === undefined) delete rt.st.message;
-    else rt.st.message = message;
-    if (state !== 'backoff') delete rt.st.nextRestartAt;
+  const policyOf = (cfg: EngineConfig): Policy => ({
+    restart: cfg.restart, backoff: cfg.backoff, crashloop: cfg.crashloop, startupGraceSec: cfg.startupGraceSec, probe: cfg.health !== undefined,
+  });
+
+  /** the status mirrors the machine's state */
+  const mirror = (rt: Rt) => {
+    const s = rt.st;
+    const l = rt.life;
+    s.state = l.state;
+    s.restarts = l.restarts;
+    if (l.message === undefined) delete s.message;
+    else s.message = l.message;
+    if (l.nextRestartAt === undefined) delete s.nextRestartAt;
+    else s.nextRestartAt = l.nextRestartAt;
+    if (l.lastExit) s.lastExit = l.lastExit;
+  };
+
+  /** One event through the machine. The timer effects are performed here; launch and giveUp are returned to the caller. */
+  const feed = (rt: Rt, ev: LifeEvent): Effect[] => {
+    const r = step(rt.life, policyOf(rt.cfg), ev);
+    const crashed = r.effects.find((e) => e.type === 'showCrashed');
+    if (crashed) {
+      // the watchers see it crash before it backs off or loops
+      rt.st.state = 'crashed';
+      rt.st.message = crashed.message;
+      if (ev.type === 'exited') rt.st.lastExit = ev.exit;
+      emit(rt);
+    }
+    rt.life = r.life;
+    mirror(rt);
+    const rest: Effect[] = [];
+    for (const e of r.effects) {
+      if (e.type === 'showCrashed') continue;
+      if (e.type === 'cancelRestart') clearRestartTimer(rt);
+      else if (e.type === 'armRestart') armRestart(rt, e.delayMs);
+      else if (e.type === 'becameHealthy') rt.modelsAt = undefined;
+      else rest.push(e);
+    }
+    return rest;
+  };
+
+  /** the backoff's timer: when it fires (and the run is still the one that failed), the machine may launch again */
+  const armRestart = (rt: Rt, delayMs: number) => {
+    clearRestartTimer(rt);
+    if (detached) return;
+    const run = rt.run;
+    rt.restartTimer = setTimeout(() => {
+      rt.restartTimer = undefined;
+      void withLock(rt, async () => {
+        if (detached || rt.run !== run) return;
+        if (!feed(rt, { type: 'restartDue' }).some((e) => e.type === 'launch')) return;
+        try {
+          await launch(rt, true);
+        } catch (e) {
+          rt.run++;
+          clearRunFields(rt);
+          feed(rt, { type: 'launchFailed', why: e instanceof Error ? e.message : String(e), at: now(), mono: mono(), auto: true });
+          void saveState();
+          emit(rt);
+        }
+      });
+    }, delayMs);
+    rt.restartTimer.unref();
   };
 
   const clearRunFields = (rt: Rt) => {
@@ -320,62 +354,14 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     delete s.kvCachePct;
     s.warnings = [];
     rt.child = undefined;
-    rt.healthySince = undefined;
     rt.prevTokens = undefined;
-  };
-
-  /** The engine failed (exited, or could not be launched): crashloop, backoff or crashed, by policy. */
-  const failed = (rt: Rt, exit: EngineExit, why: string) => {
-    const cfg = rt.cfg;
-    const t = now();
-    rt.st.lastExit = exit;
-    const clean = exit.code === 0 && !exit.signal;
-    if (clean && cfg.restart !== 'always') {
-      setState(rt, 'stopped', `${why}: exit 0`);
-      return;
-    }
-    const m = mono();
-    rt.failures.push(m);
-    const windowMs = cfg.crashloop.withinMin * 60_000;
-    rt.failures = rt.failures.filter((x) => m - x <= windowMs);
-    setState(rt, 'crashed', `${why} (${exitWords(exit)})`);
-    emit(rt);
-    if (rt.failures.length >= cfg.crashloop.failures) {
-      setState(rt, 'crashloop', `${rt.failures.length} failures within ${cfg.crashloop.withinMin} min; last ${exitWords(exit)}`);
-      return;
-    }
-    if (cfg.restart === 'never' || (cfg.restart === 'on-failure' && clean)) return;
-    const b = cfg.backoff;
-    const delayMs = Math.min(b.maxSec, b.initialSec * Math.pow(b.factor, rt.backoffN)) * 1000;
-    rt.backoffN++;
-    setState(rt, 'backoff', `restart in ${fmtSec(delayMs)} (${exitWords(exit)})`);
-    rt.st.nextRestartAt = t + delayMs;
-    if (detached) return;
-    const run = rt.run;
-    rt.restartTimer = setTimeout(() => {
-      rt.restartTimer = undefined;
-      void withLock(rt, async () => {
-        if (detached || rt.run !== run || rt.st.state !== 'backoff') return;
-        try {
-          await launch(rt, true);
-        } catch (e) {
-          rt.run++;
-          clearRunFields(rt);
-          failed(rt, { code: null, at: now() }, e instanceof Error ? e.message : String(e));
-          void saveState();
-          emit(rt);
-        }
-      });
-    }, delayMs);
-    rt.restartTimer.unref();
   };
 
   function onExit(rt: Rt, run: number, exit: EngineExit, why = 'exited'): void {
     if (run !== rt.run) return;
     clearRunTimers(rt);
     const pgid = rt.pgid;
-    rt.st.lastExit = exit;
-    if (rt.stopping) return; // stop() finishes the transition
+    if (rt.life.stopping) { feed(rt, { type: 'exited', exit, why, mono: mono() }); return; } // stop() finishes the transition
     rt.run++;
     if (isProcess(rt.cfg)) {
       if (pgid !== undefined) killGroup(pgid); // helpers left behind would hold the port and the GPU
@@ -385,7 +371,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       appendLine(logFileOf(rt.cfg.name), `--- sov: ${rt.cfg.name} ${why} (${exitWords(exit)}) at ${new Date(exit.at).toISOString()} ---`);
     }
     clearRunFields(rt);
-    failed(rt, exit, why);
+    feed(rt, { type: 'exited', exit, why, mono: mono() });
     void saveState();
     emit(rt);
   }
@@ -397,9 +383,10 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     clearRestartTimer(rt);
     rt.run++;
     const run = rt.run;
-    rt.stopping = false;
     rt.adopted = false;
     clearRunFields(rt);
+    // starting from here: an exit while it is being spawned is this run's
+    feed(rt, { type: 'launched', at: now() });
     if (isProcess(cfg)) {
       const logFile = logFileOf(cfg.name);
       await rotateIfNeeded(logFile, cfg.logs).catch(() => false);
@@ -407,7 +394,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const w = await reapEscaped(cfg.name, box, 'SIGTERM', 1000);
       if (w) log(`engine ${cfg.name}: before starting it, ${w}`);
       if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 1000); rt.relay = undefined; }
-      appendLine(logFile, `--- sov: starting ${cfg.name} at ${new Date(now()).toISOString()}${auto ? ` (restart ${rt.st.restarts + 1})` : ''} ---`);
+      appendLine(logFile, `--- sov: starting ${cfg.name} at ${new Date(now()).toISOString()}${auto ? ` (restart ${rt.life.restarts})` : ''} ---`);
       const fifo = fifoOf(cfg.name);
       makeFifo(fifo);
       const wfd = openFifoForEngine(fifo);
@@ -429,7 +416,6 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
           if (signal) e.signal = signal;
           onExit(rt, run, e);
         }, mark(cfg.name), cgroup);
-        if (auto) rt.st.restarts++;
       } finally {
         closeSync(wfd); // the engine and the relay hold the FIFO now
       }
@@ -446,10 +432,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
     }
     if (rt.run !== run) return; // it already exited (onExit ran)
-    if (auto && !isProcess(cfg)) rt.st.restarts++;
     rt.st.startedAt = now();
-    rt.graceUntil = rt.st.startedAt + cfg.startupGraceSec * 1000;
-    setState(rt, 'starting', cfg.health ? 'waiting for the readiness probe' : undefined);
     scheduleRunTimers(rt);
     void saveState();
     emit(rt);
@@ -497,32 +480,14 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     readRelayStats(rt);
   };
 
+  /** a readiness answer (undefined: no probe, alive for a second) into the machine */
   const applyHealth = (rt: Rt, h: EngineHealth | undefined) => {
-    const s = rt.st;
-    const t = now();
-    if (h) s.health = h;
-    const ready = h === undefined || h.state === 'ready';
-    if (ready) {
-      if (s.state !== 'healthy') {
-        setState(rt, 'healthy');
-        rt.healthySince = mono();
-        rt.modelsAt = undefined;
-      }
-      if (rt.healthySince !== undefined && mono() - rt.healthySince >= rt.cfg.backoff.resetAfterSec * 1000) rt.backoffN = 0;
-      return;
-    }
-    const said = h.message ?? h.state;
-    rt.healthySince = undefined;
-    if (s.state === 'starting') {
-      if (t < rt.graceUntil) setState(rt, 'starting', h.state === 'loading' ? `loading: ${said}` : `not ready yet: ${said}`);
-      else setState(rt, 'degraded', `not ready ${rt.cfg.startupGraceSec} s after start: ${said}`);
-    } else {
-      setState(rt, 'degraded', `readiness probe failing: ${said}`);
-    }
+    if (h) rt.st.health = h;
+    feed(rt, { type: 'probed', health: h, at: now(), mono: mono() });
   };
 
   async function tick(rt: Rt): Promise<void> {
-    if (rt.probing || detached || !RUNNING.has(rt.st.state) || rt.stopping) return;
+    if (rt.probing || detached || !RUNNING.has(rt.st.state) || rt.life.stopping) return;
     rt.probing = true;
     const run = rt.run;
     const cfg = rt.cfg;
@@ -547,13 +512,14 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
         }
       } else {
         const s = await rt.adapter!.state();
-        if (rt.run !== run || rt.stopping) return;
+        if (rt.run !== run || rt.life.stopping) return;
         // the runtime could not be asked (dockerd busy, systemctl timed out): not an exit until it says so 3 times
-        if (!s.running && s.status === 'unknown' && ++rt.unknownStates < UNKNOWN_STATE_LIMIT) {
-          setState(rt, 'degraded', `cannot read its state (${rt.unknownStates}/${UNKNOWN_STATE_LIMIT}): ${s.error ?? 'no answer'}`);
+        if (!s.running && s.status === 'unknown') {
+          const giveUp = feed(rt, { type: 'unknown', error: s.error ?? 'no answer' }).find((e) => e.type === 'giveUp');
+          if (giveUp) onExit(rt, run, { code: s.exitCode ?? null, at: now() }, `stopped running: ${s.error ?? 'its state could not be read'}`);
           return;
         }
-        rt.unknownStates = 0;
+        feed(rt, { type: 'known' });
         if (!s.running) {
           onExit(rt, run, { code: s.exitCode ?? null, at: now() }, s.error ? `stopped running: ${s.error}` : `stopped running (${s.status})`);
           return;
@@ -566,7 +532,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       sample(rt);
       if (cfg.health) {
         const h = await probeHealth(cfg.health.url, cfg.health.kind, cfg.health.timeoutSec * 1000, now);
-        if (rt.run !== run || rt.stopping) return;
+        if (rt.run !== run || rt.life.stopping) return;
         applyHealth(rt, h);
       } else if (now() - (rt.st.startedAt ?? now()) >= 1000) {
         applyHealth(rt, undefined);
@@ -617,9 +583,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     s.pid = e.pid;
     s.pids = [e.pid];
     s.startedAt = e.startedAt;
-    s.restarts = e.restarts;
     s.logFile = logFileOf(rt.cfg.name);
-    rt.graceUntil = e.startedAt + rt.cfg.startupGraceSec * 1000;
     const relay = e.relay && sameStart(e.relay.pid, e.relay.startTime) ? e.relay : markedRelays(rt.cfg.name, box)[0];
     rt.relay = relay ? { pid: relay.pid, startTime: relay.startTime } : undefined;
     const cg = cgroupDirOf(e.pid);
@@ -631,7 +595,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     }
     // a daemon killed inside a log rotation's pause would have left it frozen (only its own group is signalled)
     if (!rt.relay && readStat(e.pid)?.pgid === e.pgid) resumeGroup(e.pgid);
-    setState(rt, 'starting', 'adopted; waiting for the readiness probe');
+    feed(rt, { type: 'adopted', startedAt: e.startedAt, restarts: e.restarts, message: 'adopted; waiting for the readiness probe' });
     scheduleRunTimers(rt);
     return true;
   };
@@ -642,8 +606,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     rt.run++;
     if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
     rt.st.startedAt = s.startedAt ?? now();
-    rt.graceUntil = rt.st.startedAt + rt.cfg.startupGraceSec * 1000;
-    setState(rt, 'starting', 'already running; waiting for the readiness probe');
+    feed(rt, { type: 'adopted', startedAt: rt.st.startedAt, restarts: rt.life.restarts, message: 'already running; waiting for the readiness probe' });
     scheduleRunTimers(rt);
     return true;
   };
@@ -683,7 +646,9 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
     }
     if (rt.cfg.autostart) {
       await withLock(rt, () => launch(rt, false)).catch((e: unknown) => {
-        setState(rt, 'crashed', `failed to start: ${e instanceof Error ? e.message : String(e)}`);
+        rt.run++;
+        clearRunFields(rt);
+        feed(rt, { type: 'launchFailed', why: e instanceof Error ? e.message : String(e), at: now(), mono: mono(), auto: false });
         emit(rt);
       });
     }
@@ -719,21 +684,18 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   };
 
   const doStop = async (rt: Rt): Promise<void> => {
-    clearRestartTimer(rt);
-    rt.failures = [];
-    rt.backoffN = 0;
+    feed(rt, { type: 'stop' });
     const s = rt.st;
     const cfg = rt.cfg;
-    if (!RUNNING.has(s.state) || (isProcess(cfg) && s.pid === undefined)) {
+    if (!rt.life.stopping || (isProcess(cfg) && s.pid === undefined)) {
       rt.run++;
       clearRunTimers(rt);
       clearRunFields(rt);
-      setState(rt, 'stopped');
+      feed(rt, { type: 'stopped' });
       void saveState();
       emit(rt);
       return;
     }
-    rt.stopping = true;
     clearRunTimers(rt);
     let message: string | undefined;
     let escaped: string | undefined;
@@ -759,21 +721,21 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
         if (escaped) { log(`engine ${cfg.name}: ${escaped}`); message = message ? `${message}; ${escaped}` : escaped; }
         if (rt.relay) { await endRelay(rt.relay.pid, rt.relay.startTime, 2000); rt.relay = undefined; }
         if (!child) {
+          // not our child: no exit event comes; the stop says how it ended
           const e: EngineExit = { code: null, at: now() };
           if (r.killed) e.signal = 'SIGKILL';
-          rt.st.lastExit = e;
+          feed(rt, { type: 'exited', exit: e, why: 'stopped', mono: mono() });
         }
         appendLine(logFileOf(cfg.name), `--- sov: stopped ${cfg.name} at ${new Date(now()).toISOString()}${r.killed ? ' (SIGKILL after the timeout)' : ''} ---`);
       } else {
         await rt.adapter!.stop(cfg.stop.timeoutSec);
       }
     } finally {
-      rt.stopping = false;
       rt.run++;
       rt.adopted = false;
       clearRunFields(rt);
       if (escaped) rt.st.warnings = [escaped];
-      setState(rt, 'stopped', message);
+      feed(rt, { type: 'stopped', ...(message !== undefined ? { message } : {}) });
       void saveState();
       emit(rt);
     }
@@ -782,19 +744,16 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
   const doStart = async (rt: Rt): Promise<void> => {
     if (RUNNING.has(rt.st.state)) return;
     // the operator acts: a crashloop or a pending backoff is cleared
-    rt.failures = [];
-    rt.backoffN = 0;
-    clearRestartTimer(rt);
+    feed(rt, { type: 'start' });
     try {
       await launch(rt, false);
     } catch (e) {
       rt.run++;
       clearRunFields(rt);
-      const msg = `failed to start: ${e instanceof Error ? e.message : String(e)}`;
-      setState(rt, 'crashed', msg);
+      feed(rt, { type: 'launchFailed', why: e instanceof Error ? e.message : String(e), at: now(), mono: mono(), auto: false });
       void saveState();
       emit(rt);
-      throw new SupervisorError('failedToStart', msg);
+      throw new SupervisorError('failedToStart', rt.st.message ?? 'failed to start');
     }
   };
 
@@ -847,9 +806,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const rt = get(name);
       await withLock(rt, async () => {
         if (!isProcess(rt.cfg) && RUNNING.has(rt.st.state)) {
-          rt.failures = [];
-          rt.backoffN = 0;
-          clearRestartTimer(rt);
+          feed(rt, { type: 'start' });
           clearRunTimers(rt);
           rt.run++;
           const run = rt.run;
@@ -859,8 +816,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
           const s = await rt.adapter!.state();
           if (s.pid !== undefined) { rt.st.pid = s.pid; rt.st.pids = [s.pid]; }
           rt.st.startedAt = now();
-          rt.graceUntil = rt.st.startedAt + rt.cfg.startupGraceSec * 1000;
-          setState(rt, 'starting', rt.cfg.health ? 'waiting for the readiness probe' : undefined);
+          feed(rt, { type: 'launched', at: rt.st.startedAt });
           scheduleRunTimers(rt);
           emit(rt);
           return;
