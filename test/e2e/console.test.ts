@@ -65,7 +65,7 @@ for (const [name, term, flag] of RUNS) {
         t.keys('1');
         await t.waitFor(/GPU0/);
         t.keys(':');
-        consoleOnly(await t.waitFor(/Palette/), 'palette');
+        consoleOnly(await t.waitFor(/Palette/, 20_000), 'palette');
         t.keys('Escape');
       }, 90_000);
     });
