@@ -4,6 +4,7 @@ import { scriptSchema } from './scripts.js';
 import { vmSchema } from './vms.js';
 import { exporterSchema } from './exporter.js';
 import { hostsSchema } from './hosts.js';
+import { tunnelsSchema } from './tunnels.js';
 
 /**
  * ~/.config/sov/config.yaml (XDG; --config overrides). Validated with zod; a bad file is refused whole, with
@@ -22,8 +23,9 @@ export const numaSchema = z.union([
 
 export const healthSchema = z.object({
   url,
-  /** how to read the answer: llama.cpp /health (503 while loading), vLLM /health, ollama /api/version, or any 2xx */
-  kind: z.enum(['llamacpp', 'vllm', 'ollama', 'http']).default('http'),
+  /** how to read the answer: llama.cpp /health (503 while loading), vLLM /health, ollama /api/version, any 2xx, or
+   * tcp: a connect to the URL's host:port (tcp://127.0.0.1:8000) is ready */
+  kind: z.enum(['llamacpp', 'vllm', 'ollama', 'http', 'tcp']).default('http'),
   intervalSec: duration.default(5),
   timeoutSec: duration.default(3),
 }).strict();
@@ -130,12 +132,24 @@ export const configSchema = z.object({
   vms: z.array(vmSchema).default([]),
   exporter: exporterSchema.optional(),
   hosts: hostsSchema,
+  tunnels: tunnelsSchema,
 }).strict().superRefine((c, ctx) => {
   const dup = (xs: { name: string }[], path: string) => {
     const seen = new Set<string>();
     xs.forEach((x, i) => { if (seen.has(x.name)) ctx.addIssue({ code: 'custom', path: [path, i, 'name'], message: `duplicate name "${x.name}"` }); seen.add(x.name); });
   };
-  dup(c.engines, 'engines'); dup(c.services, 'services'); dup(c.providers, 'providers'); dup(c.scripts, 'scripts'); dup(c.vms, 'vms'); dup(c.hosts, 'hosts');
+  dup(c.engines, 'engines'); dup(c.services, 'services'); dup(c.providers, 'providers'); dup(c.scripts, 'scripts'); dup(c.vms, 'vms'); dup(c.hosts, 'hosts'); dup(c.tunnels, 'tunnels');
+  const hosts = new Set(c.hosts.map((h) => h.name));
+  const listening = new Map<string, string>();
+  c.tunnels.forEach((t, i) => {
+    if (t.via !== undefined && !hosts.has(t.via)) ctx.addIssue({ code: 'custom', path: ['tunnels', i, 'via'], message: `no hosts: entry named "${t.via}" (known: ${[...hosts].join(', ') || 'none'})` });
+    t.local.forEach((f, j) => {
+      const key = `${f.bind}:${f.port}`;
+      const other = listening.get(key);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['tunnels', i, 'local', j, 'port'], message: `${key} is already forwarded by ${other}` });
+      listening.set(key, `tunnels "${t.name}"`);
+    });
+  });
   const engines = new Set(c.engines.map((e) => e.name));
   c.providers.forEach((p, i) => { if ('engine' in p && !engines.has(p.engine)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'engine'], message: `no engine named "${p.engine}"` }); });
   const providers = new Set(c.providers.map((p) => p.name));
@@ -147,6 +161,7 @@ export type EngineConfig = z.infer<typeof engineSchema>;
 export type ProcessEngineConfig = z.infer<typeof processEngineSchema>;
 export type ContainerEngineConfig = z.infer<typeof containerEngineSchema>;
 export type SystemdEngineConfig = z.infer<typeof systemdEngineSchema>;
+export type { TunnelConfig } from './tunnels.js';
 export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type ProviderConfig = z.infer<typeof providerSchema>;
 export type ChatConfig = z.infer<typeof chatSchema>;

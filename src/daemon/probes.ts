@@ -1,13 +1,15 @@
 /**
- * HTTP probes of an engine (node's fetch with AbortSignal.timeout): health, models, Prometheus metrics.
- * None of them throws: a refused connection is health `down`, anything unreadable is `undefined`.
+ * HTTP probes of an engine (node's fetch with AbortSignal.timeout): health, models, Prometheus metrics; and a TCP
+ * connect (kind `tcp`: a tunnel's forwarded port). None of them throws: a refused connection is health `down`,
+ * anything unreadable is `undefined`.
  */
+import { connect } from 'node:net';
 import { parseHealth, parseModels } from '../protocols/health.js';
 import { engineMetrics, parsePrometheus } from '../protocols/prometheus.js';
 import type { EngineMetrics } from '../protocols/types.js';
 import type { EngineHealth } from './types.js';
 
-export type HealthKind = 'llamacpp' | 'vllm' | 'ollama' | 'http';
+export type HealthKind = 'llamacpp' | 'vllm' | 'ollama' | 'http' | 'tcp';
 
 export interface HttpAnswer { status: number; body: string; contentType?: string }
 
@@ -59,7 +61,53 @@ function describeFetchError(e: unknown, timeoutMs: number): string {
   return String(e);
 }
 
+/** "refused", "no answer within 3 s", the OS's words otherwise */
+function describeConnectError(e: NodeJS.ErrnoException, where: string): string {
+  if (e.code === 'ECONNREFUSED') return `connection refused (${where})`;
+  if (e.code === 'ECONNRESET') return `connection reset (${where})`;
+  if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH') return `unreachable (${where})`;
+  return `${e.code ?? 'error'}: ${e.message}`;
+}
+
+/**
+ * A TCP connect to host:port within timeoutMs: connected is ready (the socket is closed at once), refused or no
+ * connection in time is down with why. Never throws; the socket never outlives the deadline.
+ */
+export function probeTcp(host: string, port: number, timeoutMs: number, now = Date.now): Promise<EngineHealth> {
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return new Promise((resolve) => {
+    let done = false;
+    const sock = connect({ host, port });
+    const end = (h: EngineHealth) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(h);
+    };
+    const timer = setTimeout(() => end({ state: 'down', message: `no connection within ${Math.round(timeoutMs / 100) / 10} s (${where})`, at: now() }), Math.max(1, timeoutMs));
+    sock.once('connect', () => end({ state: 'ready', at: now() }));
+    sock.once('error', (e: NodeJS.ErrnoException) => end({ state: 'down', message: describeConnectError(e, where), at: now() }));
+  });
+}
+
+/** host and port of a tcp probe's URL (tcp://127.0.0.1:8000, http://[::1]:8000/…); undefined without a port */
+export function tcpTarget(url: string): { host: string; port: number } | undefined {
+  try {
+    const u = new URL(url);
+    const port = Number(u.port || (u.protocol === 'http:' ? 80 : u.protocol === 'https:' ? 443 : NaN));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
+    return { host: u.hostname.replace(/^\[|\]$/g, ''), port };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function probeHealth(url: string, kind: HealthKind, timeoutMs: number, now = Date.now): Promise<EngineHealth> {
+  if (kind === 'tcp') {
+    const t = tcpTarget(url);
+    return t ? probeTcp(t.host, t.port, timeoutMs, now) : { state: 'error', message: `not host:port: ${url}`, at: now() };
+  }
   const r = await httpGet(url, timeoutMs);
   if ('error' in r) return { state: 'down', message: r.error, at: now() };
   if (kind === 'http') {
