@@ -20,6 +20,8 @@ export interface ActionDeps {
   who?: Who;
   /** the simulated demo box */
   demo?: boolean;
+  /** the runner of another host the cockpit shows (remote actions act through it) */
+  runnerOf?: (host: string) => Runner | undefined;
 }
 
 export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: string): ActionCtx {
@@ -36,8 +38,11 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   if (engine) ctx.engine = engine;
   const cfg = engine ? deps.config?.find((c) => c.name === engine.name) : undefined;
   if (cfg) ctx.engineConfig = cfg;
-  if (deps.link) ctx.link = deps.link;
-  ctx.noLink = deps.noLink ?? 'no daemon: engines are not available here';
+  // another host on screen: its runner, and no engines (the daemon's are this machine's); the audit stays here
+  const own = Object.keys(s.hosts)[0] ?? s.current;
+  const remote = s.current !== own;
+  if (deps.link && !remote) ctx.link = deps.link;
+  ctx.noLink = remote ? `${s.current} is reached over SSH: its engines are not supervised from here` : deps.noLink ?? 'no daemon: engines are not available here';
   if (s.ui.logs) ctx.logs = s.ui.logs;
   if (deps.startBench) ctx.startBench = deps.startBench;
   // the VMs screen's selection fills a VM action's `vm` (startAction keeps only the arguments an action declares)
@@ -48,7 +53,8 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   if (host) ctx.samples = host.samples;
   ctx.host = s.current;
   if (s.config) ctx.config = s.config;
-  if (deps.runner) ctx.runner = deps.runner;
+  const runner = remote ? deps.runnerOf?.(s.current) : deps.runner;
+  if (runner) ctx.runner = runner;
   if (deps.recovery) ctx.recovery = deps.recovery;
   if (deps.who) ctx.who = deps.who;
   if (deps.demo) ctx.demo = true;

@@ -77,7 +77,7 @@ const gpuWhen = (ctx: ActionCtx): true | string => {
 };
 
 export const gpuPersistence: Action = {
-  id: 'gpu.persistence', title: 'GPU persistence mode on', tier: 'T2', keys: [], scope: 'recovery', confirm: true, args: GPU_ARG, reads: [],
+  id: 'gpu.persistence', title: 'GPU persistence mode on', tier: 'T2', keys: [], scope: 'recovery', confirm: true, args: GPU_ARG, reads: [], remote: true,
   description: 'nvidia-smi -i N -pm 1: keep the driver loaded for the GPU (no cold start on each use)',
   argChoices: (ctx, arg) => (arg === 'gpu' ? gpuChoices(ctx) : []),
   when: gpuWhen,
@@ -89,7 +89,7 @@ export const gpuPersistence: Action = {
 };
 
 export const gpuReset: Action = {
-  id: 'gpu.reset', title: 'Reset GPU', tier: 'T3', keys: [], scope: 'recovery', confirm: true, args: GPU_ARG, reads: [],
+  id: 'gpu.reset', title: 'Reset GPU', tier: 'T3', keys: [], scope: 'recovery', confirm: true, args: GPU_ARG, reads: [], remote: true,
   description: 'nvidia-smi --gpu-reset -i N: reset a wedged GPU; refused while any process holds it (stop its engine first)',
   argChoices: (ctx, arg) => (arg === 'gpu' ? gpuChoices(ctx) : []),
   when: gpuWhen,

@@ -100,4 +100,15 @@ export interface Action {
   target?(ctx: ActionCtx): string;
   /** the dry run beyond describe(): a script's declared plan step, run and its output shown */
   plan?(ctx: ActionCtx): Promise<string>;
+  /**
+   * it acts only through ctx.runner and reads only ctx.samples (ZFS, GPU): it can act on a host reached over SSH
+   * (the cockpit's host switcher, `sov do --host`). The others act on this machine only (its daemon, its files).
+   */
+  remote?: boolean;
+}
+
+/** why an action cannot act on `host` (another host than this machine), or undefined when it can */
+export function remoteReason(a: Pick<Action, 'title' | 'remote'>, host: string, own: string): string | undefined {
+  if (host === own || a.remote) return undefined;
+  return `${a.title} acts on this machine (${own}) only: it needs its daemon or its files; ZFS and GPU actions act on ${host} over SSH`;
 }

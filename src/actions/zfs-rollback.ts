@@ -109,7 +109,7 @@ async function run(ctx: ActionCtx): Promise<ActionResult> {
 }
 
 export const zfsRollback: Action = {
-  id: 'zfs.rollback', title: 'Roll back to snapshot', tier: 'T3', keys: [], scope: 'recovery', confirm: true, reads: ['zfs'],
+  id: 'zfs.rollback', title: 'Roll back to snapshot', tier: 'T3', keys: [], scope: 'recovery', confirm: true, reads: ['zfs'], remote: true,
   args: { snapshot: 'the snapshot to go back to (pool/dataset@snap)' },
   description: 'roll a dataset back to a snapshot, keeping the current state as DATASET-sov-pre-rollback-<UTC> with a snapshot of the same name (tripcode RECOVERY:REVERT_SNAPSHOT::<snap>)',
   argChoices(ctx, arg) {

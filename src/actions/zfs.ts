@@ -78,7 +78,7 @@ async function postPool(ctx: ActionCtx, pool: string, f: (after: Pool | undefine
 const POOL_ARG = { pool: 'the pool, as zpool list names it' };
 const poolChoices = (ctx: ActionCtx) => zfsOf(ctx)?.pools.map((p) => p.name) ?? [];
 /** their checks read the zfs reading (headless, `sov do` reads only it) */
-const common = { keys: [] as string[], scope: 'recovery' as const, confirm: true, reads: ['zfs'] as SourceId[] };
+const common = { keys: [] as string[], scope: 'recovery' as const, confirm: true, reads: ['zfs'] as SourceId[], remote: true };
 
 function scrubAction(verb: 'start' | 'pause' | 'stop'): Action {
   const title = { start: 'Start scrub', pause: 'Pause scrub', stop: 'Stop scrub' }[verb];

@@ -5,7 +5,7 @@
  * The decisions are src/recovery/perform.ts's; this file only moves between the overlay's states.
  */
 import { actionsFor } from '../actions/index.js';
-import { readOnlyReason, type Action, type ActionCtx } from '../actions/types.js';
+import { readOnlyReason, remoteReason, type Action, type ActionCtx } from '../actions/types.js';
 import { parseCode } from '../recovery/codes.js';
 import { perform, prepare, whoAmI, type Prepared } from '../recovery/perform.js';
 import type { Confirmation } from '../recovery/types.js';
@@ -56,9 +56,9 @@ export function startAction(store: Store, c: RecoveryController, a: Action, ctx:
   const s = store.getState();
   // every way in (a key, the palette, the Recovery list, a pasted tripcode) passes the same guards, before anything is asked
   if (s.ui.readOnly && a.tier !== 'T0') return s.say(readOnlyReason(a.title), c.now());
-  // actions act on the cockpit's own box (its runner, its daemon): never on the data of another host on screen
-  const own = Object.keys(s.hosts)[0];
-  if (own !== undefined && s.current !== own) return s.say(`${a.title}: actions act on ${own}, not on ${s.current} (H back to it; remote actions are not there yet)`, c.now());
+  // another host on screen: only actions that act through its runner (ZFS, GPU) act there; the others are this box's
+  const notThere = remoteReason(a, s.current, Object.keys(s.hosts)[0] ?? s.current);
+  if (notThere) return s.say(notThere, c.now());
   const ok = a.when(ctx);
   if (ok !== true) return s.say(ok, c.now());
   if (running && a.tier !== 'T0') return s.say(`${s.run?.title ?? 'an action'} is still running: wait, or ctrl+c cancels it`, c.now());

@@ -145,7 +145,7 @@ export async function runTui(o: Options): Promise<number> {
   out.on('resize', onResize);
   const recovery = recoveryFor({ demo: o.demo, link });
   const who = whoAmI(o.demo ? 'demo' : 'cockpit');
-  const deps = { link, config: demo?.engines ?? cfg.config?.engines ?? [], startBench, runner, who, ...(recovery ? { recovery } : {}), demo: o.demo };
+  const deps = { link, config: demo?.engines ?? cfg.config?.engines ?? [], startBench, runner, runnerOf: fleet.runnerOf, who, ...(recovery ? { recovery } : {}), demo: o.demo };
   const readRecovery = createRecoveryPoller(store, recovery,
     () => (link.state !== 'up' ? 'the daemon is not running: the first action above T0 starts it (it keeps the audit log)' : undefined),
     () => store.getState().ui.screen === 'recovery');

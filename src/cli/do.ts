@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { actionsFor } from '../actions/index.js';
 import { demoConfig } from '../demo/config.js';
 import { readSamples } from '../actions/readings.js';
-import type { Action, ActionCtx, ActionResult } from '../actions/types.js';
-import { runnerFor } from '../hosts/runner.js';
+import { remoteReason, type Action, type ActionCtx, type ActionResult } from '../actions/types.js';
+import { findHost, hostRunners, runnerFor, type HostRunner } from '../hosts/runner.js';
 import type { Runner } from '../../backends/types.js';
 import { recoveryFor } from '../recovery/connect.js';
 import { checksText, perform, prepare, whoAmI } from '../recovery/perform.js';
@@ -29,14 +29,16 @@ import { parseKv } from './kv.js';
 
 export const DO_USAGE = `usage:
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only] [--demo] [--config PATH]
-                [--confirm TARGET] [--tripcode PAYLOAD]
+                [--confirm TARGET] [--tripcode PAYLOAD] [--host NAME]
   sov do --list [--json]
 
 Runs one of the cockpit's actions headless, through the same path as its key and the palette: when(), the
 preconditions (each shown with its evidence), the confirmation its tier asks for, the audit log, the action,
 its postconditions. --dry-run prints exactly what it would run and the preconditions, and changes nothing (it does
 not start the daemon either). --read-only refuses every action above T0. --demo acts on the simulated demo box
-(its audit log and tripcode key live in the demo state dir).
+(its audit log and tripcode key live in the demo state dir). --host NAME acts on a host of the config's hosts:
+over its SSH connection (ZFS and GPU actions; the others need this machine's daemon or files); the audit log stays
+here and names the host.
 Tiers: T0 runs at once · T1 runs as asked (the command line is the confirmation) · T2 needs --confirm TARGET
 (the target's name, as the cockpit asks it to be typed) · T3 needs --tripcode PAYLOAD (sov tripcode sign CODE on
 the trusted side; the code to sign is printed by --dry-run). Nothing above T0 runs without the audit log (the
@@ -169,6 +171,8 @@ interface Parsed {
   local: Loaded;
   confirm?: string;
   tripcode?: string;
+  /** --host: another host (its runner); undefined: this machine */
+  host?: HostRunner;
 }
 
 /** argv → what to run, or the exit code of a usage error / --list / --help */
@@ -181,7 +185,7 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
       options: {
         arg: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, 'read-only': { type: 'boolean' },
         config: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, demo: { type: 'boolean' },
-        confirm: { type: 'string' }, tripcode: { type: 'string' },
+        confirm: { type: 'string' }, tripcode: { type: 'string' }, host: { type: 'string' },
       },
     });
   } catch (e) {
@@ -209,10 +213,25 @@ async function parse(argv: string[], io: Io): Promise<Parsed | number> {
   const unknownArg = Object.keys(args).find((k) => !Object.hasOwn(declared, k));
   if (unknownArg !== undefined) return usage(`${id} has no argument "${clean(unknownArg)}" (${takes})`);
   for (const k of Object.keys(declared)) if (!(k in args) && !(k in (action.argDefaults ?? {}))) return usage(`${id} needs --arg ${k}=… (${declared[k]})`);
+  const host = v.host === undefined ? undefined : hostFor(v.host, action, v.demo ?? false, local, io.env);
+  if (typeof host === 'string') return usage(host);
   return {
+    ...(host ? { host } : {}),
     id, action, args, json: v.json ?? false, dryRun: v['dry-run'] ?? false, readOnly: v['read-only'] ?? false, demo: v.demo ?? false, paths, local,
     ...(v.config !== undefined ? { config: v.config } : {}), ...(v.confirm !== undefined ? { confirm: v.confirm } : {}), ...(v.tripcode !== undefined ? { tripcode: v.tripcode } : {}),
   };
+}
+
+/** --host NAME: another host's runner (this machine's own name or "local": undefined), or what is wrong */
+function hostFor(name: string, action: Action, demo: boolean, local: Loaded, env: NodeJS.ProcessEnv): HostRunner | undefined | string {
+  const all = hostRunners({ demo, demoSpeed: 1, ...(local.ok && local.config.hosts ? { hosts: local.config.hosts } : {}), env });
+  const h = findHost(all, name);
+  if (!h) return `no host named "${clean(name)}" (known: ${all.map((x) => clean(x.name)).join(', ')}; hosts: in ${local.path})`;
+  if (h === all[0]) return undefined;
+  for (const other of all) if (other !== h) other.closeSync();
+  const why = remoteReason(action, h.name, all[0]!.name);
+  if (why) { h.closeSync(); return why; }
+  return h;
 }
 
 /** the confirmation the command line gives: T1 by asking at all, T2 --confirm, T3 --tripcode */
@@ -266,18 +285,19 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     const engine = await engineFor(args.name, action, link, local, noLink, io);
     if (typeof engine === 'number') return engine;
 
-    const runner = ioIn.runner?.(o.demo) ?? runnerFor({ demo: o.demo, demoSpeed: 1 });
+    const runner = o.host?.runner ?? ioIn.runner?.(o.demo) ?? runnerFor({ demo: o.demo, demoSpeed: 1 });
     // only the sources the action declares its checks read (a script, an engine: none); undeclared: all of them
     const reads = action.reads;
     const ctx: ActionCtx = {
       readOnly, args, demo: o.demo,
       setLogs: () => {},
-      host: runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
+      host: o.host?.name ?? runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
       ...(reads === undefined || reads.length ? { samples: await readSamples(runner, reads) } : {}),
       ...(local.ok ? { config: local.config } : {}),
       ...(engine.engine ? { engine: engine.engine } : {}),
       ...(engine.engineConfig ? { engineConfig: engine.engineConfig } : {}),
-      ...(link ? { link } : { noLink: noLink ?? 'the daemon is not running' }),
+      // another host's engines are not this daemon's
+      ...(link && !o.host ? { link } : { noLink: o.host ? `${o.host.name} is reached over SSH: its engines are not supervised from here` : noLink ?? 'the daemon is not running' }),
       ...headless?.ctx,
       output: (line) => { if (!json) io.out(clean(line)); },
       signal: cancel.signal,
@@ -292,6 +312,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
   } finally {
     for (const sig of CANCEL_SIGNALS) process.off(sig, onSignal);
     client?.close();
+    await o.host?.close();
   }
 }
 

@@ -14,6 +14,8 @@ import { hostRunners, REMOTE_SKIPPED, type HostRunner } from './runner.js';
 export interface Fleet {
   refreshNow(): void;
   stop(): void;
+  /** the runner of another host (its SSH connection; the demo's simulated box): remote actions act through it */
+  runnerOf(host: string): Runner | undefined;
 }
 
 const NONE: ReadonlySet<SourceId> = new Set();
@@ -46,6 +48,7 @@ export function startFleet(o: {
   for (const s of schedulers) s.start();
   return {
     refreshNow() { for (const s of schedulers) void s.refreshNow(); },
+    runnerOf: (host) => others.find((h) => h.name === host)?.runner,
     stop() {
       for (const s of schedulers) s.stop();
       // synchronously: the cockpit exits right after

@@ -19,7 +19,11 @@ import { perform, prepare, whoAmI } from '../../src/recovery/perform.js';
 import type { Action } from '../../src/actions/types.js';
 import { KEY_FILE, sign } from '../../src/recovery/tripcode.js';
 import { actionCode } from '../../src/recovery/codes.js';
-import { createAppStore } from '../../src/store/store.js';
+import { createAppStore, newHost } from '../../src/store/store.js';
+import { DEMO_FLEET } from '../../src/demo/fleet/index.js';
+import { createDemoRunner } from '../../src/runner/demo.js';
+import { createZfsSource } from '../../backends/zfs/source.js';
+import { FakeRunner } from '../helpers/fake-runner.js';
 
 let dir: string;
 let auth: Authority;
@@ -250,6 +254,50 @@ describe('every way in passes the same guards', () => {
     type('touchit');
     press('enter');
     expect(ui().confirm).toBeUndefined();
-    expect(msg()).toMatch(/actions act on h, not on forge/);
+    expect(msg()).toMatch(/touchit acts on this machine \(h\) only/);
+  });
+});
+
+describe('actions on another host (issue 10)', () => {
+  it('a ZFS action on another host\'s screen runs through that host\'s runner (never this one\'s), and the audit names the host', async () => {
+    const vault = DEMO_FLEET.find((h) => h.name === 'vault')!;
+    const remote = createDemoRunner(vault.script);
+    const remoteCalls: string[][] = [];
+    const recording = { ...remote, host: 'vault', run: (argv: string[], o?: never) => { remoteCalls.push(argv); return remote.run(argv, o); } } as typeof remote;
+    const local = new FakeRunner(); // any command run here fails the test: it answers nothing it was not told
+    const config = configSchema.parse({});
+    const store = createAppStore({ host: 'h' });
+    store.getState().setConfig(config);
+    const vaultHost = newHost('vault');
+    store.setState({ hosts: { ...store.getState().hosts, vault: vaultHost }, current: 'vault' });
+    store.getState().ingest('vault', { zfs: await createZfsSource(recording).sample() }, Date.now());
+    store.getState().setScreen('recovery');
+    const c: Controller = {
+      refresh: vi.fn(), quit: vi.fn(), now: () => Date.now(), pageSize: () => 10,
+      panels: () => [{ id: 'rec.actions' }, { id: 'rec.run' }, { id: 'rec.audit' }],
+      actionCtx: (name) => actionContext(store, { config: [], runner: local, runnerOf: (h) => (h === 'vault' ? recording : undefined), recovery: auth, who: whoAmI('cockpit') }, name),
+    };
+    const press = (name: string, input = name) => handleKey(store, c, name, input);
+    const ids = recoveryActions(config).map((a) => a.id);
+    for (let i = 0; i < ids.length; i++) press('k');
+    for (let i = 0; i < ids.indexOf('zfs.scrub.start'); i++) press('j');
+    press('enter');
+    // the pool is asked with the remote host's pools offered
+    await until(() => store.getState().ui.confirm?.ask !== undefined);
+    expect(store.getState().ui.confirm!.ask!.choices).toEqual(['rpool', 'ember']);
+    press('enter'); // rpool
+    await until(() => store.getState().ui.confirm?.kind === 'yes');
+    press('y');
+    await until(() => store.getState().run?.state !== undefined && store.getState().run?.state !== 'running');
+    expect(store.getState().run, JSON.stringify(store.getState().run)).toMatchObject({ action: 'zfs.scrub.start', state: 'ok', post: [{ name: 'scrub running', state: 'pass' }] });
+    expect(remoteCalls).toContainEqual(['zpool', 'scrub', 'rpool']);
+    expect(local.calls).toEqual([]);
+    const begin = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; host?: string; action?: string }).find((e) => e.kind === 'begin');
+    expect(begin).toMatchObject({ action: 'zfs.scrub.start', host: 'vault' });
+    // an engine action there is refused with the reason, before anything is asked
+    store.getState().setScreen('engines');
+    press('s');
+    expect(store.getState().ui.confirm).toBeUndefined();
+    expect(store.getState().ui.message?.text).toMatch(/acts on this machine \(h\) only/);
   });
 });

@@ -14,6 +14,7 @@ import { startDaemon, type DaemonServer } from '../../src/daemon/server.js';
 import { EXIT, type EngineStatus, type Supervisor } from '../../src/daemon/types.js';
 import { runnerFor } from '../../src/hosts/runner.js';
 import type { Runner } from '../../backends/types.js';
+import { demoStateDir } from '../../src/recovery/authority.js';
 
 /** engines from the config, all stopped but `up` (running, pid 4242); start/stop flip states */
 class FakeSupervisor implements Supervisor {
@@ -210,6 +211,30 @@ describe('sov do reads only what the action declares', () => {
     // vm.* (src/actions/vms.ts, vm-ssh.ts) are still undeclared: they read all, as before
     const undeclared = ACTIONS.filter((a) => a.reads === undefined && !a.id.startsWith('vm.')).map((a) => a.id);
     expect(undeclared).toEqual([]);
+  });
+
+  it('--host NAME acts on another host through its runner (the demo\'s vault); the audit names it; an action that needs this machine, or an unknown host, exits 2', async () => {
+    env = { ...env, TMPDIR: dir }; // the demo state dir (its audit log) under this test's dir
+    const r = await sovDo('zfs.scrub.start', '--arg', 'pool=rpool', '--demo', '--host', 'vault', '--json');
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out) as { outcome: string; post: { name: string; state: string }[]; auditId: string };
+    expect(doc.outcome).toBe('ok');
+    expect(doc.post).toEqual([expect.objectContaining({ name: 'scrub running', state: 'pass' })]);
+    const audit = readFileSync(join(demoStateDir(env), 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action: string; host?: string });
+    expect(audit.find((e) => e.kind === 'begin')).toMatchObject({ action: 'zfs.scrub.start', host: 'vault (demo)' });
+    // forge has no zpool: the action says so (its own panels do too)
+    const forge = await sovDo('zfs.scrub.start', '--arg', 'pool=rpool', '--demo', '--host', 'forge');
+    expect(forge.code).toBe(1);
+    expect(forge.out + forge.err).toMatch(/no zfs reading|not found/);
+    const engine = await sovDo('engine.restart', '--arg', 'name=llama', '--demo', '--host', 'vault');
+    expect(engine.code).toBe(EXIT.usage);
+    expect(engine.err).toMatch(/acts on this machine \(omni \(demo\)\) only/);
+    const nope = await sovDo('zfs.clear', '--arg', 'pool=rpool', '--demo', '--host', 'nope');
+    expect(nope.code).toBe(EXIT.usage);
+    expect(nope.err).toMatch(/no host named "nope" \(known: omni \(demo\), vault \(demo\), forge \(demo\)/);
+    // this machine by its name: no SSH, as without --host
+    const here = await sovDo('zfs.scrub.start', '--arg', 'pool=rpool', '--demo', '--host', 'omni', '--dry-run');
+    expect(here.code, here.err).toBe(0);
   });
 
   it('zfs.scrub.start --dry-run --demo runs only zpool/zfs on the demo box (no nvidia-smi, no numactl, no /proc)', async () => {

@@ -130,7 +130,7 @@ describe('actions while another host is on screen', () => {
     expect(store.getState().current).toBe('box');
     store.getState().setScreen('recovery');
     handleKey(store, c, 'enter');
-    expect(said.pop()).toMatch(/actions act on here, not on box/);
+    expect(said.pop()).toMatch(/acts on this machine \(here\) only: it needs its daemon or its files/);
     handleKey(store, c, 'H', 'H');
     expect(store.getState().current).toBe('here');
   });
