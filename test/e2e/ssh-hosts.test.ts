@@ -38,6 +38,7 @@ case "$*" in
   ${q(ZPOOL_LIST_OPENZFS.slice(1).join(' '))}) echo "invalid option 'p'" >&2; echo "usage:" >&2; exit 2;;
   ${q(ZPOOL_LIST_FUSE.slice(1).join(' '))}) cut -f1-7 ${q(join(zfs, 'zfsfuse-healthy-zpool-list-H.txt'))};;
   ${q(ZPOOL_STATUS.slice(1).join(' '))}) cat ${q(join(zfs, 'zfsfuse-healthy-zpool-status.txt'))};;
+  'clear tank') echo "$*" >> ${q(join(dir, 'zpool-actions.log'))};;
   ${unknown('zpool')}
 esac
 `, { mode: 0o755 });
@@ -169,6 +170,29 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
     const doc = JSON.parse(d.stdout);
     expect(doc.samples.zfs.state).toBe('error');
     expect(doc.samples.zfs.message).toMatch(/ssh down: .*(refused|Connection)/i);
+  }, 60_000);
+
+  it('sov do zfs.clear --host box: runs `zpool clear tank` on the remote box over SSH (its postcondition read there too); the audit log here names box', async () => {
+    const cfg = join(dir, 'config.yaml');
+    try {
+      const r = await sov(['do', 'zfs.clear', '--arg', 'pool=tank', '--host', 'box', '--config', cfg, '--json']);
+      expect(r.code, r.stderr).toBe(0);
+      const doc = JSON.parse(r.stdout) as { outcome: string; post: { name: string; state: string }[] };
+      expect(doc.outcome).toBe('ok');
+      expect(doc.post.length).toBeGreaterThan(0);
+      expect(doc.post.every((c) => c.state === 'pass')).toBe(true);
+      // the shim on the remote side's PATH ran it, once
+      expect(readFileSync(join(dir, 'remote-bin', 'zpool-actions.log'), 'utf8')).toBe('clear tank\n');
+      const audit = readFileSync(join(dir, 'state', 'sov', 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; action?: string; host?: string });
+      expect(audit.find((e) => e.kind === 'begin')).toMatchObject({ action: 'zfs.clear', host: 'box' });
+      // an action that needs this machine is refused before anything runs
+      const eng = await sov(['do', 'engine.stop', '--arg', 'name=x', '--host', 'box', '--config', cfg]);
+      expect(eng.code).toBe(2);
+      expect(eng.stderr).toMatch(/acts on this machine .* only/);
+    } finally {
+      // the daemon this test's sov do started (it keeps the audit log)
+      await sov(['daemon', 'stop', '--config', cfg]);
+    }
   }, 60_000);
 });
 
