@@ -25,6 +25,10 @@ export const PARAMS: Record<string, z.ZodTypeAny> = {
   'engines.start': name,
   'engines.stop': name,
   'engines.restart': name,
+  'tunnels.list': none,
+  'tunnels.start': name,
+  'tunnels.stop': name,
+  'tunnels.restart': name,
   'engines.logs': z.object({
     name: z.string().min(1).max(256),
     lines: z.number().int().min(0).max(MAX_LOG_LINES, { message: `at most ${MAX_LOG_LINES} lines per request` }).optional(),

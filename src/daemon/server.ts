@@ -25,6 +25,7 @@ import { heartbeatFile } from '../../backends/vms/index.js';
 import { createLocalRunner } from '../runner/local.js';
 import type { Config } from '../config/schema.js';
 import { checkBegin, checkEnd, checkWho } from '../recovery/wire.js';
+import { detachBoth, startTunnels, type TunnelHost } from './tunnels.js';
 import { RPC_ERRORS, type DaemonInfo, type EngineStatus, type RpcMethods, type Supervisor, type SupervisorOptions } from './types.js';
 
 export const SOV_VERSION = '0.1.0';
@@ -142,7 +143,7 @@ export function toRpcError(e: unknown, method: string): JSONRPCErrorException {
     if (/crash ?loop/i.test(message)) code = RPC_ERRORS.crashloop;
     else if (/not found|unknown engine|no (such )?engine/i.test(message)) code = RPC_ERRORS.notFound;
     else if (/invalid config|bad config|config(uration)? (is )?invalid/i.test(message)) code = RPC_ERRORS.badConfig;
-    else if (method === 'engines.start' || method === 'engines.restart') code = RPC_ERRORS.failedToStart;
+    else if (/^(engines|tunnels)\.(start|restart)$/.test(method)) code = RPC_ERRORS.failedToStart;
     else code = -32603;
   }
   return new JSONRPCErrorException(message, code, err?.data);
@@ -170,6 +171,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
   };
 
   let supervisor: Supervisor | undefined;
+  let tunnels: TunnelHost | undefined;
   let authority: Authority | undefined;
   let server: Server | undefined;
   try {
@@ -205,12 +207,18 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       ...(opts.now ? { now: opts.now } : {}),
     });
     const sup = supervisor;
+    // tunnels: a second supervisor, its own state and log dirs (src/daemon/tunnels.ts)
+    const tun = tunnels = await startTunnels({
+      create, paths, config: cfg.ok ? cfg.config : undefined, log,
+      ...(opts.env ? { env: opts.env } : {}), ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}), ...(opts.now ? { now: opts.now } : {}),
+    });
     // the Prometheus endpoint (issue 10) when the config has `exporter:`; started once the socket serves
     const exporter = daemonExporter({ env: opts.env ?? process.env, engines: () => sup.list(), log });
     const startedAt = now();
 
     const info = (): DaemonInfo => {
-      const stateError = sup.stateError?.();
+      const tunnelError = tun.sup.stateError?.();
+      const stateError = sup.stateError?.() ?? (tunnelError !== undefined ? `tunnels: ${tunnelError}` : undefined);
       return {
         pid: process.pid,
         startedAt,
@@ -221,6 +229,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
         ...(configError !== undefined ? { configError } : {}),
         ...(stateError !== undefined ? { stateError } : {}),
         engines: sup.list().length,
+        tunnels: tun.sup.list().length,
       };
     };
 
@@ -228,13 +237,14 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       const r = await loadConfig(paths.configPath);
       if (r.ok) {
         await sup.setEngines(r.config.engines);
+        await tun.apply(r.config);
         vmWatch.restart?.(r.config);
         await exporter.apply(r.config.exporter);
         configError = undefined;
-        log(`config reloaded: ${r.config.engines.length} engine(s)`);
+        log(`config reloaded: ${r.config.engines.length} engine(s), ${r.config.tunnels.length} tunnel(s)`);
       } else {
         configError = r.text;
-        log(`config reload refused (engines left as they are): ${r.text}`);
+        log(`config reload refused (engines and tunnels left as they are): ${r.text}`);
       }
       return info();
     };
@@ -265,7 +275,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     };
     const status = (name: string) => sup.list().find((e) => e.name === name);
     let detaching: ReturnType<Supervisor['detach']> | undefined;
-    const detachOnce = () => (detaching ??= sup.detach());
+    const detachOnce = () => (detaching ??= detachBoth(sup, tun.sup));
 
     // ---- the recovery authority: lockdown, tripcodes, the audit log (fail closed when it cannot write)
     const auth = authority = createAuthority({ stateDir: paths.stateDir, ...(opts.now ? { now: opts.now } : {}), ...(cfg.ok ? { config: cfg.config.recovery.tripcode } : {}) });
@@ -341,6 +351,26 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       log(`engines.restart ${name}`);
       try { return await sup.restart(name); } catch (e) { const x = toRpcError(e, 'engines.restart'); x.data ??= status(name); throw x; }
     });
+    // ---- tunnels: the same verbs, the same guards (lockdown, a refused config), their own names
+    const tunnelName = (p: { name: string }): string => {
+      if (!tun.status(p.name)) {
+        const known = tun.list().map((t) => t.name);
+        throw new JSONRPCErrorException(`no tunnel named "${p.name}" (known: ${known.length ? known.join(', ') : 'none'}; config ${paths.configPath})`, RPC_ERRORS.notFound);
+      }
+      return p.name;
+    };
+    const tunnelVerb = (verb: 'start' | 'stop' | 'restart') => async (p: { name: string }) => {
+      refuseIfLocked(`tunnel.${verb}`, p);
+      if (verb !== 'stop') refuseIfBadConfig();
+      const name = tunnelName(p);
+      log(`tunnels.${verb} ${name}`);
+      try { await tun.sup[verb](name); } catch (e) { const x = toRpcError(e, `tunnels.${verb}`); x.data ??= tun.status(name); throw x; }
+      return tun.status(name)!;
+    };
+    method('tunnels.list', () => tun.list());
+    method('tunnels.start', tunnelVerb('start'));
+    method('tunnels.stop', tunnelVerb('stop'));
+    method('tunnels.restart', tunnelVerb('restart'));
     method('engines.logs', async (p) => {
       const name = engineName(p);
       return sup.logs(name, { ...(p.lines !== undefined ? { lines: p.lines } : {}), ...(p.search !== undefined ? { search: p.search } : {}) });
@@ -379,7 +409,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       throw new DaemonAlreadyRunning(`another sov daemon took ${paths.pidFile} while this one started`, readLock(paths.pidFile)?.pid);
     }
     renameSync(bindPath, paths.socket);
-    log(`serving on ${paths.socket} (pid ${process.pid}); ${sup.list().length} engine(s)${configError ? '; config refused' : ''}`);
+    log(`serving on ${paths.socket} (pid ${process.pid}); ${sup.list().length} engine(s), ${tun.sup.list().length} tunnel(s)${configError ? '; config refused' : ''}`);
     await exporter.apply(cfg.ok ? cfg.config.exporter : undefined);
 
     // ---- stop
@@ -414,6 +444,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
   } catch (e) {
     log(`failed to start: ${(e as Error)?.stack ?? String(e)}`);
     if (supervisor) { try { await supervisor.detach(); } catch {} }
+    if (tunnels) { try { await tunnels.sup.detach(); } catch {} }
     authority?.close();
     if (server?.listening) await new Promise<void>((r) => server!.close(() => r()));
     if (lockIsMine(paths.pidFile)) { try { unlinkSync(paths.pidFile); } catch {} }

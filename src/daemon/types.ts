@@ -65,6 +65,16 @@ export interface EngineStatus {
   openai?: string;
 }
 
+/** A tunnel (`tunnels:` in the config) as the daemon runs it: a process engine's status plus what it forwards. */
+export interface TunnelStatus extends EngineStatus {
+  /** "8000→127.0.0.1:8000", "R 9100→127.0.0.1:9100" */
+  forwards: string[];
+  /** the hosts: entry or ssh target it goes through */
+  via: string;
+  /** how it is probed: "tcp 127.0.0.1:8000", "http URL", or none and why */
+  probe: string;
+}
+
 export interface DaemonInfo {
   pid: number;
   startedAt: number;
@@ -77,6 +87,8 @@ export interface DaemonInfo {
   /** the last write of the engine state file failed (disk full, a directory in its place): what the OS said */
   stateError?: string;
   engines: number;
+  /** tunnels configured (absent from a daemon older than tunnels) */
+  tunnels?: number;
 }
 
 export interface LogsResult {
@@ -102,6 +114,11 @@ export interface RpcMethods {
   'engines.stop': [{ name: string }, EngineStatus];
   'engines.restart': [{ name: string }, EngineStatus];
   'engines.logs': [{ name: string; lines?: number; search?: string }, LogsResult];
+  /** SSH tunnels (`tunnels:`), supervised like engines by a second supervisor */
+  'tunnels.list': [Record<string, never>, TunnelStatus[]];
+  'tunnels.start': [{ name: string }, TunnelStatus];
+  'tunnels.stop': [{ name: string }, TunnelStatus];
+  'tunnels.restart': [{ name: string }, TunnelStatus];
   /** the operator clears a VM the watchdog put in `failed` */
   'vms.reset': [{ name: string }, { reset: true }];
   /** the recovery authority (src/recovery/authority.ts): lockdown, tripcodes, the audit log */
