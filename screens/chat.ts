@@ -2,7 +2,7 @@
  * The chat screen (id 'chat', key 7): a provider/model line (blackout, cooldowns), a status line, the transcript
  * (windowed from the bottom, scrollable, one figure line per reply) and the multi-line prompt.
  *
- * Keys (a text-input layer: the root input handler calls handleChatKey first while this screen is shown):
+ * Keys (a text-input layer, declared in src/keys/keymap.ts: the root input handler calls handleChatKey first while this screen is shown):
  *   typing · paste       edit the prompt (pasted line breaks are kept)
  *   enter                send
  *   alt+enter · ctrl+j   a new line in the prompt
@@ -24,6 +24,7 @@ import { frame } from '../widgets/primitives/panel.js';
 import { paint } from '../themes/tokens.js';
 import { chatStatusLine, promptLines, promptRows, providerLine, renderKit } from '../widgets/panels/chat.js';
 import type { PanelSpec, ScreenDef } from './types.js';
+import { keyIn } from '../src/keys/keymap.js';
 
 export const CHAT_SCREEN_ID = 'chat' as string as ScreenId;
 
@@ -111,45 +112,42 @@ export const chatScreen: ScreenDef = {
   },
 };
 
-/** Ink's key flags, as far as the chat needs them. */
-
 /** Lines a page scroll moves. */
 const PAGE = 10;
 
+/** what the prompt takes as typing: a paste keeps its line breaks and tabs (the session strips the rest) */
+const chatText = (input: string) => !/^[\u0000-\u0008\u000b-\u001f\u007f]+$/.test(input);
+
 /**
- * The chat's text-input layer. Returns true when the key was consumed; false lets the root handler have it
- * (esc when nothing streams leaves the screen; tab, ctrl+c and unknown chords go on to the key map).
+ * The chat's text-input layer: the key map's `chat` layer and the chat screen's own bindings, by id. Returns true
+ * when the key was consumed; false lets the root handler have it (esc when nothing streams leaves the screen; tab,
+ * ctrl+c and unknown chords go on to the key map).
  */
 export function handleChatKey(session: ChatSession, name: string, input = ''): boolean {
   const s = session.getState();
-  switch (name) {
-    case 'enter': session.send(); return true;
-    case 'alt+enter': case 'meta+enter': case 'ctrl+j': case '\n': session.newline(); return true;
-    case 'escape':
-      if (session.cancel()) return true;
-      return false;
-    case 'ctrl+o': session.toggleOffline(); return true;
-    case 'ctrl+p': session.cycleProvider(); return true;
-    case 'ctrl+n': void session.cycleModel(); return true;
-    case 'ctrl+r': session.regenerate(); return true;
-    case 'ctrl+y': session.copyLastReply(); return true;
-    case 'ctrl+u': session.clearDraft(); return true;
-    case 'ctrl+a': case 'home': session.cursorHome(); return true;
-    case 'ctrl+e': case 'end':
+  switch (keyIn('chat', name, input, { screen: CHAT_SCREEN_ID, text: chatText })?.id) {
+    case 'chat.send': session.send(); return true;
+    case 'chat.newline': session.newline(); return true;
+    case 'chat.cancel': return session.cancel();
+    case 'chat.offline': session.toggleOffline(); return true;
+    case 'chat.provider': session.cycleProvider(); return true;
+    case 'chat.model': void session.cycleModel(); return true;
+    case 'chat.regenerate': session.regenerate(); return true;
+    case 'chat.copy': session.copyLastReply(); return true;
+    case 'chat.clear': session.clearDraft(); return true;
+    case 'chat.home': session.cursorHome(); return true;
+    case 'chat.end':
       if (s.draft === '') session.scrollToBottom(); else session.cursorEnd();
       return true;
-    case 'backspace': session.backspace(); return true;
-    case 'left': session.moveCursor(-1); return true;
-    case 'right': session.moveCursor(1); return true;
-    case 'up': if (!session.cursorLine(-1)) session.scrollBy(1); return true;
-    case 'down': if (!session.cursorLine(1)) session.scrollBy(-1); return true;
-    case 'pageup': session.scrollBy(PAGE); return true;
-    case 'pagedown': session.scrollBy(-PAGE); return true;
-    case 'space': session.insert(' '); return true;
-    case 'tab': case 'shift+tab': case 'ctrl+c': return false;
-    default:
-      if (name.startsWith('ctrl+')) return false;
-      if (input !== '' && !/^[\u0000-\u0008\u000b-\u001f\u007f]+$/.test(input)) { session.insert(input); return true; }
-      return false;
+    case 'chat.backspace': session.backspace(); return true;
+    case 'chat.left': session.moveCursor(-1); return true;
+    case 'chat.right': session.moveCursor(1); return true;
+    case 'chat.up': if (!session.cursorLine(-1)) session.scrollBy(1); return true;
+    case 'chat.down': if (!session.cursorLine(1)) session.scrollBy(-1); return true;
+    case 'chat.pageUp': session.scrollBy(PAGE); return true;
+    case 'chat.pageDown': session.scrollBy(-PAGE); return true;
+    case 'chat.type': session.insert(name === 'space' ? ' ' : input); return true;
+    // tab, ctrl+c, chords it does not know: the screen's and the global keys
+    default: return false;
   }
 }

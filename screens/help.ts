@@ -1,4 +1,4 @@
-import { KEYMAP } from '../src/keys/keymap.js';
+import { KEYMAP, scopeLabel } from '../src/keys/keymap.js';
 import { glyphLegend } from '../themes/glyphs.js';
 import { paint } from '../themes/tokens.js';
 import { fit } from '../widgets/primitives/text.js';
@@ -13,7 +13,7 @@ export const helpScreen: ScreenDef = {
       id: 'help.keys', title: 'Keys',
       body: (w) => ({
         lines: [
-          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + (b.screen ? paint(ctx.theme, 'muted', `[${b.screen}] `) : '') + b.description, w)),
+          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + (scopeLabel(b) ? paint(ctx.theme, 'muted', `[${scopeLabel(b)}] `) : '') + b.description, w)),
           '',
           paint(ctx.theme, 'muted', fit(glyphLegend(ctx.theme.glyphs), w)),
           paint(ctx.theme, 'muted', fit('Headless: sov status [--json] [--require nvidia,zfs] [--demo]. Docs: docs/keys.md.', w)),

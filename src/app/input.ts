@@ -3,7 +3,8 @@ import { actionContext } from '../actions/context.js';
 import { recoveryActions } from '../actions/index.js';
 import type { ActionCtx } from '../actions/types.js';
 import { cancelRunning, confirmKey, findAction, startAction, tripcodeKey } from './recovery.js';
-import { allowed, bindingFor, KEYMAP, type KeyBinding } from '../keys/keymap.js';
+import { allowed, bindingFor, keyIn, KEYMAP, type KeyBinding } from '../keys/keymap.js';
+import { editText } from '../keys/names.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
@@ -28,8 +29,9 @@ export interface Controller {
 export { keyName, type InkKey } from '../keys/names.js';
 
 /**
- * The root input handler, in layers: the modal overlays (confirm, then the palette) take every key; the chat
- * prompt and the filter line take text while they are edited; then the key map.
+ * The root input handler, in the key map's layers (src/keys/keymap.ts LAYERS): the modal overlays (confirm, the
+ * tripcode prompt, the palette) take every key; the fleet overview its own; the chat prompt and the filter line take
+ * text while they are edited; then the screen's and the global keys. Each layer looks its keys up by binding id.
  * A key the map does not know does nothing; a disabled binding says why in the status line.
  */
 export function handleKey(store: Store, c: Controller, name: string, input = ''): void {
@@ -39,49 +41,57 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   if (ui.confirm) return confirmKey(store, c, name, input);
   if (ui.tripcode) return tripcodeKey(store, c, name, input);
   // ctrl+c while an action runs cancels it rather than quitting
-  if (name === 'ctrl+c' && cancelRunning(store, c)) return;
+  if (keyIn('running', name)?.id === 'run.cancel' && cancelRunning(store, c)) return;
   // modal: the palette takes every key while open
   if (ui.palette) return paletteKey(store, c, name, input);
   // the fleet overview: j/k (up/down) pick a host, enter opens its screens, esc or W closes; the rest as usual
-  if (ui.fleet && ['j', 'k', 'up', 'down', 'enter', 'escape'].includes(name)) {
-    if (name === 'enter' || name === 'escape') return s.setFleet(false);
-    const names = Object.keys(s.hosts);
-    const i = names.indexOf(s.current) + (name === 'j' || name === 'down' ? 1 : -1);
-    return s.setHost(names[Math.max(0, Math.min(names.length - 1, i))] ?? s.current);
-  }
+  if (ui.fleet && fleetKey(store, name)) return;
   // text input: the chat screen's prompt takes typing, enter, chords; what it does not consume goes on
   if (ui.screen === 'chat') {
     const chat = chatSession();
     if (chat && handleChatKey(chat, name, input)) return;
   }
-  if (ui.filterEditing) {
-    if (name === 'enter') return s.setFilter(ui.filter, false);
-    if (name === 'escape') return s.setFilter('', false);
-    if (name === 'backspace') return s.setFilter(ui.filter.slice(0, -1), true);
-    if (name === 'ctrl+c') return c.quit();
-    // typed or pasted text (a paste, or tmux send-keys, arrives as one chunk); control characters never enter
-    if (input && !name.startsWith('ctrl+') && !/[\u0000-\u001f\u007f]/.test(input)) return s.setFilter((ui.filter + input).slice(0, 200), true);
-    if (name === 'space') return s.setFilter(ui.filter + ' ', true);
-    return;
-  }
+  if (ui.filterEditing) return filterKey(store, c, name, input);
   const b = bindingFor(name, ui.screen);
   if (b) dispatch(store, c, b);
 }
 
-/** The palette's keys: typing filters; up/down (ctrl+n/ctrl+p, ctrl+j/ctrl+k) move; enter runs; esc closes. */
+/** The fleet overview's keys (the key map's `fleet` layer); false: the key goes on to the screen's and global keys. */
+function fleetKey(store: Store, name: string): boolean {
+  const s = store.getState();
+  const id = keyIn('fleet', name)?.id;
+  if (id === 'fleet.open' || id === 'overlay.close') { s.setFleet(false); return true; }
+  if (id !== 'fleet.next' && id !== 'fleet.prev') return false;
+  const names = Object.keys(s.hosts);
+  const i = names.indexOf(s.current) + (id === 'fleet.next' ? 1 : -1);
+  s.setHost(names[Math.max(0, Math.min(names.length - 1, i))] ?? s.current);
+  return true;
+}
+
+/** The filter prompt's keys (the `filter` layer): typed or pasted text, enter keeps, esc clears; it swallows the rest. */
+function filterKey(store: Store, c: Controller, name: string, input: string): void {
+  const s = store.getState();
+  switch (keyIn('filter', name, input)?.id) {
+    case 'filter.keep': return s.setFilter(s.ui.filter, false);
+    case 'filter.clear': return s.setFilter('', false);
+    case 'filter.type': return s.setFilter(editText(s.ui.filter, name, input, 200), true);
+    case 'overlay.quit': return c.quit();
+  }
+}
+
+/** The palette's keys (the `palette` layer): typing filters; up/down (ctrl+n/ctrl+p, ctrl+j/ctrl+k) move; enter runs; esc closes. */
 function paletteKey(store: Store, c: Controller, name: string, input: string): void {
   const s = store.getState();
   const p = s.ui.palette!;
   const view = paletteView(s)!;
   const move = (d: number) => s.setPalette({ ...p, index: view.entries.length ? (view.index + d + view.entries.length) % view.entries.length : 0 });
-  switch (name) {
-    case 'escape': return s.setPalette(undefined);
-    case 'ctrl+c': return c.quit();
-    case 'up': case 'ctrl+p': case 'ctrl+k': case 'shift+tab': return move(-1);
-    case 'down': case 'ctrl+n': case 'ctrl+j': case 'tab': return move(1);
-    case 'backspace': return s.setPalette({ query: p.query.slice(0, -1), index: 0 });
-    case 'space': return s.setPalette({ query: p.query + ' ', index: 0 });
-    case 'enter': {
+  switch (keyIn('palette', name, input)?.id) {
+    case 'overlay.close': return s.setPalette(undefined);
+    case 'overlay.quit': return c.quit();
+    case 'palette.prev': return move(-1);
+    case 'palette.next': return move(1);
+    case 'palette.type': return s.setPalette({ query: editText(p.query, name, input, 100), index: 0 });
+    case 'palette.run': {
       const e = view.entries[view.index];
       if (!e) return s.say(`nothing matches "${p.query}": backspace edits, esc closes`, c.now());
       s.setPalette(undefined);
@@ -98,8 +108,6 @@ function paletteKey(store: Store, c: Controller, name: string, input: string): v
       return a && startAction(store, c, a, c.actionCtx?.() ?? actionContext(store));
     }
   }
-  // typed or pasted text; control characters never enter
-  if (input && !name.startsWith('ctrl+') && !/[\u0000-\u001f\u007f]/.test(input)) s.setPalette({ query: (p.query + input).slice(0, 100), index: 0 });
 }
 
 /** Runs a binding (from its key or the palette): disabled → why in the status line. */

@@ -28,3 +28,21 @@ export function keyName(input: string, k: InkKey): string {
   if (input === ' ') return 'space';
   return input;
 }
+
+/** the names keyName gives keys that are not text */
+const NAMED = new Set(['enter', 'alt+enter', 'tab', 'shift+tab', 'up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'escape', 'backspace', 'space']);
+
+/** A named key or a chord (never text, whatever its input): 'enter', 'up', 'space', 'ctrl+u'… */
+export function isNamedKey(name: string): boolean {
+  return NAMED.has(name) || name.startsWith('ctrl+') || name.startsWith('alt+');
+}
+
+/**
+ * A one-line text field's edit keys (the confirm overlay, the tripcode prompt, the palette, the filter prompt):
+ * backspace deletes the last character, ctrl+u clears, space and typing append (at most `max` characters).
+ */
+export function editText(text: string, name: string, input: string, max: number): string {
+  if (name === 'backspace') return text.slice(0, -1);
+  if (name === 'ctrl+u') return '';
+  return (text + (name === 'space' ? ' ' : input)).slice(0, max);
+}

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/actions/index.js';
-import { bindingFor, KEYMAP, keysMarkdown } from '../../src/keys/keymap.js';
+import { bindingFor, keyIn, KEYMAP, keysMarkdown, LAYERS, layersOf } from '../../src/keys/keymap.js';
 import { fixturePath } from '../helpers/samples.js';
 
 describe('key map', () => {
@@ -14,8 +14,9 @@ describe('key map', () => {
       const keys = KEYMAP.filter((b) => !b.layer && b.screen === scope).flatMap((b) => b.keys);
       expect(new Set(keys).size, String(scope)).toBe(keys.length);
     }
-    for (const layer of new Set(KEYMAP.map((b) => b.layer).filter(Boolean))) {
-      const keys = KEYMAP.filter((b) => b.layer === layer).flatMap((b) => b.keys);
+    for (const layer of LAYERS) {
+      const keys = KEYMAP.filter((b) => layersOf(b).includes(layer)).flatMap((b) => b.keys);
+      expect(keys.length, `${layer} declares its keys`).toBeGreaterThan(0);
       expect(new Set(keys).size, String(layer)).toBe(keys.length);
     }
   });
@@ -24,6 +25,19 @@ describe('key map', () => {
     expect(bindingFor('p', 'overview')).toBeUndefined();
     expect(bindingFor('p', 'recovery')?.id).toBe('recovery.tripcode');
     expect(bindingFor('enter', 'recovery')?.id).toBe('recovery.run');
+  });
+  it('a layer looks a key up by name, then as typing, then as any other key', () => {
+    expect(keyIn('confirm', 'y', 'y')?.id).toBe('confirm.yes');
+    expect(keyIn('typed', 'y', 'y')?.id).toBe('confirm.type');
+    expect(keyIn('confirm', 'x', 'x')?.id).toBe('overlay.hint');
+    expect(keyIn('palette', 'ctrl+x', 'x')).toBeUndefined();
+    expect(keyIn('palette', 'up')?.id).toBe('palette.prev');
+    expect(keyIn('filter', 'escape')?.id).toBe('filter.clear');
+    expect(keyIn('filter', 'tab', '\t')).toBeUndefined();
+    // the chat prompt: its layer, and the chat screen's own keys
+    expect(keyIn('chat', 'enter', '', { screen: 'chat' })?.id).toBe('chat.send');
+    expect(keyIn('chat', 'q', 'q', { screen: 'chat' })?.id).toBe('chat.type');
+    expect(keyIn('chat', 'tab', '', { screen: 'chat' })).toBeUndefined();
   });
   it('screen-scoped keys win on their screen only: r restarts on the engines screen, refreshes elsewhere', () => {
     expect(bindingFor('r', 'engines')?.id).toBe('engine.restart');
