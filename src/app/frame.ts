@@ -20,7 +20,8 @@ import { fleetBox, fleetRows } from '../hosts/fleet-view.js';
 /** what the Recovery screen shows: the actions it lists, the run, the authority as last read */
 function recoveryCtx(s: AppState): RecoveryCtx {
   const actions = recoveryActions(s.config).map((a) => ({ id: a.id, title: a.title, tier: a.tier, description: a.description }));
-  return { actions, index: Math.min(s.ui.recoveryIndex, Math.max(0, actions.length - 1)), ...(s.run ? { run: s.run } : {}), authority: s.recovery, readOnly: s.ui.readOnly };
+  const own = Object.keys(s.hosts)[0];
+  return { actions, index: Math.min(s.ui.recoveryIndex, Math.max(0, actions.length - 1)), ...(s.run ? { run: s.run } : {}), authority: { ...s.recovery, ...(own !== undefined ? { own } : {}) }, readOnly: s.ui.readOnly };
 }
 
 /**

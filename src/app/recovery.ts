@@ -25,7 +25,7 @@ export interface RecoveryController {
 }
 
 /** what the overlay is asking about: kept out of the store (it holds functions), one at a time */
-let pending: { prepared?: Prepared; ctx: ActionCtx; action: Action; tripcode?: string; seq: number } | undefined;
+let pending: { prepared?: Prepared; ctx: ActionCtx; action: Action; tripcode?: string; seq: number; host?: string } | undefined;
 let seq = 0;
 let running: AbortController | undefined;
 
@@ -39,14 +39,14 @@ function missingArgs(a: Action, ctx: ActionCtx): string[] {
   return Object.keys(a.args ?? {}).filter((k) => given[k] === undefined);
 }
 
-function askNext(store: Store, a: Action, ctx: ActionCtx): boolean {
+function askNext(store: Store, a: Action, ctx: ActionCtx, host?: string): boolean {
   const [arg] = missingArgs(a, ctx);
   if (arg === undefined) return false;
   let choices: string[] = [];
   try { choices = a.argChoices?.(ctx, arg) ?? []; } catch {}
   store.getState().setConfirm({
     action: a.id, title: a.title, tier: a.tier, args: ctx.args ?? {}, pending: false, text: a.describe(ctx), checks: [], kind: 'none', input: '',
-    ask: { arg, description: a.args?.[arg] ?? arg, choices, index: 0 }, ...(ctx.engine ? { engine: ctx.engine.name } : {}),
+    ask: { arg, description: a.args?.[arg] ?? arg, choices, index: 0 }, ...(ctx.engine ? { engine: ctx.engine.name } : {}), ...(host ? { host } : {}),
   });
   return true;
 }
@@ -57,15 +57,17 @@ export function startAction(store: Store, c: RecoveryController, a: Action, ctx:
   // every way in (a key, the palette, the Recovery list, a pasted tripcode) passes the same guards, before anything is asked
   if (s.ui.readOnly && a.tier !== 'T0') return s.say(readOnlyReason(a.title), c.now());
   // another host on screen: only actions that act through its runner (ZFS, GPU) act there; the others are this box's
-  const notThere = remoteReason(a, s.current, Object.keys(s.hosts)[0] ?? s.current);
+  const own = Object.keys(s.hosts)[0] ?? s.current;
+  const notThere = remoteReason(a, s.current, own);
   if (notThere) return s.say(notThere, c.now());
+  const host = s.current !== own ? s.current : undefined;
   const ok = a.when(ctx);
   if (ok !== true) return s.say(ok, c.now());
   if (running && a.tier !== 'T0') return s.say(`${s.run?.title ?? 'an action'} is still running: wait, or ctrl+c cancels it`, c.now());
   // only the arguments this action declares (the selection may offer more: the VM on the VMs screen)
   const args = Object.fromEntries(Object.entries(ctx.args ?? {}).filter(([k]) => k in (a.args ?? {})));
-  pending = { ctx: { ...ctx, args }, action: a, seq: ++seq, ...(tripcode ? { tripcode } : {}) };
-  if (askNext(store, a, pending.ctx)) return;
+  pending = { ctx: { ...ctx, args }, action: a, seq: ++seq, ...(tripcode ? { tripcode } : {}), ...(host ? { host } : {}) };
+  if (askNext(store, a, pending.ctx, host)) return;
   void prepareAndAsk(store, c);
 }
 
@@ -73,7 +75,7 @@ async function prepareAndAsk(store: Store, c: RecoveryController): Promise<void>
   const mine = pending;
   if (!mine) return;
   const { action: a, ctx } = mine;
-  const base: ConfirmUi = { action: a.id, title: a.title, tier: a.tier, args: ctx.args ?? {}, pending: true, text: a.describe(ctx), checks: [], kind: 'none', input: '', ...(ctx.engine ? { engine: ctx.engine.name } : {}) };
+  const base: ConfirmUi = { action: a.id, title: a.title, tier: a.tier, args: ctx.args ?? {}, pending: true, text: a.describe(ctx), checks: [], kind: 'none', input: '', ...(ctx.engine ? { engine: ctx.engine.name } : {}), ...(mine.host ? { host: mine.host } : {}) };
   // a T0 with nothing to check runs at once, without an overlay
   if (a.tier === 'T0' && !a.checks && !a.plan) { store.getState().setConfirm(undefined); pending = undefined; return execute(store, c, await prepare(a, ctx), { kind: 'none' }); }
   store.getState().setConfirm(base);
@@ -140,7 +142,7 @@ function askKey(store: Store, c: RecoveryController, ui: ConfirmUi, name: string
     if (value === undefined || value === '') return s.say(`${ask.arg}: type a value${n ? ' or pick one with up/down' : ''}`, c.now());
     if (!pending) return;
     pending.ctx = { ...pending.ctx, args: { ...(pending.ctx.args ?? {}), [ask.arg]: value } };
-    if (askNext(store, pending.action, pending.ctx)) return;
+    if (askNext(store, pending.action, pending.ctx, pending.host)) return;
     void prepareAndAsk(store, c);
     return;
   }
@@ -185,7 +187,9 @@ function execute(store: Store, c: RecoveryController, p: Prepared, conf: Confirm
   // the engines screen's own actions show there; every other run (T0 diagnostics too) fills the Run panel
   const recorded = p.action.scope !== 'engines';
   if (recorded) running = abort;
-  const run: RunState = { action: p.action.id, title: p.action.title, tier: p.action.tier, args: p.args, startedAt: c.now(), state: 'running', lines: [], dropped: 0, checks: p.checks, post: [] };
+  const own = Object.keys(s.hosts)[0];
+  const there = p.ctx.host !== undefined && own !== undefined && p.ctx.host !== own ? { host: p.ctx.host } : {};
+  const run: RunState = { action: p.action.id, title: p.action.title, tier: p.action.tier, args: p.args, startedAt: c.now(), state: 'running', lines: [], dropped: 0, checks: p.checks, post: [], ...there };
   if (recorded) s.setRun(run);
   if (p.action.tier !== 'T0') s.say(`${p.dryRun.split('\n')[0]} …`, c.now());
   const out = outputBatcher(store);

@@ -98,6 +98,8 @@ export interface ConfirmUi {
   code?: string;
   /** what is typed: the argument, the target's name, the pasted tripcode */
   input: string;
+  /** it acts on another host than this machine (over SSH): that host's name */
+  host?: string;
 }
 
 /** The action running in the foreground (Recovery screen), or the last one: live output, outcome, postconditions. */
@@ -115,6 +117,8 @@ export interface RunState {
   checks: CheckResult[];
   post: CheckResult[];
   durationMs?: number;
+  /** it acted on another host than this machine: that host's name */
+  host?: string;
 }
 
 /** The recovery authority as last read: lockdown, the audit log's newest entries. */

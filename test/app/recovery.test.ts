@@ -24,6 +24,8 @@ import { DEMO_FLEET } from '../../src/demo/fleet/index.js';
 import { createDemoRunner } from '../../src/runner/demo.js';
 import { createZfsSource } from '../../backends/zfs/source.js';
 import { FakeRunner } from '../helpers/fake-runner.js';
+import { confirmBox } from '../../widgets/overlays/confirm.js';
+import { themeByName } from '../../themes/index.js';
 
 let dir: string;
 let auth: Authority;
@@ -287,9 +289,14 @@ describe('actions on another host (issue 10)', () => {
     expect(store.getState().ui.confirm!.ask!.choices).toEqual(['rpool', 'ember']);
     press('enter'); // rpool
     await until(() => store.getState().ui.confirm?.kind === 'yes');
+    // the overlay names the host it acts on
+    expect(store.getState().ui.confirm?.host).toBe('vault');
+    const { stripVTControlCharacters } = await import('node:util');
+    expect(stripVTControlCharacters(confirmBox(themeByName('no-color'), store.getState().ui.confirm!, 120, 30).join('\n'))).toMatch(/Confirm: Start scrub on vault/);
     press('y');
     await until(() => store.getState().run?.state !== undefined && store.getState().run?.state !== 'running');
     expect(store.getState().run, JSON.stringify(store.getState().run)).toMatchObject({ action: 'zfs.scrub.start', state: 'ok', post: [{ name: 'scrub running', state: 'pass' }] });
+    expect(store.getState().run?.host).toBe('vault');
     expect(remoteCalls).toContainEqual(['zpool', 'scrub', 'rpool']);
     expect(local.calls).toEqual([]);
     const begin = readFileSync(join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; host?: string; action?: string }).find((e) => e.kind === 'begin');

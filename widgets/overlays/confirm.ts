@@ -18,6 +18,8 @@ export interface ConfirmView {
   target?: string;
   code?: string;
   input: string;
+  /** another host than this machine: named in the title, so nobody acts on the wrong box */
+  host?: string;
 }
 
 /** Words wrapped to `w` columns (long words cut, ending in `ellipsis`); newlines kept. */
@@ -92,7 +94,7 @@ export function confirmBox(theme: Theme, v: ConfirmView, cols: number, maxRows =
   const body = [paint(theme, v.tier === 'T3' ? 'crit' : v.tier === 'T2' ? 'warn' : 'muted', head), ...plan];
   if (checks.length) body.push('', paint(theme, 'title', 'preconditions'), ...checks);
   body.push('', ...prompt);
-  return box(theme, `${v.tier === 'T0' ? 'Run' : 'Confirm'}: ${sanitize(v.title)}`, body.slice(0, Math.max(3, maxRows - 2)), w, v.tier === 'T3' ? 'crit' : 'warn');
+  return box(theme, `${v.tier === 'T0' ? 'Run' : 'Confirm'}: ${sanitize(v.title)}${v.host ? ` on ${sanitize(v.host)}` : ''}`, body.slice(0, Math.max(3, maxRows - 2)), w, v.tier === 'T3' ? 'crit' : 'warn');
 }
 
 /** The tripcode prompt (Recovery `p`). */

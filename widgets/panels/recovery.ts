@@ -25,6 +25,7 @@ export interface RunView {
   checks: Check[];
   post: Check[];
   durationMs?: number;
+  host?: string;
 }
 
 export interface AuthorityView {
@@ -32,6 +33,8 @@ export interface AuthorityView {
   recent: unknown[];
   error?: string;
   at?: number;
+  /** this machine's host name: an entry about another host says @host */
+  own?: string;
 }
 
 const tierStyle = (t: Tier) => (t === 'T3' ? 'crit' : t === 'T2' ? 'warn' : t === 'T1' ? 'info' : 'muted') as 'crit' | 'warn' | 'info' | 'muted';
@@ -70,7 +73,8 @@ export function runLines(run: RunView | undefined, w: number, h: number, theme: 
   const args = Object.entries(run.args).map(([k, v]) => `${k}=${sanitize(v)}`).join(' ');
   const took = run.durationMs !== undefined ? `${(run.durationMs / 1000).toFixed(1)} s` : `${age(now - run.startedAt)}`;
   const style = run.state === 'ok' ? 'ok' : run.state === 'running' ? 'info' : 'crit';
-  const head = fit(`${paint(theme, tierStyle(run.tier), run.tier)} ${sanitize(run.action)} ${args}  ${paint(theme, style, run.state.toUpperCase())} ${paint(theme, 'muted', took)}`, w);
+  const on = run.host ? ` on ${sanitize(run.host)}` : '';
+  const head = fit(`${paint(theme, tierStyle(run.tier), run.tier)} ${sanitize(run.action)} ${args}${on}  ${paint(theme, style, run.state.toUpperCase())} ${paint(theme, 'muted', took)}`, w);
   const tail: string[] = [];
   if (run.state !== 'running') {
     if (run.message) tail.push(fit(paint(theme, style, sanitize(run.message).split('\n')[0] ?? ''), w));
@@ -82,12 +86,12 @@ export function runLines(run: RunView | undefined, w: number, h: number, theme: 
   return { lines: [head, ...out, ...tail], ...(dropped ? { badge: dropped } : { badge: `${run.lines.length} lines` }) };
 }
 
-/** one audit entry in a line: time, kind, action, outcome or reason, who */
-function entryLine(e: Record<string, unknown>, theme: Theme, w: number): string {
+/** one audit entry in a line: time, kind, action (on another host than `own`: @host), outcome or reason, who */
+function entryLine(e: Record<string, unknown>, theme: Theme, w: number, own?: string): string {
   const at = typeof e.at === 'string' ? e.at.slice(11, 19) : typeof e.at === 'number' ? new Date(e.at).toISOString().slice(11, 19) : '--:--:--';
   const kind = String(e.kind ?? '?');
   const who = (e.who as { user?: string; ssh?: string } | undefined);
-  const what = String(e.action ?? e.code ?? '');
+  const what = String(e.action ?? e.code ?? '') + (typeof e.host === 'string' && own !== undefined && e.host !== own ? ` @${e.host}` : '');
   const outcome = String(e.outcome ?? e.refusal ?? e.code ?? '');
   const style = kind === 'refused' || /fail/.test(outcome) ? 'crit' : kind === 'lockdown' ? 'warn' : kind === 'end' && outcome === 'ok' ? 'ok' : 'muted';
   const seq = typeof e.seq === 'number' ? `#${e.seq} ` : '';
@@ -102,7 +106,7 @@ export function auditLines(v: AuthorityView, w: number, h: number, theme: Theme,
   if (st?.lockdown) head.push(paint(theme, 'crit', fit(`${theme.glyphs.crit} LOCKDOWN${st.since ? ` since ${age(now - st.since)} ago` : ''}: every action above T0 is refused until RECOVERY:UNLOCK`, w)));
   if (st?.auditError) head.push(paint(theme, 'crit', fit(`${theme.glyphs.crit} audit log: ${sanitize(st.auditError)} — nothing above T0 runs`, w)));
   const entries = v.recent.filter((e): e is Record<string, unknown> => typeof e === 'object' && e !== null);
-  const rows = entries.slice(-Math.max(0, h - head.length)).map((e) => entryLine(e, theme, w));
+  const rows = entries.slice(-Math.max(0, h - head.length)).map((e) => entryLine(e, theme, w, v.own));
   if (!rows.length && !head.length) rows.push(paint(theme, 'muted', fit(st ? 'no entries yet: every action above T0 is recorded here' : `reading the audit log${theme.glyphs.ellipsis}`, w)));
   const badge = st ? `${st.auditEntries} entries${st.lockdown ? ' · LOCKDOWN' : ''}` : undefined;
   return { lines: [...head, ...rows], ...(badge ? { badge } : {}) };
