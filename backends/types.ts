@@ -26,6 +26,8 @@ export type Attempt<T> =
 export interface RunOptions {
   /** Kill the process after this long (default: runner's default, 10 s). */
   timeoutMs?: number;
+  /** ctrl+c on a running action: the process group is killed at once (the result says cancelled) */
+  signal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -37,6 +39,8 @@ export interface RunResult {
   timedOut: boolean;
   /** the program is not on PATH (ENOENT) */
   notFound: boolean;
+  /** ended by RunOptions.signal before it finished */
+  cancelled?: boolean;
   /** spawn failed for another reason (EACCES…) */
   spawnError?: string;
 }

@@ -17,6 +17,7 @@ export function needRunner(ctx: ActionCtx): true | string {
 
 /** a program's answer, one clean line of it, bounded */
 export function said(r: RunResult): string {
+  if (r.cancelled) return `${r.argv.join(' ')} cancelled (ctrl+c): its process group was killed`;
   if (r.notFound) return `${r.argv[0]} not found on PATH`;
   if (r.timedOut) return `${r.argv.join(' ')} timed out`;
   if (r.spawnError) return `${r.argv[0]} could not be started: ${r.spawnError}`;
@@ -24,9 +25,9 @@ export function said(r: RunResult): string {
   return text.length > OUT_KEEP ? `${text.slice(0, OUT_KEEP)}…` : text;
 }
 
-/** runs one argv; ok only when it exits 0 in time */
+/** runs one argv; ok only when it exits 0 in time; ctrl+c (ctx.signal) kills it */
 export async function step(ctx: ActionCtx, argv: string[], timeoutMs = RUN_TIMEOUT_MS): Promise<{ ok: boolean; r: RunResult; text: string }> {
-  const r = await ctx.runner!.run(argv, { timeoutMs });
+  const r = await ctx.runner!.run(argv, { timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
   const text = said(r);
-  return { ok: r.exitCode === 0 && !r.timedOut, r, text };
+  return { ok: r.exitCode === 0 && !r.timedOut && !r.cancelled, r, text };
 }

@@ -94,8 +94,9 @@ function isMissing(err: unknown): boolean {
 }
 
 /** One command to completion (or its deadline). Never rejects. */
-function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<RunResult> {
+function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
   return new Promise((resolve) => {
+    if (signal?.aborted) { resolve({ argv, exitCode: null, stdout: '', stderr: '', timedOut: false, notFound: false, cancelled: true }); return; }
     let child: ChildProcess;
     try { child = startChild(argv, env); } catch (e) {
       resolve({ argv, exitCode: null, stdout: '', stderr: '', timedOut: false, notFound: isMissing(e), ...(isMissing(e) ? {} : { spawnError: (e as Error).message }) });
@@ -108,6 +109,7 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pro
     let errTail = '';
     let errCut = false;
     let timedOut = false;
+    let cancelled = false;
     let tooLarge = false;
     let exitCode: number | null = null;
     let spawnErr: NodeJS.ErrnoException | undefined;
@@ -118,6 +120,7 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pro
       settled = true;
       clearTimeout(deadline);
       clearTimeout(grace);
+      signal?.removeEventListener('abort', onAbort);
       endGroup(pgid);
       child.stdout?.destroy();
       child.stderr?.destroy();
@@ -125,6 +128,7 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pro
       const r: RunResult = { argv, exitCode, stdout: Buffer.concat(out).toString('utf8'), stderr: errHead + (errCut ? '\n…\n' : '') + errTail, timedOut, notFound };
       if (spawnErr && !notFound) r.spawnError = `${argv[0]}: ${spawnErr.code ?? spawnErr.message}`;
       if (tooLarge) r.spawnError = `${argv[0]}: output larger than ${MAX_STDOUT_BYTES / 1024 / 1024} MiB; stopped`;
+      if (cancelled) r.cancelled = true;
       resolve(r);
     };
     /** the group is dead or dying: give the pipes a moment to drain, then cut them */
@@ -133,6 +137,8 @@ function runOnce(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pro
       grace ??= setTimeout(finish, CLOSE_GRACE_MS);
     };
     const deadline = setTimeout(() => { timedOut = true; killAndWait(); }, timeoutMs);
+    const onAbort = () => { cancelled = true; killAndWait(); };
+    signal?.addEventListener('abort', onAbort, { once: true });
     child.stdout?.on('data', (c: Buffer) => {
       if (outBytes + c.length > MAX_STDOUT_BYTES) { tooLarge = true; killAndWait(); return; }
       outBytes += c.length;
@@ -206,7 +212,7 @@ export function createLocalRunner(opts: { defaultTimeoutMs?: number; env?: Recor
     host: hostname(),
     run(argv: string[], o: RunOptions = {}): Promise<RunResult> {
       if (!argv[0]) throw new Error('empty argv');
-      return runOnce(argv, env, Math.max(1, o.timeoutMs ?? defaultTimeoutMs));
+      return runOnce(argv, env, Math.max(1, o.timeoutMs ?? defaultTimeoutMs), o.signal);
     },
     stream(argv: string[], o: StreamOptions): StreamHandle {
       return streamOnce(argv, env, o);

@@ -58,6 +58,23 @@ describe('local runner: process groups and deadlines', () => {
     expect(await gone(pids)).toEqual([]);
   });
 
+  it('cancelled (ctrl+c on a running action): the whole group is killed at once, long before its deadline, and the result says so', async () => {
+    const d = tmp();
+    const pf = join(d, 'pids');
+    const r = createLocalRunner();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 200);
+    const res = await r.run(['/bin/sh', '-c', `/bin/sleep 1000 & echo $! $$ > ${pf}; echo partial; /bin/sleep 1000`], { timeoutMs: 60_000, signal: ac.signal });
+    expect(res).toMatchObject({ cancelled: true, timedOut: false, stdout: 'partial\n' });
+    const pids = pidsIn(pf);
+    expect(pids).toHaveLength(2);
+    expect(await gone(pids)).toEqual([]);
+    // aborted before it starts: it never runs
+    const again = await r.run(['/bin/sh', '-c', `echo ran > ${join(d, 'ran')}`], { signal: ac.signal });
+    expect(again.cancelled).toBe(true);
+    expect(existsSync(join(d, 'ran'))).toBe(false);
+  });
+
   it('a child that escaped the group (setsid) and holds the pipe cannot hold the answer past deadline + grace', async () => {
     const d = tmp();
     const pf = join(d, 'pids');
