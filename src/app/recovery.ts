@@ -12,6 +12,8 @@ import type { Confirmation } from '../recovery/types.js';
 import { RUN_LINES, type Store } from '../store/store.js';
 import type { ConfirmUi, RunState } from '../store/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
+import { keyIn, type Layer } from '../keys/keymap.js';
+import { editText } from '../keys/names.js';
 
 export interface RecoveryController {
   now(): number;
@@ -102,51 +104,50 @@ async function prepareAndAsk(store: Store, c: RecoveryController): Promise<void>
   s.setConfirm(ui);
 }
 
-const printable = (name: string, input: string) => input && !name.startsWith('ctrl+') && !name.startsWith('alt+') && !/[\u0000-\u001f\u007f]/.test(input);
+/** the confirm overlay's layer in the key map: its state decides which keys it takes */
+export function confirmLayer(ui: ConfirmUi): Layer {
+  return ui.pending ? 'pending' : ui.refused ? 'refused' : ui.ask ? 'ask' : ui.kind === 'yes' ? 'confirm' : 'typed';
+}
 
-/** The overlay's keys (declared in the key map's `confirm` layer). */
+/** what the status line says to a key the overlay's state takes nothing for */
+const HINTS: Partial<Record<Layer, string>> = { pending: 'reading the preconditions… esc cancels', refused: 'refused: enter or esc closes', confirm: 'y (or enter) runs it · n or esc cancels' };
+
+/** The overlay's keys, by binding id (the key map's pending, refused, confirm, typed and ask layers). */
 export function confirmKey(store: Store, c: RecoveryController & { quit(): void }, name: string, input: string): void {
   const s = store.getState();
   const ui = s.ui.confirm!;
   const close = (msg?: string) => { s.setConfirm(undefined); pending = undefined; if (msg) s.say(msg, c.now()); };
-  if (name === 'ctrl+c') { close(); return c.quit(); }
-  if (name === 'escape') return close(`cancelled: ${ui.title}`);
-  if (ui.pending) return s.say('reading the preconditions… esc cancels', c.now());
-  if (ui.refused) return name === 'enter' || name === 'n' ? close(ui.refused) : s.say('refused: enter or esc closes', c.now());
-  if (ui.ask) return askKey(store, c, ui, name, input);
-  if (ui.kind === 'yes') {
-    if (name === 'y' || name === 'enter') return go(store, c, { kind: 'yes' });
-    if (name === 'n') return close(`cancelled: ${ui.title}`);
-    return s.say('y (or enter) runs it · n or esc cancels', c.now());
+  const layer = confirmLayer(ui);
+  const id = keyIn(layer, name, input)?.id;
+  switch (id) {
+    case 'overlay.quit': close(); return c.quit();
+    case 'overlay.close': case 'confirm.no': return close(`cancelled: ${ui.title}`);
+    case 'overlay.hint': return s.say(HINTS[layer] ?? '', c.now());
+    case 'refused.close': return close(ui.refused);
+    case 'confirm.yes': return go(store, c, { kind: 'yes' });
+    // T2 and T3 take typed text: the target's name, the pasted tripcode
+    case 'confirm.type': return s.setConfirm({ ...ui, input: editText(ui.input, name, input, 600) });
+    case 'confirm.submit':
+      if (!ui.input) return s.say(ui.kind === 'typed' ? `type "${ui.target}" to confirm` : 'paste the tripcode, then enter', c.now());
+      return go(store, c, ui.kind === 'typed' ? { kind: 'typed', text: ui.input } : { kind: 'tripcode', payload: ui.input.trim() });
+    case 'ask.prev': case 'ask.next': case 'ask.type': case 'ask.take': return askKey(store, c, ui, id, name, input);
   }
-  // T2 and T3 take typed text: the target's name, the pasted tripcode
-  if (name === 'enter') {
-    if (!ui.input) return s.say(ui.kind === 'typed' ? `type "${ui.target}" to confirm` : 'paste the tripcode, then enter', c.now());
-    return go(store, c, ui.kind === 'typed' ? { kind: 'typed', text: ui.input } : { kind: 'tripcode', payload: ui.input.trim() });
-  }
-  if (name === 'backspace') return s.setConfirm({ ...ui, input: ui.input.slice(0, -1) });
-  if (name === 'ctrl+u') return s.setConfirm({ ...ui, input: '' });
-  if (name === 'space') return s.setConfirm({ ...ui, input: (ui.input + ' ').slice(0, 600) });
-  if (printable(name, input)) return s.setConfirm({ ...ui, input: (ui.input + input).slice(0, 600) });
 }
 
-function askKey(store: Store, c: RecoveryController, ui: ConfirmUi, name: string, input: string): void {
+/** an argument being asked: pick one of the values offered, or type one */
+function askKey(store: Store, c: RecoveryController, ui: ConfirmUi, id: string, name: string, input: string): void {
   const s = store.getState();
   const ask = ui.ask!;
   const n = ask.choices.length;
-  if (name === 'up' || name === 'ctrl+p') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index - 1 + n) % n : 0 } });
-  if (name === 'down' || name === 'ctrl+n' || name === 'tab') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index + 1) % n : 0 } });
-  if (name === 'backspace') return s.setConfirm({ ...ui, input: ui.input.slice(0, -1) });
-  if (name === 'enter') {
-    const value = ui.input || ask.choices[ask.index];
-    if (value === undefined || value === '') return s.say(`${ask.arg}: type a value${n ? ' or pick one with up/down' : ''}`, c.now());
-    if (!pending) return;
-    pending.ctx = { ...pending.ctx, args: { ...(pending.ctx.args ?? {}), [ask.arg]: value } };
-    if (askNext(store, pending.action, pending.ctx, pending.host)) return;
-    void prepareAndAsk(store, c);
-    return;
-  }
-  if (printable(name, input)) return s.setConfirm({ ...ui, input: (ui.input + input).slice(0, 200) });
+  if (id === 'ask.prev') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index - 1 + n) % n : 0 } });
+  if (id === 'ask.next') return s.setConfirm({ ...ui, input: '', ask: { ...ask, index: n ? (ask.index + 1) % n : 0 } });
+  if (id === 'ask.type') return s.setConfirm({ ...ui, input: editText(ui.input, name, input, 200) });
+  const value = ui.input || ask.choices[ask.index];
+  if (value === undefined || value === '') return s.say(`${ask.arg}: type a value${n ? ' or pick one with up/down' : ''}`, c.now());
+  if (!pending) return;
+  pending.ctx = { ...pending.ctx, args: { ...(pending.ctx.args ?? {}), [ask.arg]: value } };
+  if (askNext(store, pending.action, pending.ctx)) return;
+  void prepareAndAsk(store, c);
 }
 
 function go(store: Store, c: RecoveryController, conf: Confirmation): void {
@@ -226,16 +227,17 @@ export function cancelRunning(store: Store, c: RecoveryController): boolean {
   return true;
 }
 
-/** The tripcode prompt (Recovery `p`): LOCKDOWN/UNLOCK take effect in the authority; the others start their action. */
+/** The tripcode prompt (Recovery `p`; the key map's `tripcode` layer): LOCKDOWN/UNLOCK take effect in the authority; the others start their action. */
 export function tripcodeKey(store: Store, c: RecoveryController & { quit(): void }, name: string, input: string): void {
   const s = store.getState();
   const t = s.ui.tripcode!;
-  if (name === 'ctrl+c') { s.setTripcode(undefined); return c.quit(); }
-  if (name === 'escape') { s.setTripcode(undefined); return s.say('tripcode prompt closed', c.now()); }
-  if (name === 'backspace') return s.setTripcode({ input: t.input.slice(0, -1) });
-  if (name === 'ctrl+u') return s.setTripcode({ input: '' });
-  if (name === 'space') return s.setTripcode({ input: (t.input + ' ').slice(0, 600) });
-  if (name !== 'enter') { if (printable(name, input)) s.setTripcode({ input: (t.input + input).slice(0, 600) }); return; }
+  switch (keyIn('tripcode', name, input)?.id) {
+    case 'overlay.quit': s.setTripcode(undefined); return c.quit();
+    case 'overlay.close': s.setTripcode(undefined); return s.say('tripcode prompt closed', c.now());
+    case 'tripcode.type': return s.setTripcode({ input: editText(t.input, name, input, 600) });
+    case 'tripcode.submit': break;
+    default: return;
+  }
   const payload = t.input.trim();
   s.setTripcode(undefined);
   if (!payload) return;
