@@ -9,7 +9,7 @@ import sliceAnsi from 'slice-ansi';
 import { fit, sanitize, spread, width } from '../../widgets/primitives/text.js';
 import { viewSamples } from '../store/store.js';
 import type { AppState, ScreenId } from '../store/types.js';
-import { KEYMAP } from '../keys/keymap.js';
+import { hintKey, KEYMAP } from '../keys/keymap.js';
 import { paletteView } from './palette.js';
 import { recoveryActions } from '../actions/index.js';
 import type { RecoveryCtx } from '../../screens/recovery.js';
@@ -54,24 +54,25 @@ const SELECTING: ReadonlySet<ScreenId> = new Set(['engines', 'recovery', 'vms'])
 
 /**
  * The status line's hints: the screen's own keys from the key map (so they cannot go stale: enter on the VMs screen
- * is "ssh into vm", not "open"), then the common ones their keys do not shadow.
+ * is "ssh into vm", not "open"), then the common ones their keys do not shadow, each key named from its binding.
  */
 function statusHints(screen: ScreenId, zoomed: boolean): [string, string][] {
   // the prompt takes every printable key here: q, digits and ? are text
-  if (screen === 'chat') return [['typing', 'goes to the prompt'], ['esc', 'cancel / leave'], ['pgup/pgdn', 'scroll'], ['tab', 'focus'], ['ctrl+c', 'quit']];
+  if (screen === 'chat') return [[hintKey('chat.type'), 'goes to the prompt'], [hintKey('chat.cancel'), 'cancel / leave'], [`${hintKey('chat.pageUp')}/${hintKey('chat.pageDown')}`, 'scroll'], [hintKey('focus.next'), 'focus'], [hintKey('quit', 1), 'quit']];
   const own = KEYMAP.filter((b) => b.screen === screen && !b.layer).map((b): [string, string] => [b.keys[0]!, b.title.toLowerCase()]);
   const taken = new Set(own.map(([k]) => k));
-  const common: [string, string][] = [['j/k', SELECTING.has(screen) ? 'select' : 'scroll'], ['enter', zoomed ? 'back' : 'open'], ['/', screen === 'engines' ? 'search' : 'filter'],
-    ['f', 'freeze'], ['r', 'refresh'], ['t', 'theme'], [':', 'palette'], ['tab', 'focus'], ['?', 'help'], ['q', 'quit']];
+  const common: [string, string][] = [[`${hintKey('scroll.down')}/${hintKey('scroll.up')}`, SELECTING.has(screen) ? 'select' : 'scroll'], [hintKey('drill'), zoomed ? 'back' : 'open'],
+    [hintKey('filter'), screen === 'engines' ? 'search' : 'filter'], [hintKey('freeze'), 'freeze'], [hintKey('refresh'), 'refresh'], [hintKey('theme'), 'theme'],
+    [hintKey('palette'), 'palette'], [hintKey('focus.next'), 'focus'], [hintKey('screen.help', 1), 'help'], [hintKey('quit'), 'quit']];
   return [...own, ...common.filter(([k]) => !taken.has(k))];
 }
 
 /** what the status line says while the confirm overlay asks */
 function confirmHint(c: NonNullable<AppState['ui']['confirm']>): string {
   if (c.pending) return 'reading the preconditions…';
-  if (c.refused) return 'refused (recorded): enter closes';
+  if (c.refused) return `refused (recorded): ${hintKey('refused.close')} closes`;
   if (c.ask) return 'pick or type a value';
-  return c.kind === 'yes' ? 'y runs it, n cancels' : c.kind === 'typed' ? 'type the name to confirm' : c.kind === 'tripcode' ? 'paste a tripcode' : 'reading…';
+  return c.kind === 'yes' ? `${hintKey('confirm.yes')} runs it, ${hintKey('confirm.no')} cancels` : c.kind === 'typed' ? 'type the name to confirm' : c.kind === 'tripcode' ? 'paste a tripcode' : 'reading…';
 }
 
 export const MIN_COLS = 60;
@@ -125,15 +126,15 @@ export function composeFrame(s: AppState, now: number, intervalMs: number): Fram
   const header = spread(left + headerTabs(s, theme, cols - width(left) - width(flags) - 1), flags, cols);
 
   let status: string;
-  if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], [`${theme.glyphs.up}/${theme.glyphs.down}`, 'move'], ['enter', 'runs it'], ['esc', 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
-  else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', confirmHint(s.ui.confirm)) + '  ' + paint(theme, 'key', 'esc') + ' ' + paint(theme, 'muted', s.ui.confirm.refused ? 'closes' : 'cancels');
-  else if (s.ui.tripcode) status = paint(theme, 'warn', 'tripcode: ') + paint(theme, 'muted', 'paste it, enter verifies, esc closes');
-  else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', '  enter keep · esc clear');
+  if (s.ui.palette && !s.ui.confirm) status = paint(theme, 'warn', 'palette: ') + [['type', 'to filter'], [`${theme.glyphs.up}/${theme.glyphs.down}`, 'move'], [hintKey('palette.run'), 'runs it'], [hintKey('overlay.close'), 'closes']].map(([k, v]) => paint(theme, 'key', k!) + ' ' + paint(theme, 'muted', v!)).join('  ');
+  else if (s.ui.confirm) status = paint(theme, 'warn', `${s.ui.confirm.tier} ${s.ui.confirm.title}: `) + paint(theme, 'muted', confirmHint(s.ui.confirm)) + '  ' + paint(theme, 'key', hintKey('overlay.close')) + ' ' + paint(theme, 'muted', s.ui.confirm.refused ? 'closes' : 'cancels');
+  else if (s.ui.tripcode) status = paint(theme, 'warn', 'tripcode: ') + paint(theme, 'muted', `paste it, ${hintKey('tripcode.submit')} verifies, ${hintKey('overlay.close')} closes`);
+  else if (s.ui.filterEditing) status = paint(theme, 'key', '/') + s.ui.filter + paint(theme, 'selected', ' ') + paint(theme, 'muted', `  ${hintKey('filter.keep')} keep · ${hintKey('filter.clear')} clear`);
   else if (s.ui.message && now - s.ui.message.at < MESSAGE_MS) status = paint(theme, 'info', sanitize(s.ui.message.text));
   else {
     const hints = statusHints(s.ui.screen, s.ui.zoomed !== undefined);
     status = hints.map(([k, v]) => paint(theme, 'key', k) + ' ' + paint(theme, 'muted', v)).join('  ');
-    if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (esc clears)`) + '  ' + status;
+    if (s.ui.filter) status = paint(theme, 'warn', `filter "${s.ui.filter}" (${hintKey('back')} clears)`) + '  ' + status;
   }
   // the screen's lines are exactly `cols` wide already (every panel row is fitted where it is drawn, and the layouts
   // split `cols` exactly; the frame tests hold them to it): measuring them again here cost half of a frame

@@ -156,6 +156,15 @@ export function scopeLabel(b: KeyBinding): string {
   return layers.length ? layers.join(', ') : b.screen ?? '';
 }
 
+const SHORT: Record<string, string> = { escape: 'esc', pageup: 'pgup', pagedown: 'pgdn' };
+
+/** A binding's `n`th key as the status line names it (esc, pgup); throws for a binding or key the map lacks. */
+export function hintKey(id: string, n = 0): string {
+  const k = KEYMAP.find((b) => b.id === id)?.keys[n];
+  if (k === undefined) throw new Error(`the key map has no key ${n} for ${id}`);
+  return SHORT[k] ?? k;
+}
+
 /** Whether a binding may run now; otherwise the reason the status line shows. */
 export function allowed(b: KeyBinding, readOnly: boolean): true | string {
   return readOnly && b.tier !== 'T0' ? readOnlyReason(b.title) : true;
