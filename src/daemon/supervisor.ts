@@ -459,13 +459,26 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
   // ---- probes --------------------------------------------------------------------------------------------------
 
+  /**
+   * One scan of /proc shared by every engine's tree refresh: each engine refreshes every TREE_EVERY_MS at its own
+   * moment, and each scan reads every process's stat (the daemon's biggest steady cost with 5 idle engines). A scan
+   * younger than TREE_EVERY_MS serves, unless it does not know the engine's pid (just launched): then a new one.
+   */
+  let scan: { at: number; stats: ReturnType<typeof allStats> } | undefined;
+  const procStats = (root: number) => {
+    const t = mono();
+    if (scan && t - scan.at < TREE_EVERY_MS && scan.stats.some((x) => x.pid === root)) return scan.stats;
+    scan = { at: t, stats: allStats() };
+    return scan.stats;
+  };
+
   const sample = (rt: Rt) => {
     const s = rt.st;
     if (s.pid === undefined) return;
     const t = now();
     const slow = rt.treeAt === undefined || t - rt.treeAt >= TREE_EVERY_MS || !s.pids.includes(s.pid);
     if (slow) {
-      const pids = processTree(s.pid, allStats());
+      const pids = processTree(s.pid, procStats(s.pid));
       if (pids.length === 0) return;
       rt.treeAt = t;
       s.pids = pids;
