@@ -84,6 +84,29 @@ describe('App wiring (ink-testing-library)', () => {
     ink.unmount();
   });
 
+  it('the layers take their keys from the key map: in the filter prompt q is text, esc clears; in the palette ctrl+n moves, ctrl+p moves back', async () => {
+    const { type, store, controller, ink } = await mount();
+    type('3');
+    await until(() => expect(store.getState().ui.screen).toBe('storage'));
+    type('/');
+    await until(() => expect(store.getState().ui.filterEditing).toBe(true));
+    type('q');
+    await until(() => expect(store.getState().ui.filter).toBe('q'));
+    expect(controller.quit).not.toHaveBeenCalled();
+    type(ESC);
+    await until(() => expect(store.getState().ui.filterEditing).toBe(false));
+    expect(store.getState().ui.filter).toBe('');
+    type(':');
+    await until(() => expect(store.getState().ui.palette).toEqual({ query: '', index: 0 }));
+    type('\u000e'); // ctrl+n
+    await until(() => expect(store.getState().ui.palette?.index).toBe(1));
+    type('\u0010'); // ctrl+p
+    await until(() => expect(store.getState().ui.palette?.index).toBe(0));
+    type(ESC);
+    await until(() => expect(store.getState().ui.palette).toBeUndefined());
+    ink.unmount();
+  });
+
   it('q quits through the controller', async () => {
     const { type, controller, ink } = await mount();
     type('q');
