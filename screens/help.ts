@@ -4,6 +4,9 @@ import { paint } from '../themes/tokens.js';
 import { fit } from '../widgets/primitives/text.js';
 import type { ScreenDef } from './types.js';
 
+/** a column 16 wide; a longer entry keeps a space before the next */
+const column = (text: string) => (text.length < 16 ? text.padEnd(16) : `${text} `);
+
 export const helpScreen: ScreenDef = {
   id: 'help',
   title: 'Help',
@@ -13,7 +16,7 @@ export const helpScreen: ScreenDef = {
       id: 'help.keys', title: 'Keys',
       body: (w) => ({
         lines: [
-          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', b.keys.join(' ').padEnd(16)) + paint(ctx.theme, 'title', b.title.padEnd(16)) + (scopeLabel(b) ? paint(ctx.theme, 'muted', `[${scopeLabel(b)}] `) : '') + b.description, w)),
+          ...KEYMAP.map((b) => fit(paint(ctx.theme, 'key', column(b.keys.join(' '))) + paint(ctx.theme, 'title', column(b.title)) + (scopeLabel(b) ? paint(ctx.theme, 'muted', `[${scopeLabel(b)}] `) : '') + b.description, w)),
           '',
           paint(ctx.theme, 'muted', fit(glyphLegend(ctx.theme.glyphs), w)),
           paint(ctx.theme, 'muted', fit('Headless: sov status [--json] [--require nvidia,zfs] [--demo]. Docs: docs/keys.md.', w)),
