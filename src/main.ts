@@ -18,6 +18,10 @@ async function main(): Promise<number> {
     const { runEnginesCli } = await import('./cli/engines.js');
     return runEnginesCli(sub.rest);
   }
+  if (process.argv[2] === 'tunnels') {
+    const { runTunnelsCli } = await import('./cli/tunnels.js');
+    return runTunnelsCli(process.argv.slice(3));
+  }
   if (sub?.command === 'do') {
     const { runDoCli } = await import('./cli/do.js');
     return runDoCli(sub.rest);

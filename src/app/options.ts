@@ -32,6 +32,7 @@ usage:
   sov status [--json] [--require nvidia,numa,system,zfs,vms] [--demo]   answers within 15 s, whatever hangs
   sov status --host NAME | --all-hosts [--json]   a host of the config's hosts: (over SSH), or every host
   sov engines ls|start|stop|restart|logs|bench …   engines, through the daemon (sov engines --help)
+  sov tunnels ls|start|stop|restart …              SSH tunnels the daemon keeps up (sov tunnels --help)
   sov daemon --foreground|start|status|stop|reload  the supervision daemon (sov daemon --help)
   sov do ACTION [--arg k=v …] [--dry-run] [--json] [--read-only]   an action of the cockpit, headless (sov do --list)
   sov doctor [--json] [--demo] [--blueprint FILE]   the box against its blueprint: PASS/WARN/FAIL/UNKNOWN (sov doctor --help)

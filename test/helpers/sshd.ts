@@ -4,7 +4,7 @@
  * `ssh` that only adds `-F` so sov runs "the user's own ssh" against it. Started and stopped by pid.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +18,21 @@ export interface Sshd {
   shimDir: string;
   /** sshd's log (-E) */
   log: string;
+  /** the listening sshd's pid (undefined while it is down) */
+  pid(): number | undefined;
+  /** ends sshd and the per-connection sshd processes it forked (each by pid): its clients lose their connections */
+  down(): Promise<void>;
+  /** starts sshd again on the same port, keys and config; resolves when it accepts */
+  up(): Promise<void>;
   stop(): void;
+}
+
+/** sshd and the per-connection processes it forked, children of `pid` (from /proc/PID/stat's ppid) */
+function family(pid: number): number[] {
+  const kids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
+    try { return Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === pid; } catch { return false; }
+  }).map(Number);
+  return [pid, ...kids.flatMap(family)];
 }
 
 export const haveSshd = (): boolean => existsSync('/usr/sbin/sshd') && existsSync('/usr/bin/ssh');
@@ -56,23 +70,37 @@ export async function startSshd(alias = 'agentvm', opts: { serverConfig?: string
   writeFileSync(join(shimDir, 'ssh'), `#!/bin/sh\nexec /usr/bin/ssh -F ${join(dir, 'ssh_config')} "$@"\n`, { mode: 0o755 });
   // sshd refuses to start without its privilege-separation directory
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
-  const child: ChildProcess = spawn('/usr/sbin/sshd', ['-D', '-f', join(dir, 'sshd_config'), '-E', log], { stdio: 'ignore' });
-  // ready when it accepts a connection
-  const t0 = Date.now();
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (child.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`sshd did not start: ${existsSync(log) ? readFileSync(log, 'utf8') : 'no log'}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let child: ChildProcess | undefined;
+  const up = async () => {
+    const c = child = spawn('/usr/sbin/sshd', ['-D', '-f', join(dir, 'sshd_config'), '-E', log], { stdio: 'ignore' });
+    // ready when it accepts a connection
+    const t0 = Date.now();
+    for (;;) {
+      const accepting = await new Promise<boolean>((resolve) => {
+        const s = connect(port, '127.0.0.1');
+        s.once('connect', () => { s.destroy(); resolve(true); });
+        s.once('error', () => resolve(false));
+      });
+      if (accepting) break;
+      if (c.exitCode !== null || Date.now() - t0 > 10_000) throw new Error(`sshd did not start: ${existsSync(log) ? readFileSync(log, 'utf8') : 'no log'}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const alive = () => child?.pid !== undefined && child.exitCode === null && child.signalCode === null;
+  await up();
   return {
     dir, port, alias, shimDir, log,
+    pid: () => (alive() ? child!.pid : undefined),
+    async down() {
+      if (!alive()) return;
+      const c = child!;
+      const gone = new Promise((r) => c.once('exit', r));
+      for (const p of family(c.pid!).reverse()) { try { process.kill(p, 'SIGKILL'); } catch {} }
+      await gone;
+    },
+    up,
     stop() {
-      if (child.pid !== undefined && child.exitCode === null) { try { process.kill(child.pid, 'SIGTERM'); } catch {} }
+      if (alive()) { try { process.kill(child!.pid!, 'SIGTERM'); } catch {} }
       rmSync(dir, { recursive: true, force: true });
     },
   };
