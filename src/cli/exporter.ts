@@ -31,9 +31,14 @@ async function configuredExporter(configPath: string): Promise<{ exporter?: Expo
   return r.config.exporter ? { exporter: r.config.exporter } : {};
 }
 
-function engineReader(demo: boolean, now: () => number, env: NodeJS.ProcessEnv, config?: string): { read: EngineReader; link: DaemonLink } {
+function engineReader(demo: boolean, now: () => number, env: NodeJS.ProcessEnv, config?: string): { read: EngineReader; tunnels: EngineReader; link: DaemonLink } {
   const link = demo ? createDemoEnginesLink({ now }) : createDaemonLink({ env, ...(config !== undefined ? { config } : {}) });
-  return { link, read: async () => (link.state === 'up' ? link.call('engines.list', {}, { timeoutMs: ENGINES_READ_MS }) : undefined) };
+  return {
+    link,
+    read: async () => (link.state === 'up' ? link.call('engines.list', {}, { timeoutMs: ENGINES_READ_MS }) : undefined),
+    // a daemon older than tunnels does not answer tunnels.list: no tunnel series, the rest as before
+    tunnels: async () => (link.state === 'up' ? link.call('tunnels.list', {}, { timeoutMs: ENGINES_READ_MS }).catch(() => undefined) : undefined),
+  };
 }
 
 export async function runExporterCli(argv: string[], io: ExporterIo = {}): Promise<number> {
@@ -66,7 +71,7 @@ export async function runExporterCli(argv: string[], io: ExporterIo = {}): Promi
   const engines = engineReader(a.demo, runner.now, env, a.config);
   let x;
   try {
-    x = await startExporter({ config: parsed.data, runner, engines: engines.read, log: (m) => err(`sov ${sanitize(m)}\n`) });
+    x = await startExporter({ config: parsed.data, runner, engines: engines.read, tunnels: engines.tunnels, log: (m) => err(`sov ${sanitize(m)}\n`) });
   } catch (e) {
     engines.link.close();
     err(`sov exporter: ${sanitize((e as Error)?.message ?? String(e))}\n`);

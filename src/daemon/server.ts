@@ -213,7 +213,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
       ...(opts.env ? { env: opts.env } : {}), ...(opts.probeIntervalMs !== undefined ? { probeIntervalMs: opts.probeIntervalMs } : {}), ...(opts.now ? { now: opts.now } : {}),
     });
     // the Prometheus endpoint (issue 10) when the config has `exporter:`; started once the socket serves
-    const exporter = daemonExporter({ env: opts.env ?? process.env, engines: () => sup.list(), log });
+    const exporter = daemonExporter({ env: opts.env ?? process.env, engines: () => sup.list(), tunnels: () => tun.list(), log });
     const startedAt = now();
 
     const info = (): DaemonInfo => {

@@ -2,7 +2,7 @@
  * The demo box's engines: a simulated daemon link answering engines.list / logs / start / stop / restart from a
  * small state table on the demo clock. llama-server holds the 96 GB card (pid 4242, as the demo's nvidia-smi says,
  * so the VRAM join works) and vLLM the 5090 (pid 5151); KTransformers is in backoff (CUDA OOM at load, restarting
- * with growing delays); a RamaLlama worker is in crashloop. Logs move with the clock.
+ * with growing delays); a RamaLlama worker is in crashloop. Logs move with the clock. Its tunnels: src/demo/tunnels.ts.
  *
  * Why simulated rather than a real daemon running simulated engines: the demo must cost nothing on a 2 GB box and
  * leave nothing behind when the SSH session drops (no daemon, no engine processes to leak); the real supervisor is
@@ -11,6 +11,7 @@
  */
 import type { DaemonLink } from '../daemon/client.js';
 import type { EngineState, EngineStatus, LogsResult, RpcMethods } from '../daemon/types.js';
+import { createDemoTunnels } from './tunnels.js';
 
 interface Sim {
   name: string;
@@ -48,6 +49,7 @@ const stamp = (t: number) => new Date(t).toISOString().slice(11, 23);
 /** `openai`: where an engine's OpenAI API really answers (the demo's simulated llama.cpp server), so chat and benchmarks reach it */
 export function createDemoEnginesLink(o: { now: () => number; configPath?: string; openai?: Record<string, string> }): DaemonLink {
   const sims = seeds(o.now());
+  const tunnels = createDemoTunnels(o.now);
   let tick = 0;
   const say = (e: Sim, t: number, line: string) => { e.log.push(`${stamp(t)} ${line}`); if (e.log.length > LOG_KEEP) e.log.splice(0, e.log.length - LOG_KEEP); };
   const crash = (e: Sim, t: number, code: number, why: string) => {
@@ -114,6 +116,10 @@ export function createDemoEnginesLink(o: { now: () => number; configPath?: strin
     'engines.start': ({ name }) => { const e = find(name); const t = o.now(); e.failures = []; start(e, t); return status(e, t); },
     'engines.stop': ({ name }) => { const e = find(name); const t = o.now(); say(e, t, 'main: SIGTERM received, shutting down'); e.state = 'stopped'; e.since = t; delete e.pid; delete e.nextRestartAt; e.lastExit = { code: 0, at: t }; return status(e, t); },
     'engines.restart': ({ name }) => { const e = find(name); const t = o.now(); say(e, t, 'main: SIGTERM received, shutting down'); e.restarts++; start(e, t); return status(e, t); },
+    'tunnels.list': () => tunnels.list(),
+    'tunnels.start': ({ name }) => tunnels.start(name),
+    'tunnels.stop': ({ name }) => tunnels.stop(name),
+    'tunnels.restart': ({ name }) => tunnels.restart(name),
     'engines.logs': ({ name, lines, search }): LogsResult => {
       const e = find(name);
       const all = search ? e.log.filter((l) => l.includes(search)) : e.log;

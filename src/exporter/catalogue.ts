@@ -90,6 +90,8 @@ export const CATALOGUE = {
   sov_zfs_arc_misses_total: counter('ARC misses since boot.', []),
 
   // ---- engines (the daemon's supervisor)
+  sov_tunnel_state: gauge('SSH tunnel state (state set: stopped, starting, healthy, degraded, crashed, backoff, crashloop).', ['tunnel', 'state']),
+  sov_tunnel_restarts_total: counter('Restarts of the tunnel\'s ssh since the daemon first started it.', ['tunnel']),
   sov_engine_state: gauge('Engine state (state set: stopped, starting, healthy, degraded, crashed, backoff, crashloop).', ['engine', 'kind', 'state']),
   sov_engine_restarts_total: counter('Restarts of the engine since the daemon first started it.', ['engine']),
   sov_engine_tokens_per_second: gauge('Generated tokens per second over the last probe interval.', ['engine']),

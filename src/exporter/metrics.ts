@@ -28,6 +28,8 @@ export interface ExportInput {
   samples: Partial<Samples>;
   /** the daemon's engines; undefined when there is no daemon to ask */
   engines?: EngineStatus[];
+  /** the daemon's SSH tunnels (`tunnels:`, supervised like engines); undefined when there is no daemon to ask */
+  tunnels?: EngineStatus[];
   /** the box's name when the system source has none (the runner's host) */
   host: string;
 }
@@ -214,6 +216,10 @@ export function buildFamilies(input: ExportInput): Families {
   const zfs = dataOf(s.zfs);
   if (zfs) zfsMetrics(b, zfs);
   if (input.engines) engineMetrics(b, input.engines, nv?.gpus ?? []);
+  for (const t of input.tunnels ?? []) {
+    b.states('sov_tunnel_state', { tunnel: t.name }, ENGINE_STATES, t.state);
+    b.put('sov_tunnel_restarts_total', { tunnel: t.name }, t.restarts);
+  }
   const vms = dataOf(s.vms);
   if (vms) vmMetrics(b, vms);
   return b.families;

@@ -41,6 +41,8 @@ export interface StartExporterOptions {
   config: ExporterConfig;
   runner: Runner;
   engines?: EngineReader;
+  /** the daemon's tunnels (same shape, same deadline) */
+  tunnels?: EngineReader;
   log?: (msg: string) => void;
 }
 
@@ -56,7 +58,10 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
     server = await startExporterServer({
       host: l.host, port: l.port, requestTimeoutMs: o.config.requestTimeoutSec * 1000,
       ...(o.log ? { log: o.log } : {}),
-      read: async () => ({ samples: sampler.latest(), host: sampler.host, engines: await readEngines(o.engines, o.log) }),
+      read: async () => {
+        const [engines, tunnels] = await Promise.all([readEngines(o.engines, o.log), readEngines(o.tunnels, o.log)]);
+        return { samples: sampler.latest(), host: sampler.host, engines, ...(tunnels ? { tunnels } : {}) };
+      },
     });
   } catch (e) {
     sampler.stop();
@@ -74,10 +79,10 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
  * The daemon's hook: start the exporter when the config has one; never throws (a port in use is logged and the
  * daemon serves on without it). The host is sampled through `runner` (the local box).
  */
-export async function startDaemonExporter(o: { config?: ExporterConfig; runner: () => Runner; engines: EngineReader; log: (m: string) => void }): Promise<RunningExporter | undefined> {
+export async function startDaemonExporter(o: { config?: ExporterConfig; runner: () => Runner; engines: EngineReader; tunnels?: EngineReader; log: (m: string) => void }): Promise<RunningExporter | undefined> {
   if (!o.config) return undefined;
   try {
-    const x = await startExporter({ config: o.config, runner: o.runner(), engines: o.engines, log: o.log });
+    const x = await startExporter({ config: o.config, runner: o.runner(), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), log: o.log });
     o.log(`exporter: serving ${x.server.url}`);
     return x;
   } catch (e) {
@@ -99,7 +104,7 @@ export interface DaemonExporter {
  * runner (with the daemon's environment) and reading the engines from the supervisor. A reload with the same
  * `exporter:` section keeps it running (and its sampler's state); a changed one restarts it on the new address.
  */
-export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineReader; log: (m: string) => void }): DaemonExporter {
+export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineReader; tunnels?: EngineReader; log: (m: string) => void }): DaemonExporter {
   let running: RunningExporter | undefined;
   let applied = 'none';
   let queue: Promise<void> = Promise.resolve();
@@ -109,7 +114,7 @@ export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineRead
     if (key === applied && (running || !config)) return;
     if (running) { await running.stop(); running = undefined; o.log('exporter: stopped'); }
     applied = key;
-    running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, log: o.log });
+    running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), log: o.log });
   };
   return {
     apply: (config) => (queue = queue.then(() => apply(config), () => apply(config))),
