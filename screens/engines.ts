@@ -1,6 +1,6 @@
 /**
  * Screen 6: engines supervised by the daemon (table, the selected engine's detail with its benchmarks, its log
- * windowed with follow/search/dropped counter) and the services beside them.
+ * windowed with follow/search/dropped counter) and the services and SSH tunnels beside them.
  */
 import { startCommand } from '../src/actions/engines.js';
 import { latestPerModel } from '../src/engines/bench.js';
@@ -9,6 +9,7 @@ import { dataOf, engineVram, selectedEngine } from '../src/store/selectors.js';
 import { paint } from '../themes/tokens.js';
 import { engineDetailLines, enginesTableLines, logViewLines, type EngineRow } from '../widgets/panels/engines.js';
 import { servicesBadge, servicesLines } from '../widgets/panels/services.js';
+import { tunnelsBadge, tunnelsLines } from '../widgets/panels/tunnels.js';
 import { hjoin, split } from '../widgets/primitives/panel.js';
 import { fit, sanitize } from '../widgets/primitives/text.js';
 import { fromSample } from './host.js';
@@ -84,6 +85,11 @@ export const enginesScreen: ScreenDef = {
       id: 'eng.services', title: 'Services',
       body: fromSample(ctx, ctx.samples.services, (d, w) => servicesLines(d, w, ctx.theme), (d) => servicesBadge(d, ctx.theme)),
     });
+    // the daemon's tunnels, from the engines sample (one engines.list and one tunnels.list per tick)
+    panels.push({
+      id: 'eng.tunnels', title: 'Tunnels',
+      body: fromSample(ctx, s, (d, w) => tunnelsLines(d.tunnels ?? [], w, ctx.theme), (d) => tunnelsBadge(d.tunnels ?? [], ctx.theme)),
+    });
     return panels;
   },
   layout(ctx, panels, draw) {
@@ -91,6 +97,7 @@ export const enginesScreen: ScreenDef = {
     const logs = panels.find((p) => p.id === 'eng.logs');
     const detail = panels.find((p) => p.id === 'eng.detail')!;
     const services = panels.find((p) => p.id === 'eng.services')!;
+    const tunnels = panels.find((p) => p.id === 'eng.tunnels')!;
     const tableH = clamp(table.body(ctx.cols - 2, 99).lines.length + 2, 4, Math.max(4, Math.floor(ctx.rows * 0.35)));
     const rest = ctx.rows - tableH;
     const out = [...draw(table, ctx.cols, tableH)];
@@ -98,16 +105,20 @@ export const enginesScreen: ScreenDef = {
       const [lw, rw] = split(ctx.cols, [60, 40]);
       const detailLines = detail.body(lw! - 2, 99).lines.length;
       const midH = logs ? clamp(detailLines + 2, 5, Math.floor(rest * 0.45)) : rest;
-      out.push(...hjoin([draw(detail, lw!, midH), draw(services, rw!, midH)]));
+      // services above, tunnels below them, in the right column
+      const tunH = clamp(tunnels.body(rw! - 2, 99).lines.length + 2, 3, Math.max(3, midH - 3));
+      out.push(...hjoin([draw(detail, lw!, midH), [...draw(services, rw!, midH - tunH), ...draw(tunnels, rw!, tunH)]]));
       if (logs) out.push(...draw(logs, ctx.cols, rest - midH));
     } else {
       const servH = clamp(services.body(ctx.cols - 2, 99).lines.length + 2, 3, 6);
-      const remaining = rest - servH;
+      const tunH = clamp(tunnels.body(ctx.cols - 2, 99).lines.length + 2, 3, 5);
+      const remaining = rest - servH - tunH;
       const detailLines = detail.body(ctx.cols - 2, 99).lines.length;
       const detailH = logs ? clamp(detailLines + 2, 3, Math.floor(remaining * 0.35)) : remaining;
       out.push(...draw(detail, ctx.cols, detailH));
       if (logs) out.push(...draw(logs, ctx.cols, remaining - detailH));
       out.push(...draw(services, ctx.cols, servH));
+      out.push(...draw(tunnels, ctx.cols, tunH));
     }
     return out;
   },

@@ -5,11 +5,13 @@
  */
 import type { Attempt, Source } from '../../backends/types.js';
 import type { DaemonLink } from '../daemon/client.js';
-import type { EngineStatus } from '../daemon/types.js';
+import type { EngineStatus, TunnelStatus } from '../daemon/types.js';
 import { LogTail, type LogSnapshot, type LogTailOptions } from './logtail.js';
 
 export interface EnginesData {
   engines: EngineStatus[];
+  /** the daemon's SSH tunnels (undefined: a daemon older than tunnels, or the list did not come) */
+  tunnels?: TunnelStatus[];
   /** the watched engine's log, when the log view is open */
   log?: LogSnapshot;
   /** what the daemon says is wrong with itself: its state file could not be written (a restart would not find the engines), its config was refused */
@@ -48,6 +50,9 @@ export function createEnginesSource(o: EnginesSourceOptions): Source<EnginesData
         return { state: 'error', message: `${link.state === 'up' ? 'engines.list failed' : DAEMON_DOWN}: ${String((e as Error)?.message ?? e)}` };
       }
       const data: EnginesData = { engines: Array.isArray(engines) ? engines : [] };
+      // the tunnels beside them: a daemon that does not know tunnels.list leaves them out, the engines stay
+      const tunnels = await link.call('tunnels.list', {}, { timeoutMs: o.timeoutMs ?? 5000 }).catch(() => undefined);
+      if (Array.isArray(tunnels)) data.tunnels = tunnels;
       // the daemon's own health, every few ticks (cheap: one small answer)
       if (infoTick++ % 5 === 0) {
         daemonInfo = await link.call('daemon.info', {}, { timeoutMs: o.timeoutMs ?? 5000 }).then(

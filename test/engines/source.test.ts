@@ -14,8 +14,15 @@ describe('engines source', () => {
     const link = fakeLink({ 'engines.list': () => [engine('llama', 'healthy')] });
     const a = await createEnginesSource({ link }).sample();
     expect(a).toMatchObject({ state: 'ok', data: { engines: [{ name: 'llama', state: 'healthy' }] } });
-    // the daemon's own health (daemon.info) is read on the first tick, then every fifth
-    expect(link.calls.map((c) => c.method)).toEqual(['engines.list', 'daemon.info']);
+    // then its tunnels (a daemon that does not answer tunnels.list: none, the engines stay); the daemon's own health
+    // (daemon.info) is read on the first tick, then every fifth
+    expect(link.calls.map((c) => c.method)).toEqual(['engines.list', 'tunnels.list', 'daemon.info']);
+    expect((a as { data: { tunnels?: unknown } }).data.tunnels).toBeUndefined();
+  });
+  it('the daemon\'s tunnels come with the engines, in the same sample', async () => {
+    const t = { ...engine('omni-bridge', 'healthy'), forwards: ['8000→127.0.0.1:8000'], via: 'omni', probe: 'tcp 127.0.0.1:8000' };
+    const link = fakeLink({ 'engines.list': () => [engine('llama', 'healthy')], 'tunnels.list': () => [t] });
+    expect(await createEnginesSource({ link }).sample()).toMatchObject({ state: 'ok', data: { engines: [{ name: 'llama' }], tunnels: [{ name: 'omni-bridge', forwards: ['8000→127.0.0.1:8000'] }] } });
   });
   it('daemon down: an error saying so (the scheduler keeps the last list); back up: ok again', async () => {
     const link = fakeLink({ 'engines.list': () => [] }, 'down');
