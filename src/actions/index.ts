@@ -9,11 +9,12 @@ import { ZFS_ACTIONS, ZFS_DEVICE_ACTIONS } from './zfs.js';
 import { zfsRollback } from './zfs-rollback.js';
 import { GPU_ACTIONS } from './gpu.js';
 import { STACK_ACTIONS } from './stack.js';
+import { TUNNEL_ACTIONS } from './tunnels.js';
 import type { Config } from '../config/schema.js';
 import type { Action } from './types.js';
 
 export const ACTIONS: Action[] = [...ENGINE_ACTIONS, ...VM_ACTIONS, vmSsh, ...BOX_ACTIONS, ...DOCTOR_ACTIONS,
-  ...ZFS_ACTIONS, zfsRollback, ...ZFS_DEVICE_ACTIONS, ...GPU_ACTIONS, ...STACK_ACTIONS];
+  ...ZFS_ACTIONS, zfsRollback, ...ZFS_DEVICE_ACTIONS, ...GPU_ACTIONS, ...STACK_ACTIONS, ...TUNNEL_ACTIONS];
 /** every action for this config: the built-in ones, then those the config declares (scripts) */
 export function actionsFor(config?: Config): Action[] {
   return [...ACTIONS, ...scriptActions(config?.scripts ?? [])];

@@ -49,7 +49,8 @@ let sup: FakeSupervisor | undefined;
 let server: DaemonServer | undefined;
 
 async function serve(): Promise<FakeSupervisor> {
-  server = await startDaemon({ paths, createSupervisor: async (o) => (sup = new FakeSupervisor(o.engines)) });
+  // the engines' supervisor is the one under test; the daemon's second one (its tunnels, <state>/tunnels) is left alone
+  server = await startDaemon({ paths, createSupervisor: async (o) => { const f = new FakeSupervisor(o.engines); if (!o.stateDir.endsWith('/tunnels')) sup = f; return f; } });
   return sup!;
 }
 
