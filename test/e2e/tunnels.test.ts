@@ -2,8 +2,9 @@
  * Supervised SSH tunnels with real parts: a real sshd on 127.0.0.1 (test/helpers/sshd.ts: throwaway host and user
  * keys, its own known_hosts, host-key checking on), a real HTTP server on loopback, the built `sov` and its real
  * daemon, whose tunnel supervisor runs `ssh -N -L …` with the test's ssh_config (-F). Proves: the tunnel comes up
- * with the daemon and answers HTTP; its ssh killed → restarted (restarts 1, healthy); sshd down → backoff; sshd
- * back on the same port → healthy again with no command. Ends only what it started, by pid. Loopback only.
+ * with the daemon and answers HTTP; its ssh killed → restarted (restarts 1, healthy); it outlives the daemon and is
+ * re-adopted; sshd down → backoff; sshd back on the same port → healthy again with no command. Ends only what it
+ * started, by pid. Loopback only.
  */
 import { createServer, get, type Server } from 'node:http';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -122,6 +123,19 @@ describe.runIf(haveSshd() && existsSync(SOV))('sov tunnels through a real sshd',
     expect(t.lastExit).toMatchObject({ signal: 'SIGKILL' });
     expect(await gone([before.pid!])).toEqual([]);
     expect(await httpText(`http://127.0.0.1:${local}/`)).toBe('hello through the tunnel\n');
+  });
+
+  it('the daemon stopped: the tunnel keeps running; the next daemon re-adopts it (same pid, no restart)', async () => {
+    const before = (await list()).find((x) => x.name === 'bridge')!;
+    const info = JSON.parse((await sov(['daemon', 'status', '--json'], env)).stdout) as { pid: number };
+    daemonPids.add(info.pid);
+    expect((await sov(['daemon', 'stop'], env)).code).toBe(0);
+    expect(await gone([info.pid], 10_000)).toEqual([]);
+    expect(cmdline(before.pid!)).toContain('tunbox');
+    expect(await httpText(`http://127.0.0.1:${local}/`)).toBe('hello through the tunnel\n');
+    const { t } = await until((x) => x.state === 'healthy', 'the adopted tunnel healthy');
+    expect(t.pid).toBe(before.pid);
+    expect(t.restarts).toBe(before.restarts);
   });
 
   it('sshd down → backoff (shown, retried); sshd back on the same port → healthy again without any command', async () => {
