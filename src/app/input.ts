@@ -4,7 +4,7 @@ import { recoveryActions } from '../actions/index.js';
 import type { ActionCtx } from '../actions/types.js';
 import { cancelRunning, confirmKey, findAction, startAction, tripcodeKey } from './recovery.js';
 import { allowed, bindingFor, keyIn, KEYMAP, type KeyBinding } from '../keys/keymap.js';
-import { editText } from '../keys/names.js';
+import { editText, isNamedKey } from '../keys/names.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
 import { nextTheme, themeByName } from '../../themes/index.js';
@@ -53,7 +53,19 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   }
   if (ui.filterEditing) return filterKey(store, c, name, input);
   const b = bindingFor(name, ui.screen);
-  if (b) dispatch(store, c, b);
+  if (b) return dispatch(store, c, b);
+  // keys typed faster than the terminal is read arrive as one chunk ('H1'): each acts in turn, as typed, each in the
+  // layer the previous one left (a '/' makes the rest filter text); a longer run of text is a paste, not keys
+  if (isTypeahead(name)) for (const ch of name) handleKey(store, c, ch === ' ' ? 'space' : ch, ch);
+}
+
+/** the most characters one read may hold and still be taken as keys typed ahead (a paste is longer) */
+export const TYPEAHEAD_MAX = 8;
+
+/** a few printable characters, none a control or escape: keys typed ahead, not a named key or a paste */
+function isTypeahead(name: string): boolean {
+  const chars = [...name];
+  return chars.length > 1 && chars.length <= TYPEAHEAD_MAX && !isNamedKey(name) && chars.every((ch) => /^[\x21-\x7e ]$/.test(ch));
 }
 
 /** The fleet overview's keys (the key map's `fleet` layer); false: the key goes on to the screen's and global keys. */

@@ -95,4 +95,21 @@ describe('handleKey', () => {
     press('ctrl+c', 'c');
     expect(c.quit).toHaveBeenCalledOnce();
   });
+  it('keys typed faster than they are read arrive as one chunk and act in turn; a longer run of text (a paste) does not', () => {
+    const { press, ui, c } = setup();
+    press('3?');
+    expect(ui().screen).toBe('help');
+    // the '/' opens the filter: what follows in the same chunk is filter text, as it would be typed one by one
+    press('1/q1');
+    expect(ui()).toMatchObject({ screen: 'overview', filter: 'q1', filterEditing: true });
+    expect(c.quit).not.toHaveBeenCalled();
+    press('escape', '');
+    press('3 ');
+    expect(ui().screen).toBe('storage');
+    // a paste into the screen's keys is not a burst of key presses: nothing switches, nothing quits
+    press('1 rm -rf tmp; q');
+    expect(ui().screen).toBe('storage');
+    expect(c.quit).not.toHaveBeenCalled();
+    expect(c.refresh).not.toHaveBeenCalled();
+  });
 });

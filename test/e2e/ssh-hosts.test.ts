@@ -4,8 +4,8 @@
  * (shims that fail loudly on any argv they do not know; the runner puts their dir first on the remote PATH only
  * because SOV_SSH_REMOTE_PATH_PREFIX says so). The built `sov` reaches it through the user's `ssh` and config.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,14 +46,6 @@ esac
 
 /** sshd's accepted connections so far (each is one SSH handshake) */
 const accepted = (log: string) => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => /Accepted publickey/.test(l)).length : 0);
-
-/** sshd and the per-connection sshd processes it forked (killing the listener alone leaves sessions up) */
-function sshdFamily(pid: number): number[] {
-  const kids = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
-    try { return Number(readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[1]) === pid; } catch { return false; }
-  }).map(Number);
-  return [pid, ...kids.flatMap((k) => sshdFamily(k).slice(0))];
-}
 
 const ready = haveSshd() && ZFS !== undefined && existsSync(SOV);
 
@@ -119,7 +111,6 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
 
   it('the cockpit: H shows the remote host over ONE handshake for its ticks; sshd killed → reconnecting with the data kept; sshd back → live again, no key pressed', async () => {
     const t = new Tmux().start(120, 40, env);
-    let again: ChildProcess | undefined;
     try {
       const before = accepted(sshd.log);
       // the environment on the command line: the pane's shell may reset PATH
@@ -135,8 +126,7 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
       expect(accepted(sshd.log) - before).toBe(1);
 
       // sshd and the sessions it forked die: the master's connection drops with them
-      const pid = Number(readFileSync(join(sshd.dir, 'sshd.pid'), 'utf8'));
-      for (const p of sshdFamily(pid)) { try { process.kill(p, 'SIGKILL'); } catch {} }
+      await sshd.down();
       const lost = await t.waitFor(/reconnecting/, 40_000);
       expect(lost).toMatch(/H100/); // the last good data stays on screen (dimmed, with its age)
       expect(lost).toMatch(/data \S+ old/);
@@ -147,7 +137,7 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
       t.keys('W');
 
       // the same sshd again (same port, keys and config), started by this test and ended by its pid
-      again = spawn('/usr/sbin/sshd', ['-D', '-f', join(sshd.dir, 'sshd_config'), '-E', sshd.log], { stdio: 'ignore' });
+      await sshd.up();
       const back = await t.waitFor((x) => !x.includes('reconnecting') && /^sov box /m.test(x) && x.includes('H100'), 60_000);
       expect(back).not.toMatch(/reconnecting/);
       t.keys('q');
@@ -157,7 +147,8 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
       expect(check()).toBe(false);
     } finally {
       t.kill();
-      if (again?.pid !== undefined) for (const p of sshdFamily(again.pid)) { try { process.kill(p, 'SIGKILL'); } catch {} }
+      // the later tests need sshd: up again whatever happened above
+      if (sshd.pid() === undefined) await sshd.up();
     }
   }, 180_000);
 
