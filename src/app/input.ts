@@ -54,18 +54,38 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   if (ui.filterEditing) return filterKey(store, c, name, input);
   const b = bindingFor(name, ui.screen);
   if (b) return dispatch(store, c, b);
-  // keys typed faster than the terminal is read arrive as one chunk ('H1'): each acts in turn, as typed, each in the
-  // layer the previous one left (a '/' makes the rest filter text); a longer run of text is a paste, not keys
-  if (isTypeahead(name)) for (const ch of name) handleKey(store, c, ch === ' ' ? 'space' : ch, ch);
+  if (isPrintableRun(name)) typeahead(store, c, name);
 }
 
-/** the most characters one read may hold and still be taken as keys typed ahead (a paste is longer) */
+/** the most characters one read may hold and still be taken as keys typed ahead (a longer run is a paste) */
 export const TYPEAHEAD_MAX = 8;
+/** the keys that open a text field: what follows them in the same read is that field's text, whatever its length */
+const OPENS_TEXT = new Set(['palette', 'filter']);
 
-/** a few printable characters, none a control or escape: keys typed ahead, not a named key or a paste */
-function isTypeahead(name: string): boolean {
+/** several printable characters, none a control or escape (not a named key) */
+function isPrintableRun(name: string): boolean {
   const chars = [...name];
-  return chars.length > 1 && chars.length <= TYPEAHEAD_MAX && !isNamedKey(name) && chars.every((ch) => /^[\x21-\x7e ]$/.test(ch));
+  return chars.length > 1 && !isNamedKey(name) && chars.every((ch) => /^[\x20-\x7e]$/.test(ch));
+}
+
+/** a text field has the keys: the overlays, the palette, the filter prompt, the chat prompt */
+const inTextField = (s: ReturnType<Store['getState']>) => Boolean(s.ui.confirm || s.ui.tripcode || s.ui.palette || s.ui.filterEditing || s.ui.screen === 'chat');
+
+/**
+ * Keys typed faster than the terminal is read arrive as one chunk (':ssh into', 'H1'). They act as typed: the first
+ * key, then the rest in the layer it left — one piece of text once a text field has the keys (the palette's query,
+ * the filter), else key by key. A run longer than TYPEAHEAD_MAX that does not open a text field is a paste: it
+ * does nothing rather than press dozens of keys (a 'q' in it would quit).
+ */
+function typeahead(store: Store, c: Controller, text: string): void {
+  const [first = '', ...more] = [...text];
+  const opens = OPENS_TEXT.has(bindingFor(first, store.getState().ui.screen)?.id ?? '');
+  if (!opens && text.length > TYPEAHEAD_MAX) return;
+  handleKey(store, c, first === ' ' ? 'space' : first, first);
+  const rest = more.join('');
+  if (!rest) return;
+  if (inTextField(store.getState())) return handleKey(store, c, rest.length === 1 && rest === ' ' ? 'space' : rest, rest);
+  typeahead(store, c, rest);
 }
 
 /** The fleet overview's keys (the key map's `fleet` layer); false: the key goes on to the screen's and global keys. */

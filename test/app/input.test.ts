@@ -106,6 +106,13 @@ describe('handleKey', () => {
     press('escape', '');
     press('3 ');
     expect(ui().screen).toBe('storage');
+    // a key that opens a text field takes the rest of the read as its text, however long
+    press(':ssh into the vm');
+    expect(ui().palette).toEqual({ query: 'ssh into the vm', index: 0 });
+    press('escape', '');
+    press('/ember/models/gguf');
+    expect(ui()).toMatchObject({ filter: 'ember/models/gguf', filterEditing: true });
+    press('escape', '');
     // a paste into the screen's keys is not a burst of key presses: nothing switches, nothing quits
     press('1 rm -rf tmp; q');
     expect(ui().screen).toBe('storage');

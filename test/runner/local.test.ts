@@ -185,6 +185,8 @@ describe('local runner: process groups and deadlines', () => {
       `import { createLocalRunner } from ${JSON.stringify(join(process.cwd(), 'src/runner/local.ts'))};`,
       extra,
       `void createLocalRunner().run(['/bin/sh', '-c', 'echo $$ > ${pf}; exec /bin/sleep 1000'], { timeoutMs: 60_000 });`,
+      // run() has spawned and tracked the group (its guard installed) by the time it returns: only then is it signalled
+      "process.stdout.write('tracked\\n');",
       'setInterval(() => {}, 1000);',
     ].join('\n'));
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -192,7 +194,7 @@ describe('local runner: process groups and deadlines', () => {
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
     const t0 = Date.now();
-    while (pidsIn(pf).length === 0 && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
+    while ((pidsIn(pf).length === 0 || !out.includes('tracked\n')) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 20));
     const [tool] = pidsIn(pf);
     expect(tool).toBeGreaterThan(1);
     escaped.push(tool!);
@@ -210,7 +212,7 @@ describe('local runner: process groups and deadlines', () => {
   it('a signal the command handles is left to it (the guard neither exits nor kills)', async () => {
     const r = await signalled('SIGHUP', "process.on('SIGHUP', () => { process.stdout.write('handled\\n'); setTimeout(() => process.exit(7), 300); });");
     expect(r.code).toBe(7);
-    expect(r.out).toBe('handled\n');
+    expect(r.out).toBe('tracked\nhandled\n');
     expect(await gone([r.tool])).toEqual([]); // then the exit hook
   });
 });
