@@ -30,6 +30,8 @@ export interface Provider {
   baseUrl: string;
   /** the engine's name, for kind 'engine' */
   engine?: string;
+  /** the tunnel it is reached through (a `tunnels:` entry): its baseUrl is that tunnel's local forward */
+  tunnel?: string;
   /** the model to ask for; unset = the first one /v1/models lists */
   model?: string;
   apiKey?: Secret;
@@ -98,7 +100,7 @@ export function loadKey(p: { name: string; apiKeyEnv?: string; apiKeyFile?: stri
 }
 
 /** One provider from its config entry. */
-export function resolveProvider(p: ProviderConfig, config: Pick<Config, 'engines'>, io: KeyIo): Provider {
+export function resolveProvider(p: ProviderConfig, config: Pick<Config, 'engines' | 'tunnels'>, io: KeyIo): Provider {
   if ('engine' in p) {
     const e = config.engines.find((x) => x.name === p.engine);
     const raw = e?.openai ?? (e?.port !== undefined ? `http://${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}/v1` : undefined);
@@ -109,6 +111,7 @@ export function resolveProvider(p: ProviderConfig, config: Pick<Config, 'engines
     else if (!clean) out.problem = `provider "${p.name}": engine "${p.engine}" has no usable \`openai\` base URL (or port)`;
     return out;
   }
+  if ('tunnel' in p) return tunnelProvider(p, config, io);
   const clean = cleanBaseUrl(p.baseUrl);
   const out: Provider = { name: p.name, kind: 'remote', baseUrl: clean?.url ?? '', loopback: clean ? isLoopbackHost(clean.host) : false };
   if (p.model !== undefined) out.model = p.model;
@@ -119,7 +122,28 @@ export function resolveProvider(p: ProviderConfig, config: Pick<Config, 'engines
   return out;
 }
 
-export function resolveProviders(config: Pick<Config, 'engines' | 'providers'>, io: KeyIo): Provider[] {
+type TunnelProviderConfig = Extract<ProviderConfig, { tunnel: string }>;
+
+/**
+ * An engine on another box through a tunnel's local forward: http://ADDR:PORT/v1 here. The socket is on loopback,
+ * but what is asked goes on through ssh to the far box: it is not a loopback provider (blackout skips it).
+ */
+function tunnelProvider(p: TunnelProviderConfig, config: Pick<Config, 'tunnels'>, io: KeyIo): Provider {
+  const t = config.tunnels.find((x) => x.name === p.tunnel);
+  const f = t?.local.find((x) => p.port === undefined || x.port === p.port);
+  const addr = !f || f.bind === '*' || f.bind === '0.0.0.0' || f.bind === 'localhost' ? '127.0.0.1' : f.bind === '::' ? '::1' : f.bind;
+  const clean = f ? cleanBaseUrl(`http://${addr.includes(':') ? `[${addr}]` : addr}:${f.port}${p.path}`) : undefined;
+  const out: Provider = { name: p.name, kind: 'remote', tunnel: p.tunnel, baseUrl: clean?.url ?? '', loopback: false };
+  if (p.model !== undefined) out.model = p.model;
+  if (!t) out.problem = `provider "${p.name}": no tunnel named "${p.tunnel}"`;
+  else if (!clean) out.problem = `provider "${p.name}": tunnel "${p.tunnel}" has no local forward${p.port !== undefined ? ` on port ${p.port}` : ''}`;
+  const k = loadKey(p, io);
+  if (k.key) out.apiKey = k.key;
+  if (k.problem) out.problem ??= k.problem;
+  return out;
+}
+
+export function resolveProviders(config: Pick<Config, 'engines' | 'providers' | 'tunnels'>, io: KeyIo): Provider[] {
   return config.providers.map((p) => resolveProvider(p, config, io));
 }
 

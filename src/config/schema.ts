@@ -96,6 +96,19 @@ export const serviceSchema = z.object({
 export const providerSchema = z.union([
   /** a local engine from `engines`, by name: its `openai` base URL */
   z.object({ name: z.string(), engine: z.string(), model: z.string().optional() }).strict(),
+  /**
+   * an engine on another box reached through a `tunnels:` entry's local forward: http://127.0.0.1:PORT + path
+   * (`port` picks among several local forwards; default the first)
+   */
+  z.object({
+    name: z.string(),
+    tunnel: z.string(),
+    port: port.optional(),
+    path: z.string().regex(/^\/[\x21-\x7e]*$/, 'a URL path, e.g. /v1').default('/v1'),
+    model: z.string().optional(),
+    apiKeyEnv: z.string().optional(),
+    apiKeyFile: z.string().optional(),
+  }).strict(),
   /** a remote OpenAI-compatible endpoint; the key comes from an env var or a 0600 file, never from this file */
   z.object({
     name: z.string(),
@@ -149,6 +162,13 @@ export const configSchema = z.object({
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: ['tunnels', i, 'local', j, 'port'], message: `${key} is already forwarded by ${other}` });
       listening.set(key, `tunnels "${t.name}"`);
     });
+  });
+  c.providers.forEach((p, i) => {
+    if (!('tunnel' in p)) return;
+    const t = c.tunnels.find((x) => x.name === p.tunnel);
+    if (!t) ctx.addIssue({ code: 'custom', path: ['providers', i, 'tunnel'], message: `no tunnels: entry named "${p.tunnel}" (known: ${c.tunnels.map((x) => x.name).join(', ') || 'none'})` });
+    else if (!t.local.length) ctx.addIssue({ code: 'custom', path: ['providers', i, 'tunnel'], message: `tunnel "${p.tunnel}" has no local forward to reach the engine through` });
+    else if (p.port !== undefined && !t.local.some((f) => f.port === p.port)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'port'], message: `tunnel "${p.tunnel}" forwards no local port ${p.port} (it forwards ${t.local.map((f) => f.port).join(', ')})` });
   });
   const engines = new Set(c.engines.map((e) => e.name));
   c.providers.forEach((p, i) => { if ('engine' in p && !engines.has(p.engine)) ctx.addIssue({ code: 'custom', path: ['providers', i, 'engine'], message: `no engine named "${p.engine}"` }); });

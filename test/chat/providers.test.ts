@@ -50,6 +50,31 @@ describe('providers', () => {
     expect(dump).not.toContain('sk-file');
   });
 
+  it("a provider through a tunnel: its local forward's port on loopback, not a loopback provider (the words go on over ssh); a tunnel that is not there, or has no such port, is refused by the config", () => {
+    const tunnels = [
+      { name: 'omni-bridge', via: 'omni', local: [{ port: 8000, to: '127.0.0.1:8000' }, { port: 8001, bind: '::1', to: '127.0.0.1:11434' }] },
+      { name: 'back', via: 'omni', remote: [{ port: 9100, to: '127.0.0.1:9100' }] },
+    ];
+    const hosts = [{ name: 'omni', ssh: 'omni' }];
+    const config = configSchema.parse({
+      hosts, tunnels,
+      providers: [{ name: 'omni', tunnel: 'omni-bridge', model: 'qwen' }, { name: 'omni-ollama', tunnel: 'omni-bridge', port: 8001 }],
+    });
+    const ps = resolveProviders(config, { env: {} });
+    expect(ps.map((p) => [p.name, p.kind, p.tunnel, p.baseUrl, p.loopback, p.model, p.problem])).toEqual([
+      ['omni', 'remote', 'omni-bridge', 'http://127.0.0.1:8000/v1', false, 'qwen', undefined],
+      ['omni-ollama', 'remote', 'omni-bridge', 'http://[::1]:8001/v1', false, undefined, undefined],
+    ]);
+    const bad = (providers: unknown[]) => {
+      const r = configSchema.safeParse({ hosts, tunnels, providers });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(bad([{ name: 'x', tunnel: 'nope' }])).toEqual(['providers.0.tunnel: no tunnels: entry named "nope" (known: omni-bridge, back)']);
+    expect(bad([{ name: 'x', tunnel: 'back' }])).toEqual(['providers.0.tunnel: tunnel "back" has no local forward to reach the engine through']);
+    expect(bad([{ name: 'x', tunnel: 'omni-bridge', port: 9 }])).toEqual(['providers.0.port: tunnel "omni-bridge" forwards no local port 9 (it forwards 8000, 8001)']);
+    expect(bad([{ name: 'x', tunnel: 'omni-bridge', path: 'v1' }])[0]).toMatch(/providers\.0\.path: a URL path/);
+  });
+
   it('refuses a key file that group or others can read, with the chmod that fixes it', () => {
     const dir = tempDir();
     const keyFile = join(dir, 'key');

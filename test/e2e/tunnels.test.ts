@@ -59,7 +59,16 @@ describe.runIf(haveSshd() && existsSync(SOV))('sov tunnels through a real sshd',
 
   beforeAll(async () => {
     sshd = await startSshd('tunbox');
-    http = createServer((_q, res) => { res.end('hello through the tunnel\n'); });
+    // the far box's engine: an OpenAI-compatible chat stream on POST, a greeting on anything else
+    http = createServer((q, res) => {
+      if (q.method !== 'POST' || q.url !== '/v1/chat/completions') { res.end('hello through the tunnel\n'); return; }
+      q.resume();
+      q.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const piece of ['far ', 'box ', 'says hi']) res.write(`data: ${JSON.stringify({ choices: [{ index: 0, delta: { content: piece } }] })}\n\n`);
+        res.end(`data: ${JSON.stringify({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\ndata: [DONE]\n\n`);
+      });
+    });
     httpPort = await new Promise<number>((r) => http.listen(0, '127.0.0.1', () => r((http.address() as { port: number }).port)));
     local = await freePort();
     dir = mkdtempSync('/tmp/sovt-');
@@ -81,6 +90,10 @@ describe.runIf(haveSshd() && existsSync(SOV))('sov tunnels through a real sshd',
     connectTimeoutSec: 3
     backoff: { initialSec: 0.5, factor: 2, maxSec: 2 }
     crashloop: { failures: 50, withinMin: 10 }
+providers:
+  - name: far
+    tunnel: bridge
+    model: far-model
 `);
   });
 
@@ -114,6 +127,17 @@ describe.runIf(haveSshd() && existsSync(SOV))('sov tunnels through a real sshd',
     const table = await sov(['tunnels', 'ls'], env);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(new RegExp(`^bridge\\s+healthy\\s+${t.pid}\\s+\\S+\\s+0\\s+${local}→127\\.0\\.0\\.1:${httpPort}\\s+tunbox\\s+ready`, 'm'));
+  });
+
+  it('a chat provider that names the tunnel: sov chat streams the far engine\'s reply through it; blackout (--offline) does not send it there', async () => {
+    const r = await sov(['chat', '--provider', 'far', '--no-save', '--json', 'hello?'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; text?: string; provider?: string; loopback?: boolean });
+    expect(events.filter((e) => e.type === 'token').map((e) => e.text).join('')).toBe('far box says hi');
+    expect(events.find((e) => e.type === 'done')).toMatchObject({ provider: 'far', model: 'far-model' });
+    const off = await sov(['chat', '--provider', 'far', '--no-save', '--offline', 'hello?'], env);
+    expect(off.code).toBe(3);
+    expect(off.stderr).toMatch(/far: blackout/);
   });
 
   it('its ssh killed → restarted by the daemon (restarts 1, a new pid, healthy), HTTP answers again', async () => {
