@@ -11,7 +11,8 @@ import { createDaemonLink, type DaemonLink } from '../daemon/client.js';
 import { resolvePaths } from '../daemon/paths.js';
 import { createDemoEnginesLink } from '../demo/engines.js';
 import { startExporter, type EngineReader, ENGINES_READ_MS } from '../exporter/run.js';
-import { runnerFor } from '../hosts/runner.js';
+import { hostRunners, runnerFor } from '../hosts/runner.js';
+import type { HostConfig } from '../config/hosts.js';
 import { killAllChildren } from '../runner/local.js';
 import { sanitize } from '../text/sanitize.js';
 
@@ -24,11 +25,11 @@ exit codes: 0 stopped · 1 could not serve (port in use, bad config) · 2 bad ar
 
 export interface ExporterIo { out?: (s: string) => void; err?: (s: string) => void; env?: NodeJS.ProcessEnv; signal?: AbortSignal }
 
-async function configuredExporter(configPath: string): Promise<{ exporter?: ExporterConfig; error?: string }> {
+async function configuredExporter(configPath: string): Promise<{ exporter?: ExporterConfig; hosts?: HostConfig[]; error?: string }> {
   const { loadConfig } = await import('../config/load.js');
   const r = await loadConfig(configPath);
   if (!r.ok) return { error: r.text };
-  return r.config.exporter ? { exporter: r.config.exporter } : {};
+  return { ...(r.config.exporter ? { exporter: r.config.exporter } : {}), hosts: r.config.hosts };
 }
 
 function engineReader(demo: boolean, now: () => number, env: NodeJS.ProcessEnv, config?: string): { read: EngineReader; tunnels: EngineReader; link: DaemonLink } {
@@ -57,10 +58,12 @@ export async function runExporterCli(argv: string[], io: ExporterIo = {}): Promi
   }
   if (a.help) { out(EXPORTER_USAGE + '\n'); return 0; }
   let base: Partial<ExporterConfig> = {};
+  let hostConfigs: HostConfig[] = [];
   if (!a.demo) {
     const c = await configuredExporter(resolvePaths({ ...(a.config !== undefined ? { config: a.config } : {}), env }).configPath);
     if (c.error !== undefined) { err(`sov exporter: the config is invalid:\n${sanitize(c.error)}\n`); return 1; }
     base = c.exporter ?? {};
+    hostConfigs = c.hosts ?? [];
   }
   const parsed = exporterSchema.safeParse({ ...base, ...(a.listen !== undefined ? { listen: a.listen } : {}), ...(a['allow-remote'] ? { allowRemote: true } : {}) });
   if (!parsed.success) {
@@ -69,10 +72,14 @@ export async function runExporterCli(argv: string[], io: ExporterIo = {}): Promi
   }
   const runner = runnerFor({ demo: a.demo, demoSpeed: 1 });
   const engines = engineReader(a.demo, runner.now, env, a.config);
+  // the other hosts, checked for reachability: the demo fleet's two, or the config's hosts: over SSH
+  const others = hostRunners({ demo: a.demo, demoSpeed: 1, hosts: hostConfigs, env, primary: runner }).slice(1);
+  const closeOthers = () => Promise.all(others.map((h) => h.close()));
   let x;
   try {
-    x = await startExporter({ config: parsed.data, runner, engines: engines.read, tunnels: engines.tunnels, log: (m) => err(`sov ${sanitize(m)}\n`) });
+    x = await startExporter({ config: parsed.data, runner, engines: engines.read, tunnels: engines.tunnels, hosts: others, log: (m) => err(`sov ${sanitize(m)}\n`) });
   } catch (e) {
+    await closeOthers();
     engines.link.close();
     err(`sov exporter: ${sanitize((e as Error)?.message ?? String(e))}\n`);
     return 1;
@@ -86,6 +93,7 @@ export async function runExporterCli(argv: string[], io: ExporterIo = {}): Promi
   });
   engines.link.close();
   await x.stop();
+  await closeOthers();
   killAllChildren();
   return 0;
 }

@@ -8,6 +8,7 @@ import { isLoopbackAddress } from '../protocols/loopback.js';
  *     listen: 127.0.0.1:9464      # host:port; [::1]:9464 for IPv6
  *     allowRemote: false          # a non-loopback address is refused unless this is true
  *     requestTimeoutSec: 5        # one scrape's deadline
+ *     hostCheckSec: 15            # how often each hosts: entry is checked over SSH (sov_host_up)
  *
  * The numbers are the box's (GPU processes, pool layout, engine names): they stay on loopback unless the operator
  * says otherwise, as the inference APIs do.
@@ -40,6 +41,8 @@ export const exporterSchema = z.object({
   allowRemote: z.boolean().default(false),
   /** one scrape's deadline: a scrape that takes longer is answered 503 */
   requestTimeoutSec: z.number().min(0.1).max(60).default(5),
+  /** how often each `hosts:` entry is checked for reachability over its SSH master (sov_host_up) */
+  hostCheckSec: z.number().min(0.2).max(3600).default(15),
 }).strict().superRefine((e, ctx) => {
   const l = parseListen(e.listen);
   if (typeof l === 'string') { ctx.addIssue({ code: 'custom', path: ['listen'], message: l }); return; }

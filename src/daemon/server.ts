@@ -239,7 +239,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
         await sup.setEngines(r.config.engines);
         await tun.apply(r.config);
         vmWatch.restart?.(r.config);
-        await exporter.apply(r.config.exporter);
+        await exporter.apply(r.config.exporter, r.config.hosts);
         configError = undefined;
         log(`config reloaded: ${r.config.engines.length} engine(s), ${r.config.tunnels.length} tunnel(s)`);
       } else {
@@ -410,7 +410,7 @@ export async function startDaemon(opts: DaemonServerOptions): Promise<DaemonServ
     }
     renameSync(bindPath, paths.socket);
     log(`serving on ${paths.socket} (pid ${process.pid}); ${sup.list().length} engine(s), ${tun.sup.list().length} tunnel(s)${configError ? '; config refused' : ''}`);
-    await exporter.apply(cfg.ok ? cfg.config.exporter : undefined);
+    await exporter.apply(cfg.ok ? cfg.config.exporter : undefined, cfg.ok ? cfg.config.hosts : []);
 
     // ---- stop
     let resolveStopped!: () => void;

@@ -89,6 +89,10 @@ export const CATALOGUE = {
   sov_zfs_arc_hits_total: counter('ARC hits since boot.', []),
   sov_zfs_arc_misses_total: counter('ARC misses since boot.', []),
 
+  // ---- other hosts (the config's hosts:, checked over their SSH master)
+  sov_host_up: gauge('1 when the host answered its newest check over SSH (exporter.hostCheckSec, default 15 s), 0 when ssh failed or it did not answer in time.', ['host']),
+  sov_host_check_duration_seconds: gauge('How long the host\'s newest reachability check took.', ['host']),
+
   // ---- engines (the daemon's supervisor)
   sov_tunnel_state: gauge('SSH tunnel state (state set: stopped, starting, healthy, degraded, crashed, backoff, crashloop).', ['tunnel', 'state']),
   sov_tunnel_restarts_total: counter('Restarts of the tunnel\'s ssh since the daemon first started it.', ['tunnel']),

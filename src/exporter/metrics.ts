@@ -18,6 +18,7 @@ import { engineGpuVram } from '../store/selectors.js';
 import type { Samples } from '../store/types.js';
 import { sanitize } from '../text/sanitize.js';
 import { CATALOGUE, type MetricName } from './catalogue.js';
+import type { HostReach } from './reach.js';
 
 export type Labels = Record<string, string>;
 export interface Family { name: MetricName; rows: { labels: Labels; value: number }[] }
@@ -32,6 +33,8 @@ export interface ExportInput {
   tunnels?: EngineStatus[];
   /** the box's name when the system source has none (the runner's host) */
   host: string;
+  /** the other hosts' reachability (src/exporter/reach.ts); absent: none configured */
+  hosts?: readonly HostReach[];
 }
 
 export const MAX_LABEL_CHARS = 200;
@@ -219,6 +222,10 @@ export function buildFamilies(input: ExportInput): Families {
   for (const t of input.tunnels ?? []) {
     b.states('sov_tunnel_state', { tunnel: t.name }, ENGINE_STATES, t.state);
     b.put('sov_tunnel_restarts_total', { tunnel: t.name }, t.restarts);
+  }
+  for (const h of input.hosts ?? []) {
+    b.put('sov_host_up', { host: h.host }, h.up ? 1 : 0);
+    b.put('sov_host_check_duration_seconds', { host: h.host }, h.seconds);
   }
   const vms = dataOf(s.vms);
   if (vms) vmMetrics(b, vms);

@@ -6,10 +6,14 @@
  */
 import type { Runner } from '../../backends/types.js';
 import { createLocalRunner } from '../runner/local.js';
+import { createSshRunner } from '../runner/ssh.js';
+import { resolvePaths } from '../daemon/paths.js';
+import type { HostConfig } from '../config/hosts.js';
 import type { ExporterConfig } from '../config/exporter.js';
 import { parseListen } from '../config/exporter.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { createHostSampler, type HostSampler } from './sampler.js';
+import { createReachability, REACH_TIMEOUT_MS, type Reachability } from './reach.js';
 import type { ExporterServer } from './server.js';
 
 export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStatus[] | undefined>;
@@ -17,6 +21,8 @@ export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStat
 export interface RunningExporter {
   readonly server: ExporterServer;
   readonly sampler: HostSampler;
+  /** the other hosts' reachability checks (none without `hosts:`) */
+  readonly reach?: Reachability;
   stop(): Promise<void>;
 }
 
@@ -43,6 +49,8 @@ export interface StartExporterOptions {
   engines?: EngineReader;
   /** the daemon's tunnels (same shape, same deadline) */
   tunnels?: EngineReader;
+  /** the other hosts to check for reachability (the config's hosts:, each with its SSH runner) */
+  hosts?: readonly { name: string; runner: Runner }[];
   log?: (msg: string) => void;
 }
 
@@ -53,6 +61,7 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
   // prom-client and the server load only when an exporter is configured (the daemon's RSS budget)
   const { startExporterServer } = await import('./server.js');
   const sampler = createHostSampler({ runner: o.runner });
+  const reach = o.hosts?.length ? createReachability({ hosts: o.hosts, everyMs: o.config.hostCheckSec * 1000, timeoutMs: Math.min(REACH_TIMEOUT_MS, o.config.hostCheckSec * 1000) }) : undefined;
   let server: ExporterServer;
   try {
     server = await startExporterServer({
@@ -60,18 +69,19 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
       ...(o.log ? { log: o.log } : {}),
       read: async () => {
         const [engines, tunnels] = await Promise.all([readEngines(o.engines, o.log), readEngines(o.tunnels, o.log)]);
-        return { samples: sampler.latest(), host: sampler.host, engines, ...(tunnels ? { tunnels } : {}) };
+        return { samples: sampler.latest(), host: sampler.host, engines, ...(tunnels ? { tunnels } : {}), ...(reach ? { hosts: reach.latest() } : {}) };
       },
     });
   } catch (e) {
     sampler.stop();
+    reach?.stop();
     const code = (e as NodeJS.ErrnoException)?.code;
     throw new Error(`cannot listen on ${o.config.listen}: ${code === 'EADDRINUSE' ? 'the port is in use' : code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : code === 'EACCES' ? 'permission denied' : (e as Error)?.message ?? String(e)}`);
   }
   let stopping: Promise<void> | undefined;
   return {
-    server, sampler,
-    stop: () => (stopping ??= (async () => { sampler.stop(); await server.close(); })()),
+    server, sampler, ...(reach ? { reach } : {}),
+    stop: () => (stopping ??= (async () => { sampler.stop(); reach?.stop(); await server.close(); })()),
   };
 }
 
@@ -79,10 +89,10 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
  * The daemon's hook: start the exporter when the config has one; never throws (a port in use is logged and the
  * daemon serves on without it). The host is sampled through `runner` (the local box).
  */
-export async function startDaemonExporter(o: { config?: ExporterConfig; runner: () => Runner; engines: EngineReader; tunnels?: EngineReader; log: (m: string) => void }): Promise<RunningExporter | undefined> {
+export async function startDaemonExporter(o: { config?: ExporterConfig; runner: () => Runner; engines: EngineReader; tunnels?: EngineReader; hosts?: readonly { name: string; runner: Runner }[]; log: (m: string) => void }): Promise<RunningExporter | undefined> {
   if (!o.config) return undefined;
   try {
-    const x = await startExporter({ config: o.config, runner: o.runner(), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), log: o.log });
+    const x = await startExporter({ config: o.config, runner: o.runner(), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), ...(o.hosts ? { hosts: o.hosts } : {}), log: o.log });
     o.log(`exporter: serving ${x.server.url}`);
     return x;
   } catch (e) {
@@ -92,8 +102,8 @@ export async function startDaemonExporter(o: { config?: ExporterConfig; runner: 
 }
 
 export interface DaemonExporter {
-  /** start, restart (the section changed) or stop (it is gone) to match the config; never throws */
-  apply(config: ExporterConfig | undefined): Promise<void>;
+  /** start, restart (the section or the hosts changed) or stop (it is gone) to match the config; never throws */
+  apply(config: ExporterConfig | undefined, hosts?: readonly HostConfig[]): Promise<void>;
   stop(): Promise<void>;
   /** the one running now */
   current(): RunningExporter | undefined;
@@ -106,19 +116,33 @@ export interface DaemonExporter {
  */
 export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineReader; tunnels?: EngineReader; log: (m: string) => void }): DaemonExporter {
   let running: RunningExporter | undefined;
+  let hosts: SshHost[] = [];
   let applied = 'none';
   let queue: Promise<void> = Promise.resolve();
   const env = Object.fromEntries(Object.entries(o.env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  const apply = async (config: ExporterConfig | undefined): Promise<void> => {
-    const key = config ? JSON.stringify(config) : 'none';
+  const apply = async (config: ExporterConfig | undefined, hostConfigs: readonly HostConfig[] = []): Promise<void> => {
+    const key = config ? JSON.stringify([config, hostConfigs]) : 'none';
     if (key === applied && (running || !config)) return;
     if (running) { await running.stop(); running = undefined; o.log('exporter: stopped'); }
+    await Promise.all(hosts.map((h) => h.close()));
     applied = key;
-    running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), log: o.log });
+    hosts = config ? sshHosts(hostConfigs, env) : [];
+    running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), hosts, log: o.log });
   };
   return {
-    apply: (config) => (queue = queue.then(() => apply(config), () => apply(config))),
+    apply: (config, hostConfigs) => (queue = queue.then(() => apply(config, hostConfigs), () => apply(config, hostConfigs))),
     stop: () => (queue = queue.then(() => apply(undefined), () => apply(undefined))),
     current: () => running,
   };
+}
+
+type SshHost = { name: string; runner: Runner; close(): Promise<void> };
+
+/** the config's hosts, each with an SSH runner whose master lives in sov's runtime dir (as the cockpit's) */
+function sshHosts(hosts: readonly HostConfig[], env: NodeJS.ProcessEnv): SshHost[] {
+  const runtimeDir = resolvePaths({ env }).runtimeDir;
+  return hosts.map((h) => {
+    const r = createSshRunner({ name: h.name, target: h.ssh, runtimeDir, defaultTimeoutMs: h.timeoutSec * 1000, env });
+    return { name: h.name, runner: r, close: () => r.close() };
+  });
 }

@@ -4,7 +4,7 @@
  * (shims that fail loudly on any argv they do not know; the runner puts their dir first on the remote PATH only
  * because SOV_SSH_REMOTE_PATH_PREFIX says so). The built `sov` reaches it through the user's `ssh` and config.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { streamArgv } from '../../backends/nvidia/source.js';
 import { ZPOOL_LIST_FUSE, ZPOOL_LIST_OPENZFS, ZPOOL_STATUS } from '../../backends/zfs/source.js';
 import { haveSamples, repoRoot, samplesDir } from '../helpers/samples.js';
+import { freePort } from '../helpers/proc.js';
 import { haveSshd, startSshd, type Sshd } from '../helpers/sshd.js';
 import { SOV, Tmux } from './tmux.js';
 
@@ -162,6 +163,36 @@ describe.runIf(ready)('remote hosts over SSH (real sshd on loopback)', () => {
     expect(doc.samples.zfs.state).toBe('error');
     expect(doc.samples.zfs.message).toMatch(/ssh down: .*(refused|Connection)/i);
   }, 60_000);
+
+  it('sov exporter with hosts: sov_host_up{host="box"} 1 over the SSH master; sshd down → 0; back → 1, no restart of the exporter', async () => {
+    const port = await freePort();
+    writeFileSync(join(dir, 'exp.yaml'), `hosts:\n  - name: box\n    ssh: remotebox\n    timeoutSec: 2\nexporter:\n  listen: 127.0.0.1:${port}\n  hostCheckSec: 0.5\n`);
+    const x = spawn(process.execPath, [SOV, 'exporter', '--config', join(dir, 'exp.yaml')], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    const upIs = async (v: 0 | 1, ms: number) => {
+      const end = Date.now() + ms;
+      let text = '';
+      while (Date.now() < end) {
+        text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2000) }).then((r) => r.text(), () => '');
+        if (text.includes(`sov_host_up{host="box"} ${v}`)) return text;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error(`sov_host_up{host="box"} never became ${v}; last scrape:\n${text.split('\n').filter((l) => l.includes('sov_host')).join('\n')}`);
+    };
+    try {
+      const up = await upIs(1, 20_000);
+      expect(up).toMatch(/^sov_host_check_duration_seconds\{host="box"\} [\d.e-]+$/m);
+      await sshd.down();
+      await upIs(0, 20_000);
+      await sshd.up();
+      await upIs(1, 30_000);
+      expect(x.exitCode).toBeNull();
+    } finally {
+      if (sshd.pid() === undefined) await sshd.up();
+      const exited = new Promise((r) => (x.exitCode !== null || x.signalCode !== null ? r(undefined) : x.once('exit', r)));
+      x.kill('SIGTERM');
+      await exited;
+    }
+  }, 90_000);
 
   it('sov do zfs.clear --host box: runs `zpool clear tank` on the remote box over SSH (its postcondition read there too); the audit log here names box', async () => {
     const cfg = join(dir, 'config.yaml');

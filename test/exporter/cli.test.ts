@@ -60,6 +60,13 @@ describe('sov exporter', () => {
       text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
     }
     expect(text).toContain('sov_zfs_pool_health{pool="ember",state="DEGRADED"} 1');
+    // the demo fleet's other two boxes, checked for reachability (they answer)
+    for (let i = 0; i < 50 && !text.includes('sov_host_up{host="forge (demo)"}'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+    }
+    expect(text).toContain('sov_host_up{host="vault (demo)"} 1');
+    expect(text).toContain('sov_host_up{host="forge (demo)"} 1');
     ac.abort();
     const r = await running;
     expect(r.code).toBe(0);

@@ -27,7 +27,7 @@ describe('exporter: in the config', () => {
     const none = parseConfigText('engines: []\n');
     expect(none.ok && none.config.exporter).toBeUndefined();
     const r = parseConfigText('exporter: {}\n');
-    expect(r.ok && r.config.exporter).toEqual({ listen: '127.0.0.1:9464', allowRemote: false, requestTimeoutSec: 5 });
+    expect(r.ok && r.config.exporter).toEqual({ listen: '127.0.0.1:9464', allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 });
   });
 
   it('refuses a non-loopback listen, with the line and why, unless allowRemote: true', () => {

@@ -95,7 +95,7 @@ describe('the exporter in the daemon', () => {
     const port = await freePort();
     const logs: string[] = [];
     const x = await startDaemonExporter({
-      config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5 },
+      config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 },
       runner: () => createLocalRunner({ env: env as Record<string, string> }),
       engines: () => [engine], log: (m) => logs.push(m),
     });
@@ -116,10 +116,10 @@ describe('the exporter in the daemon', () => {
 
   it('a port in use is logged and the daemon goes on without the exporter; no config, no exporter', async () => {
     const port = await freePort();
-    const first = await startDaemonExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5 }, runner: () => createLocalRunner({ env: env as Record<string, string> }), engines: () => [], log: () => {} });
+    const first = await startDaemonExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 }, runner: () => createLocalRunner({ env: env as Record<string, string> }), engines: () => [], log: () => {} });
     stops.push(() => first!.stop());
     const logs: string[] = [];
-    const second = await startDaemonExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5 }, runner: () => createLocalRunner({ env: env as Record<string, string> }), engines: () => [], log: (m) => logs.push(m) });
+    const second = await startDaemonExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 }, runner: () => createLocalRunner({ env: env as Record<string, string> }), engines: () => [], log: (m) => logs.push(m) });
     expect(second).toBeUndefined();
     expect(logs).toEqual([`exporter: not started: cannot listen on 127.0.0.1:${port}: the port is in use`]);
     expect(await startDaemonExporter({ runner: () => { throw new Error('must not sample'); }, engines: () => [], log: () => {} })).toBeUndefined();
@@ -130,7 +130,7 @@ describe('the exporter in the daemon', () => {
     const logs: string[] = [];
     const x = daemonExporter({ env, engines: () => [engine], log: (m) => logs.push(m) });
     stops.push(() => x.stop());
-    const cfg = (port: number) => ({ listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5 });
+    const cfg = (port: number) => ({ listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 });
     await x.apply(cfg(p1));
     const first = x.current();
     expect(first?.server.address.port).toBe(p1);

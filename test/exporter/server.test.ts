@@ -113,7 +113,7 @@ describe('the /metrics server', () => {
   it('refuses an address in use with a clear reason', async () => {
     const s = await serve(() => ({ host: 'h', samples: {} }));
     const { runner } = countingDemoRunner();
-    await expect(startExporter({ config: { listen: `127.0.0.1:${s.address.port}`, allowRemote: false, requestTimeoutSec: 1 }, runner }))
+    await expect(startExporter({ config: { listen: `127.0.0.1:${s.address.port}`, allowRemote: false, requestTimeoutSec: 1, hostCheckSec: 15 }, runner }))
       .rejects.toThrow(/cannot listen on 127\.0\.0\.1:\d+: the port is in use/);
   });
 });
@@ -126,7 +126,7 @@ describe('the exporter on the demo box', () => {
     const c = countingDemoRunner();
     const link = createDemoEnginesLink({ now: c.runner.now });
     const port0 = await freePort();
-    x = await startExporter({ config: { listen: `127.0.0.1:${port0}`, allowRemote: false, requestTimeoutSec: 5 }, runner: c.runner, engines: () => link.call('engines.list', {}) });
+    x = await startExporter({ config: { listen: `127.0.0.1:${port0}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 }, runner: c.runner, engines: () => link.call('engines.list', {}) });
     await x.sampler.ready(10_000);
     const port = x.server.address.port;
     const runsBefore = c.runs.length;
@@ -148,7 +148,7 @@ describe('the exporter on the demo box', () => {
   it('an engine list that does not come is left out; the host series are still served', async () => {
     const c = countingDemoRunner();
     const port = await freePort();
-    x = await startExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5 }, runner: c.runner, engines: () => new Promise(() => {}) });
+    x = await startExporter({ config: { listen: `127.0.0.1:${port}`, allowRemote: false, requestTimeoutSec: 5, hostCheckSec: 15 }, runner: c.runner, engines: () => new Promise(() => {}) });
     await x.sampler.ready(10_000);
     const t0 = Date.now();
     const r = await get(port, '/metrics');
