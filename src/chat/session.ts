@@ -10,9 +10,11 @@
  */
 import type { LookupFunction } from 'node:net';
 import { CircuitBreaker, monotonicNow, runChain, type ChainEvent, type ChainOptions, type ChainOutcome, type Cooldown, type Skip } from './chain.js';
-import { listModels, truncatedReason, type ChatMessage } from './client.js';
+import { listModels, type ChatMessage } from './client.js';
 import { copyText } from './copy.js';
-import { IncrementalMarkdown, type Styler } from './markdown.js';
+import { backspace, cursorLine, deleteForward, insertText, lineEnd, lineHome, moveCursor, type Draft } from './editor.js';
+import { partialMessage, settleReply } from './reply.js';
+import { createWindow, type RenderKit, type TranscriptWindow } from './window.js';
 import { defaultChain, type Provider } from './providers.js';
 import {
   ChainRecorder, damageReport, historyFor, newConversationId, newMessageId, readTranscript, TranscriptWriter,
@@ -20,7 +22,6 @@ import {
 } from './transcript.js';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { sanitize } from '../text/sanitize.js';
 
 export interface NoteMessage { id: string; role: 'note'; text: string; at: number; level: 'info' | 'warn' | 'crit' }
 export type SessionMessage = TranscriptMessage | NoteMessage;
@@ -99,18 +100,7 @@ export interface ChatSessionOptions {
   flushEveryTokens?: number;
 }
 
-/** What the panel supplies to draw messages; `key` names the style (theme) so caches are per theme. */
-export interface RenderKit {
-  key: string;
-  /** a finished message (header, body, figure line) */
-  message(m: SessionMessage, width: number): string[];
-  /** the streaming message's header lines (above its body) */
-  streamingHead(s: Streaming, width: number, now: number): string[];
-  /** the styler for markdown bodies */
-  styler: Styler;
-}
-
-export interface TranscriptWindow { lines: string[]; above: boolean; below: number }
+export type { RenderKit, TranscriptWindow } from './window.js';
 
 export interface ChatSession {
   subscribe(fn: () => void): () => void;
@@ -311,12 +301,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
           return;
         case 'partial': {
           flushPending();
-          const m: TranscriptMessage = { id: replyId, role: 'assistant', text: e.text, at: now(), partial: true, reason: `cut: ${e.reason}`, provider: e.provider, tokens: e.tokens, replyTo: user.id };
-          if (e.model !== undefined) m.model = e.model;
-          if (e.ttftMs !== undefined) m.ttftMs = e.ttftMs;
-          if (e.tokPerSec !== undefined) m.tokPerSec = e.tokPerSec;
-          if (continues !== undefined) m.continues = continues;
-          if (skipped.length) m.skipped = [...skipped];
+          const m = partialMessage(e, { id: replyId, replyTo: user.id, ...(continues !== undefined ? { continues } : {}) }, skipped, now());
           addMessage(m);
           continues = replyId;
           replyId = cr?.replyId ?? newMessageId();
@@ -337,26 +322,10 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
       ...(settings.maxReplyBytes !== undefined ? { maxReplyBytes: settings.maxReplyBytes } : {}),
     }).then((out) => {
       flushPending();
-      const s = state.streaming;
-      const text = s?.text ?? '';
-      const base: TranscriptMessage = { id: replyId, role: 'assistant', text, at: now(), replyTo: user.id };
-      if (continues !== undefined) base.continues = continues;
-      if (out.type === 'done') {
-        const m: TranscriptMessage = { ...base, text: out.text, provider: out.provider, tokens: out.tokens, skipped: out.skipped };
-        if (out.model !== undefined) m.model = out.model;
-        if (out.ttftMs !== undefined) m.ttftMs = out.ttftMs;
-        if (out.tokPerSec !== undefined) m.tokPerSec = out.tokPerSec;
-        if (out.truncated) { m.partial = true; m.reason = truncatedReason(out.truncated.limitBytes); }
-        addMessage(m);
-        if (out.truncated) note(truncatedReason(out.truncated.limitBytes), 'warn');
-        for (const w of out.warnings.slice(0, 3)) note(`${out.provider}: ${w}`, 'warn');
-      } else if (out.type === 'cancelled') {
-        if (text !== '') addMessage({ ...base, partial: true, reason: 'cancelled', ...(s?.provider ? { provider: s.provider } : {}), ...(s?.model ? { model: s.model } : {}) });
-        note('cancelled', 'info');
-      } else {
-        if (text !== '') addMessage({ ...base, partial: true, reason: 'every provider failed' });
-        note(`every provider failed:\n${out.reasons.map((r) => `  ${r.provider}: ${r.reason}`).join('\n')}`, 'crit');
-      }
+      const base: TranscriptMessage = { id: replyId, role: 'assistant', text: '', at: now(), replyTo: user.id, ...(continues !== undefined ? { continues } : {}) };
+      const settled = settleReply(out, state.streaming, base);
+      for (const m of settled.messages) addMessage(m);
+      for (const n of settled.notes) note(n.text, n.level);
       state = { ...state, streaming: undefined };
       if (abort === ac) abort = undefined;
       flush();
@@ -395,54 +364,22 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
     }
   };
 
-  const lineCache = new WeakMap<object, { key: string; lines: string[] }>();
-  let inc: { id: string; width: number; key: string; r: IncrementalMarkdown } | undefined;
+  const drawWindow = createWindow();
+  /** an edit of the prompt: notify only when it changed something */
+  const edit = (d: Draft | undefined) => { if (d && (d.draft !== state.draft || d.cursor !== state.cursor)) set(d); };
 
   const api: ChatSession = {
     subscribe(fn) { listeners.add(fn); return () => { listeners.delete(fn); }; },
     getState: () => state,
 
-    insert(text) {
-      // pasted text keeps its line breaks; control characters never enter the prompt
-      const clean = sanitize(text.replace(/\r\n?/g, '\n').replace(/\t/g, ''));
-      if (clean === '') return;
-      const d = state.draft;
-      set({ draft: d.slice(0, state.cursor) + clean + d.slice(state.cursor), cursor: state.cursor + clean.length });
-    },
+    insert(text) { edit(insertText(state, text)); },
     newline() { api.insert('\n'); },
-    backspace() {
-      if (state.cursor === 0) return;
-      const d = state.draft;
-      const cp = d.codePointAt(state.cursor - 2);
-      const n = cp !== undefined && cp > 0xffff ? 2 : 1;
-      set({ draft: d.slice(0, state.cursor - n) + d.slice(state.cursor), cursor: state.cursor - n });
-    },
-    deleteForward() {
-      const d = state.draft;
-      if (state.cursor >= d.length) return;
-      const cp = d.codePointAt(state.cursor);
-      const n = cp !== undefined && cp > 0xffff ? 2 : 1;
-      set({ draft: d.slice(0, state.cursor) + d.slice(state.cursor + n) });
-    },
-    moveCursor(delta) { set({ cursor: Math.max(0, Math.min(state.draft.length, state.cursor + delta)) }); },
-    cursorHome() { set({ cursor: state.draft.lastIndexOf('\n', state.cursor - 1) + 1 }); },
-    cursorEnd() { const i = state.draft.indexOf('\n', state.cursor); set({ cursor: i < 0 ? state.draft.length : i }); },
-    cursorLine(delta) {
-      const d = state.draft;
-      const lineStart = d.lastIndexOf('\n', state.cursor - 1) + 1;
-      const col = state.cursor - lineStart;
-      if (delta < 0) {
-        if (lineStart === 0) return false;
-        const prevStart = d.lastIndexOf('\n', lineStart - 2) + 1;
-        set({ cursor: Math.min(prevStart + col, lineStart - 1) });
-        return true;
-      }
-      const next = d.indexOf('\n', state.cursor);
-      if (next < 0) return false;
-      const nextEnd = d.indexOf('\n', next + 1);
-      set({ cursor: Math.min(next + 1 + col, nextEnd < 0 ? d.length : nextEnd) });
-      return true;
-    },
+    backspace() { edit(backspace(state)); },
+    deleteForward() { edit(deleteForward(state)); },
+    moveCursor(delta) { edit(moveCursor(state, delta)); },
+    cursorHome() { edit(lineHome(state)); },
+    cursorEnd() { edit(lineEnd(state)); },
+    cursorLine(delta) { const d = cursorLine(state, delta); edit(d); return d !== undefined; },
     clearDraft() { set({ draft: '', cursor: 0 }); },
 
     send(text) {
@@ -537,46 +474,7 @@ export function createChatSession(o: ChatSessionOptions): ChatSession {
     scrollBy(lines) { set({ scroll: Math.max(0, state.scroll + lines) }); },
     scrollToBottom() { set({ scroll: 0 }); },
 
-    window(width, height, kit, t) {
-      const w = Math.max(1, width);
-      const blocks: string[][] = [];
-      let count = 0;
-      const need = state.scroll + height;
-      const s = state.streaming;
-      if (s) {
-        if (!inc || inc.id !== s.id || inc.width !== w || inc.key !== kit.key) inc = { id: s.id, width: w, key: kit.key, r: new IncrementalMarkdown(w, kit.styler) };
-        const head = kit.streamingHead(s, w, t);
-        const body = inc.r.update(s.text);
-        // only the lines that can be shown (a 10 MB reply has 100k+ of them)
-        const keep = Math.max(0, need - head.length);
-        const lines = body.length > keep ? head.concat(['…'], body.slice(body.length - keep)) : head.concat(body);
-        blocks.push(lines);
-        count += lines.length + 1;
-      } else {
-        inc = undefined;
-      }
-      let i = state.messages.length - 1;
-      for (; i >= 0 && count < need; i--) {
-        const m = state.messages[i]!;
-        let c = lineCache.get(m);
-        if (!c || c.key !== `${kit.key}:${w}`) {
-          c = { key: `${kit.key}:${w}`, lines: kit.message(m, w) };
-          lineCache.set(m, c);
-        }
-        blocks.push(c.lines);
-        count += c.lines.length + 1;
-      }
-      let all: string[] = [];
-      for (let b = blocks.length - 1; b >= 0; b--) {
-        all = all.concat(blocks[b]!);
-        if (b > 0) all.push('');
-      }
-      const maxScroll = Math.max(0, all.length - height);
-      const scroll = i >= 0 ? state.scroll : Math.min(state.scroll, maxScroll);
-      const end = all.length - scroll;
-      const startAt = Math.max(0, end - height);
-      return { lines: all.slice(startAt, end), above: startAt > 0 || i >= 0, below: scroll };
-    },
+    window: (width, height, kit, t) => drawWindow(state, width, height, kit, t),
 
     idle: () => running ?? Promise.resolve(),
     dispose() {
