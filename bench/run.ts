@@ -72,6 +72,8 @@ async function main(): Promise<number> {
   }
   const app = opts.app ? await measure(opts, opts.cmd, opts.marker) : undefined;
   const htop = opts.htop ? await measure(opts, opts.htop, opts.htopMarker) : undefined;
+  // the demo box ×N (issue 11: at most 2× the demo box's CPU): N GPUs and NUMA nodes, 200 disks, 500 datasets, 4 + 2N engines
+  const scaled = opts.app && opts.scale > 1 ? { factor: opts.scale, m: await measure(opts, [...opts.cmd, '--demo-scale', String(opts.scale)], opts.marker) } : undefined;
   if (!opts.htop) log('htop not found (or --no-htop): ratios are N/A');
   const soakResult = opts.soak ? await soak(opts) : undefined;
   let supervision: SupervisionResult | { error: string } | undefined;
@@ -100,7 +102,7 @@ async function main(): Promise<number> {
   let audit: AuditBenchResult | { error: string };
   try { audit = await measureAudit(); } catch (err) { audit = { error: err instanceof Error ? err.message : String(err) }; }
 
-  const rows = buildRows(app, htop, soakResult);
+  const rows = buildRows(app, htop, soakResult, scaled);
   process.stdout.write(`\n${formatTable(rows)}\n`);
   if (soakResult) {
     const mb = (b?: number) => (b === undefined ? '—' : `${(b / 1024 / 1024).toFixed(1)} MB`);
@@ -124,6 +126,7 @@ async function main(): Promise<number> {
     terminal: { cols: opts.cols, rows: opts.rows },
     app,
     htop,
+    scaled,
     soak: soakResult,
     supervision,
     chat,

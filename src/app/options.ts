@@ -12,6 +12,8 @@ export interface Options {
   require: SourceId[];
   intervalMs: number;
   demoSpeed: number;
+  /** --demo-scale N: the demo box ×N (N GPUs, N NUMA nodes, 200 disks, 500 datasets, 4 + 2N engines): the bench's scale run */
+  demoScale: number;
   theme?: ThemeName;
   /** console: only the Linux console font's glyphs (--ascii, or TERM=linux, vt100, dumb), with the tty theme unless --theme says */
   glyphs: GlyphSetName;
@@ -51,6 +53,8 @@ options:
   --theme NAME      start with this theme (NO_COLOR in the environment selects no-color)
   --ascii           only the console font's glyphs (ASCII, ─│┌┐ ░▒▓█) and 16 colours; TERM=linux does the same
   --demo-speed X    run the demo clock X times faster (benchmarks)
+  --demo-scale N    the demo box ×N: N GPUs and NUMA nodes, 200 disks, 500 datasets, 4 + 2N engines, one logging
+                    1250·N lines/s (benchmarks: npm run bench compares ×8 with the demo box)
   --config PATH     engines and services from this config (default $XDG_CONFIG_HOME/sov/config.yaml)
   --offline         blackout: the chat tries only loopback providers
 
@@ -70,6 +74,14 @@ export function subcommand(argv: string[]): { command: 'daemon' | 'engines' | 'd
 const SOURCES: SourceId[] = BACKENDS.map((b) => b.id);
 const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color', 'tty'];
 
+/** --demo-scale: a whole number 1–16 */
+function demoScale(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--demo-scale wants a whole number 1–16, got "${raw}"`);
+  return n;
+}
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options {
   let parsed;
   try {
@@ -77,7 +89,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       args: argv, allowPositionals: true, strict: true,
       options: {
         demo: { type: 'boolean' }, 'read-only': { type: 'boolean' }, json: { type: 'boolean' }, require: { type: 'string' },
-        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' }, ascii: { type: 'boolean' }, host: { type: 'string' }, 'all-hosts': { type: 'boolean' },
+        'interval-ms': { type: 'string' }, 'demo-speed': { type: 'string' }, 'demo-scale': { type: 'string' }, theme: { type: 'string' }, config: { type: 'string' }, offline: { type: 'boolean' }, ascii: { type: 'boolean' }, host: { type: 'string' }, 'all-hosts': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' },
       },
     });
@@ -107,6 +119,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     require: require as SourceId[],
     intervalMs: num('interval-ms', v['interval-ms'], 1000, 1),
     demoSpeed: num('demo-speed', v['demo-speed'], 1, 0.001),
+    demoScale: demoScale(v['demo-scale']),
     theme: (v.theme as ThemeName | undefined) ?? (noColor ? 'no-color' : glyphs === 'console' ? 'tty' : undefined),
     glyphs,
     ...(v.config !== undefined ? { config: v.config } : {}),

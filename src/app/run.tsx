@@ -98,7 +98,7 @@ export async function runTui(o: Options): Promise<number> {
   // the daemon supervises; the TUI starts it only when the config names engines for it to run
   // the demo's engines are simulated in this process; llama's API is the demo's simulated llama.cpp server (chat, benchmarks)
   const link: DaemonLink = o.demo
-    ? createDemoEnginesLink({ now: runner.now, ...(demoChat ? { openai: { llama: demoChat.openai } } : {}) })
+    ? createDemoEnginesLink({ now: runner.now, scale: o.demoScale, ...(demoChat ? { openai: { llama: demoChat.openai } } : {}) })
     : createDaemonLink({ autostart: (cfg.config?.engines.length ?? 0) > 0, ...(configArg !== undefined ? { config: configArg } : {}) });
   const engines = createEnginesSource({ link, watched: () => store.getState().ui.logs?.engine });
 

@@ -19,6 +19,8 @@ interface Sim {
   /** how it behaves when started: up (healthy after loadSec), oom (crashes at load, then backoff), missing (exits at once) */
   behaviour: 'up' | 'oom' | 'missing';
   pid?: number;
+  /** the pid it runs as when up (the demo's nvidia-smi lists it on a GPU); default a fresh one per start */
+  homePid?: number;
   port: number;
   model: string;
   loadSec: number;
@@ -34,21 +36,37 @@ interface Sim {
 const LOG_KEEP = 400;
 const BASE_TOKS = { llama: 41, vllm: 118 } as Record<string, number>;
 
-function seeds(now: number): Sim[] {
+/** the scaled box's engines beyond the four (bench's ×N): 2N more, healthy; the first N − 2 on GPUs 2… (pids 4300 + i) */
+function scaledSeeds(now: number, scale: number, s: (o: Partial<Sim> & Pick<Sim, 'name' | 'behaviour' | 'port' | 'model'>) => Sim): Sim[] {
+  if (scale <= 1) return [];
+  return Array.from({ length: 2 * Math.round(scale) }, (_, k) => {
+    const pid = k < scale - 2 ? 4302 + k : 6100 + k;
+    return s({ name: `worker-${String(k + 1).padStart(2, '0')}`, behaviour: 'up', pid, homePid: pid, port: 8100 + k, model: 'granite-3.3-8b-instruct', state: 'healthy', since: now - (k + 1) * 60_000 });
+  });
+}
+
+function seeds(now: number, scale: number): Sim[] {
   const s = (o: Partial<Sim> & Pick<Sim, 'name' | 'behaviour' | 'port' | 'model'>): Sim => ({ kind: 'process', loadSec: 4, state: 'stopped', since: now, restarts: 0, failures: [], log: [], ...o });
   return [
-    s({ name: 'llama', behaviour: 'up', pid: 4242, port: 8080, model: 'qwen3-235b-a22b-q4_k_m', state: 'healthy', since: now - 3 * 3600_000 }),
-    s({ name: 'vllm', behaviour: 'up', pid: 5151, port: 8000, model: 'Qwen/Qwen3-32B-AWQ', state: 'healthy', since: now - 26 * 60_000, restarts: 1 }),
+    s({ name: 'llama', behaviour: 'up', pid: 4242, homePid: 4242, port: 8080, model: 'qwen3-235b-a22b-q4_k_m', state: 'healthy', since: now - 3 * 3600_000 }),
+    s({ name: 'vllm', behaviour: 'up', pid: 5151, homePid: 5151, port: 8000, model: 'Qwen/Qwen3-32B-AWQ', state: 'healthy', since: now - 26 * 60_000, restarts: 1 }),
     s({ name: 'ktransformers', behaviour: 'oom', port: 10002, model: 'DeepSeek-V3-0324-Q4_K_M', state: 'backoff', since: now, restarts: 3, nextRestartAt: now + 8000 }),
     s({ name: 'ramalama-worker', behaviour: 'missing', port: 8081, model: 'granite-3.3-8b', state: 'crashloop', since: now - 90_000, restarts: 5, lastExit: { code: 1, at: now - 90_000 } }),
+    ...scaledSeeds(now, scale, s),
   ];
 }
 
 const stamp = (t: number) => new Date(t).toISOString().slice(11, 23);
 
 /** `openai`: where an engine's OpenAI API really answers (the demo's simulated llama.cpp server), so chat and benchmarks reach it */
-export function createDemoEnginesLink(o: { now: () => number; configPath?: string; openai?: Record<string, string> }): DaemonLink {
-  const sims = seeds(o.now());
+export function createDemoEnginesLink(o: { now: () => number; configPath?: string; openai?: Record<string, string>; scale?: number }): DaemonLink {
+  const scale = o.scale ?? 1;
+  const sims = seeds(o.now(), scale);
+  // the scaled box (bench's ×N): llama logs 1250·N lines/s (10k at ×8); only the newest LOG_KEEP are made, as a
+  // daemon's engines.logs answers only a tail
+  const floodPerSec = scale > 1 ? 1250 * scale : 0;
+  let flooded = 0;
+  let floodAt = o.now();
   const tunnels = createDemoTunnels(o.now);
   let tick = 0;
   const say = (e: Sim, t: number, line: string) => { e.log.push(`${stamp(t)} ${line}`); if (e.log.length > LOG_KEEP) e.log.splice(0, e.log.length - LOG_KEEP); };
@@ -65,14 +83,24 @@ export function createDemoEnginesLink(o: { now: () => number; configPath?: strin
   const start = (e: Sim, t: number) => {
     e.state = 'starting';
     e.since = t;
-    e.pid = e.behaviour === 'up' ? (e.name === 'llama' ? 4242 : e.name === 'vllm' ? 5151 : 6000 + tick) : 7000 + (tick % 900);
+    e.pid = e.behaviour === 'up' ? (e.homePid ?? 6000 + tick) : 7000 + (tick % 900);
     delete e.nextRestartAt;
     say(e, t, `main: loading model '${e.model}' (${e.kind})`);
   };
   /** moves every engine along the demo clock */
+  const flood = (t: number) => {
+    const n = Math.floor(((t - floodAt) / 1000) * floodPerSec);
+    if (n <= 0) return;
+    floodAt += (n / floodPerSec) * 1000;
+    const e = sims[0]!;
+    if (e.state !== 'healthy') { flooded += n; return; }
+    for (let i = Math.max(0, n - LOG_KEEP); i < n; i++) say(e, t, `srv  log_server_r: request ${flooded + i + 1}: POST /v1/chat/completions 127.0.0.1 200`);
+    flooded += n;
+  };
   const advance = () => {
     const t = o.now();
     tick++;
+    if (floodPerSec > 0) flood(t);
     for (const e of sims) {
       if (e.state === 'backoff' && e.nextRestartAt !== undefined && t >= e.nextRestartAt) { e.restarts++; start(e, t); }
       if (e.state === 'starting' && t - e.since >= e.loadSec * 1000) {

@@ -1,4 +1,4 @@
-import { omniDemo } from '../demo/omni/index.js';
+import { scaledOmniDemo } from '../demo/omni/index.js';
 import type { Runner, SourceId } from '../../backends/types.js';
 import type { HostConfig } from '../config/hosts.js';
 import { resolvePaths } from '../daemon/paths.js';
@@ -9,8 +9,8 @@ import { DEMO_FLEET } from '../demo/fleet/index.js';
 import { withMissing } from './missing.js';
 
 /** The box to look at: this machine, or the embedded demo box. */
-export function runnerFor(o: { demo: boolean; demoSpeed: number }): Runner {
-  return o.demo ? createDemoRunner(omniDemo, { speed: o.demoSpeed }) : createLocalRunner();
+export function runnerFor(o: { demo: boolean; demoSpeed: number; demoScale?: number }): Runner {
+  return o.demo ? createDemoRunner(scaledOmniDemo(o.demoScale ?? 1), { speed: o.demoSpeed }) : createLocalRunner();
 }
 
 /**

@@ -25,6 +25,20 @@ const fits = (s: string, cols: number, rows: number) => {
   for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
 };
 
+describe('sov --demo --demo-scale 8 (the bench\'s scale run) at 120×40', () => {
+  it('every screen is filled with the ×8 box (8 NUMA nodes, 3 pools, 20 engines), and none draws past the edges', async () => {
+    demo = await startDemo(120, 40, { flags: ' --demo-scale 8' });
+    const { t } = demo;
+    const sized: Record<string, RegExp> = { '1': /8 nodes[\s\S]*3 pools/, '6': /18\/20 healthy/, '4': /node7/, '2': /GPU7/ };
+    for (const [key, filled] of DEMO_SCREENS) {
+      t.keys(key);
+      const s = await t.waitFor((x) => filled.test(x) && (sized[key]?.test(x) ?? true), 10_000);
+      fits(s, 120, 40);
+      if (key === '7') t.keys('Escape');
+    }
+  });
+});
+
 for (const [cols, rows] of [[80, 24], [120, 40]] as const) {
   describe(`sov --demo at ${cols}×${rows}`, () => {
     it('every screen is filled, and none draws past the edges', async () => {

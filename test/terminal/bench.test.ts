@@ -23,6 +23,9 @@ describe('parseBenchArgs', () => {
     expect(o.soakCmd).toEqual(['dist/sov.js', '--demo', '--interval-ms', '5', '--demo-speed', '200']);
     expect(parseBenchArgs(['--no-htop', '--seconds', '3'], '/usr/bin/htop')).toMatchObject({ htop: undefined, seconds: 3 });
     expect(parseBenchArgs([], undefined).htop).toBeUndefined();
+    expect(o.scale).toBe(8);
+    expect(parseBenchArgs(['--no-scale'], undefined).scale).toBe(0);
+    expect(parseBenchArgs(['--cmd', 'htop'], undefined).scale).toBe(0);
     expect(() => parseBenchArgs(['--seconds', 'x'], undefined)).toThrow(/--seconds/);
   });
 
@@ -106,7 +109,11 @@ describe('figures', () => {
       { ...m, bytesPerSec: 417, cpuPct: 0.27, peakRssBytes: 4 * 1024 * 1024, firstFrameMs: 100 },
       undefined,
     );
-    expect(rows.map((r) => r.verdict)).toEqual(['PASS', 'FAIL', 'PASS', 'FAIL']);
+    expect(rows.map((r) => r.verdict)).toEqual(['PASS', 'FAIL', 'FAIL', 'FAIL']);
+    // the demo box ×8: its CPU against the demo box's (≤ 2×)
+    const scaled = (cpuPct: number) => buildRows({ ...m, cpuPct: 1 }, undefined, undefined, { factor: 8, m: { ...m, cpuPct, peakRssBytes: 70 * 1024 * 1024 } });
+    expect(scaled(1.9).find((r) => r.metric.includes('×8') && r.unit === '%')).toMatchObject({ app: 1.9, ratio: 1.9, verdict: 'PASS' });
+    expect(scaled(2.5).find((r) => r.metric.includes('×8') && r.unit === '%')?.verdict).toBe('FAIL');
     expect(buildRows({ ...m, exitedEarly: true }, undefined, undefined).every((r) => r.verdict === 'INVALID')).toBe(true);
   });
 });

@@ -43,10 +43,23 @@ export function mountpointOf(z: DemoZfs, name: string): string {
 /** `zfs get -Hp -o name,property,value used,…,mountpoint -t filesystem,volume` */
 export function renderZfsGet(z: DemoZfs, t: number): string {
   const row = (...f: (string | number)[]) => f.join('\t');
+  // each dataset's mountpoint once (inherited ones read their parent's: 500 datasets must not cost 500² finds)
+  const mps = new Map<string, string>();
+  const mountpointOf = (name: string): string => {
+    const known = mps.get(name);
+    if (known !== undefined) return known;
+    const d = byName.get(name);
+    const parent = parentOf(name);
+    const pm = parent ? mountpointOf(parent) : undefined;
+    const mp = d?.mountpoint ?? (pm === undefined ? `/${name}` : pm === 'none' ? 'none' : `${pm === '/' ? '' : pm}/${name.slice(name.lastIndexOf('/') + 1)}`);
+    mps.set(name, mp);
+    return mp;
+  };
+  const byName = new Map(z.datasets.map((d) => [d.name, d]));
   return z.datasets.map((d) => [
     row(d.name, 'used', Math.round(d.used(t))), row(d.name, 'available', d.available), row(d.name, 'recordsize', d.recordsize),
     row(d.name, 'compression', d.compression), row(d.name, 'atime', d.atime), row(d.name, 'special_small_blocks', d.specialSmallBlocks),
-    row(d.name, 'mountpoint', mountpointOf(z, d.name)),
+    row(d.name, 'mountpoint', mountpointOf(d.name)),
   ].join('\n')).join('\n') + '\n';
 }
 
