@@ -1,8 +1,10 @@
 /**
- * HTTP probes of an engine (node's fetch with AbortSignal.timeout): health, models, Prometheus metrics; and a TCP
+ * HTTP probes of an engine (node:http, a deadline each): health, models, Prometheus metrics; and a TCP
  * connect (kind `tcp`: a tunnel's forwarded port). None of them throws: a refused connection is health `down`,
  * anything unreadable is `undefined`.
  */
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { parseHealth, parseModels } from '../protocols/health.js';
 import { engineMetrics, parsePrometheus } from '../protocols/prometheus.js';
@@ -16,49 +18,57 @@ export interface HttpAnswer { status: number; body: string; contentType?: string
 /** a body is read up to this many bytes, the rest is not read (an endless body costs no memory) */
 export const MAX_BODY = 4 * 1024 * 1024;
 
-export async function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer | { error: string }> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, timeoutMs)), redirect: 'manual', headers: { Accept: 'application/json, text/plain;q=0.9, */*;q=0.5' } });
-    const body = await readCapped(res, MAX_BODY);
-    const ct = res.headers.get('content-type');
-    return ct === null ? { status: res.status, body } : { status: res.status, body, contentType: ct };
-  } catch (e) {
-    return { error: describeFetchError(e, timeoutMs) };
-  }
+/**
+ * GET `url` over node:http(s) (not fetch: undici costs a daemon with five engines probed every few seconds about as
+ * much CPU as everything else it does): one connection per probe, closed after; no redirect followed (a 3xx is its
+ * status); the body read up to MAX_BODY, then the connection is dropped; the whole exchange within `timeoutMs`.
+ * Never throws.
+ */
+export function httpGet(url: string, timeoutMs: number): Promise<HttpAnswer | { error: string }> {
+  return new Promise((resolve) => {
+    let u: URL;
+    try { u = new URL(url); } catch { resolve({ error: `not a URL: ${url}` }); return; }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') { resolve({ error: `not http(s): ${url}` }); return; }
+    let done = false;
+    let req: ClientRequest | undefined = undefined;
+    const end = (r: HttpAnswer | { error: string }) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req?.destroy();
+      resolve(r);
+    };
+    const headers = { accept: 'application/json, text/plain;q=0.9, */*;q=0.5', connection: 'close', 'user-agent': 'sov-probe' };
+    const timer = setTimeout(() => end({ error: `no answer within ${Math.round(timeoutMs / 100) / 10} s` }), Math.max(1, timeoutMs));
+    try {
+      req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'GET', headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        const answer = (): HttpAnswer => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const ct = res.headers['content-type'];
+          return ct === undefined ? { status: res.statusCode ?? 0, body } : { status: res.statusCode ?? 0, body, contentType: ct };
+        };
+        res.on('data', (c: Buffer) => {
+          const take = Math.min(c.length, MAX_BODY - bytes);
+          if (take > 0) chunks.push(take === c.length ? c : c.subarray(0, take));
+          bytes += take;
+          if (bytes >= MAX_BODY) end(answer());
+        });
+        res.on('end', () => end(answer()));
+        res.on('error', (e: NodeJS.ErrnoException) => end({ error: describeHttpError(e) }));
+      });
+    } catch (e) {
+      end({ error: describeHttpError(e as NodeJS.ErrnoException) });
+      return;
+    }
+    req.on('error', (e: NodeJS.ErrnoException) => end({ error: describeHttpError(e) }));
+    req.end();
+  });
 }
 
-/** The body's first `maxBytes` bytes: reading stops there and the rest is cancelled (never held in memory). */
-async function readCapped(res: Response, maxBytes: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let bytes = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const take = Math.min(value.length, maxBytes - bytes);
-      chunks.push(take === value.length ? value : value.subarray(0, take));
-      bytes += take;
-      if (bytes >= maxBytes) break;
-    }
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function describeFetchError(e: unknown, timeoutMs: number): string {
-  if (e instanceof Error) {
-    if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${Math.round(timeoutMs / 100) / 10} s`;
-    const cause = (e as { cause?: unknown }).cause;
-    if (cause instanceof Error) {
-      const code = (cause as { code?: unknown }).code;
-      return typeof code === 'string' ? `${code}: ${cause.message}` : cause.message;
-    }
-    return e.message;
-  }
-  return String(e);
+function describeHttpError(e: NodeJS.ErrnoException): string {
+  return typeof e.code === 'string' ? `${e.code}: ${e.message}` : e.message;
 }
 
 /** "refused", "no answer within 3 s", the OS's words otherwise */

@@ -13,6 +13,8 @@ let endlessClosed = false;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url === '/hang') return; // never answers
+    if (req.url === '/moved') { res.writeHead(302, { location: '/health' }); res.end(); return; }
     if (req.url === '/endless') {
       res.writeHead(200, { 'content-type': 'text/plain' });
       const chunk = Buffer.alloc(64 * 1024, 0x61);
@@ -45,5 +47,15 @@ describe('httpGet body bound', () => {
   it('a short body comes back whole with its content type', async () => {
     const r = await httpGet(`http://127.0.0.1:${port}/health`, 5000);
     expect(r).toEqual({ status: 200, body: '{"status":"ok"}', contentType: 'application/json' });
+  });
+
+  it('a 3xx is its status (no redirect followed); a refused port and a server that never answers say so, within the deadline', async () => {
+    expect(await httpGet(`http://127.0.0.1:${port}/moved`, 5000)).toMatchObject({ status: 302, body: '' });
+    const refused = await httpGet('http://127.0.0.1:1/health', 5000);
+    expect(refused).toEqual({ error: expect.stringMatching(/^ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:1$/) });
+    const t0 = Date.now();
+    expect(await httpGet(`http://127.0.0.1:${port}/hang`, 300)).toEqual({ error: 'no answer within 0.3 s' });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(await httpGet('ftp://127.0.0.1/x', 300)).toEqual({ error: 'not http(s): ftp://127.0.0.1/x' });
   });
 });
