@@ -95,15 +95,23 @@ interface Rt {
   restartTimer?: NodeJS.Timeout;
   prevTokens?: { total: number; at: number };
   modelsAt?: number;
-  /** when the process tree, NUMA placement and sockets were last read (the slow part of a probe) */
+  /** when the process tree was last read (the slow part of a probe) */
   treeAt?: number;
+  /** when the NUMA placement and the listening sockets were last read (slower still: numa_maps, /proc/net/tcp) */
+  placeAt?: number;
   lock: Promise<unknown>;
 }
 
 const ADOPTED_POLL_MS = 500;
 const MODELS_EVERY_MS = 60_000;
-/** the process tree (a scan of /proc), numa_maps and listening sockets are read this often, RSS on every probe */
+/** the process tree (a scan of /proc) is read this often, RSS on every probe */
 const TREE_EVERY_MS = 10_000;
+/**
+ * where the engine's memory sits (numa_maps) and what it listens on (/proc/net/tcp*) this often: they change
+ * rarely, and were the daemon's biggest steady cost once the probes left fetch; sooner while no socket is known yet
+ * (an engine still loading binds late), and whenever the tree changed
+ */
+const PLACE_EVERY_MS = 30_000;
 /** while an engine is starting, its readiness is probed at least this often, so "healthy" shows soon after it is */
 const STARTING_PROBE_MS = 500;
 /** engines.logs calls running or waiting at once; more are refused (busy) */
@@ -339,6 +347,7 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
 
   const clearRunFields = (rt: Rt) => {
     rt.treeAt = undefined;
+    rt.placeAt = undefined;
     const s = rt.st;
     delete s.pid;
     delete s.startedAt; // no run, no uptime (a crash-looped engine shows none)
@@ -481,12 +490,16 @@ export async function createSupervisor(opts: SupervisorOptions): Promise<Supervi
       const pids = processTree(s.pid, procStats(s.pid));
       if (pids.length === 0) return;
       rt.treeAt = t;
+      const changed = pids.length !== s.pids.length || pids.some((p, i) => p !== s.pids[i]);
       s.pids = pids;
-      const numa = treeNuma(pids);
-      if (numa !== undefined) s.numaBytes = numa;
-      const listen = listenSockets(pids).map((l) => ({ address: l.address, port: l.port, loopback: l.loopback }));
-      s.listen = listen;
-      s.warnings = listen.filter((l) => !l.loopback).map((l) => `listens on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}: inference APIs should bind 127.0.0.1`);
+      if (changed || !s.listen?.length || rt.placeAt === undefined || t - rt.placeAt >= PLACE_EVERY_MS) {
+        rt.placeAt = t;
+        const numa = treeNuma(pids);
+        if (numa !== undefined) s.numaBytes = numa;
+        const listen = listenSockets(pids).map((l) => ({ address: l.address, port: l.port, loopback: l.loopback }));
+        s.listen = listen;
+        s.warnings = listen.filter((l) => !l.loopback).map((l) => `listens on ${l.address.includes(':') ? `[${l.address}]` : l.address}:${l.port}: inference APIs should bind 127.0.0.1`);
+      }
     }
     const rss = treeRss(s.pids);
     if (rss !== undefined) s.rssBytes = rss;
