@@ -220,30 +220,68 @@ function graphemes(text: string): string[] {
 // Frame → grid
 
 export function parseFrame(frame: string, cols: number, rows: number): Grid {
+  return parseFrameRows(frame, cols, rows).grid;
+}
+
+/**
+ * A parsed frame with what lets the next one reuse its rows: each row's text and the SGR state it starts and ends
+ * in. A row whose text and starting state are unchanged is the same cells (the very same objects); `same[r]` says
+ * so, and the diff skips it. A dashboard changes a few rows a tick: most of a frame is not parsed again.
+ */
+export interface ParsedFrame {
+  grid: Grid;
+  lines: string[];
+  /** styleKey of the state each row starts in */
+  inKeys: string[];
+  /** the state after each row (never mutated once stored) */
+  outStates: SgrState[];
+  /** rows taken whole from the previous frame */
+  same: boolean[];
+}
+
+const cloneState = (s: SgrState): SgrState => ({ ...s, attrs: new Set(s.attrs) });
+
+export function parseFrameRows(frame: string, cols: number, rows: number, prev?: ParsedFrame): ParsedFrame {
   const grid = blankGrid(cols, rows);
-  const state = newState();
-  let style = styleKey(state);
-  let row = 0;
-  let col = 0;
-  let clipped = false; // the rest of this line lies beyond the last column
-  for (const token of tokenize(frame)) {
-    if (token.kind === 'newline') {
-      row++;
-      col = 0;
-      clipped = false;
-      if (row >= rows) break;
+  const lines = frame.split('\n', rows);
+  const reuse = prev !== undefined && prev.grid.cols === cols && prev.grid.rows === rows;
+  const out: ParsedFrame = { grid, lines, inKeys: [], outStates: [], same: [] };
+  let state = newState();
+  for (let row = 0; row < rows; row++) {
+    const line = lines[row];
+    const key = styleKey(state);
+    out.inKeys.push(key);
+    if (reuse && prev.lines[row] === line && prev.inKeys[row] === key) {
+      const base = row * cols;
+      for (let c = 0; c < cols; c++) grid.cells[base + c] = prev.grid.cells[base + c]!;
+      state = cloneState(prev.outStates[row]!);
+      out.outStates.push(prev.outStates[row]!);
+      out.same.push(true);
       continue;
     }
+    if (line !== undefined) parseLine(line, state, grid, row);
+    out.outStates.push(cloneState(state));
+    out.same.push(false);
+  }
+  return out;
+}
+
+/** One line's tokens into `row` of the grid, from `state` (which it leaves as the line ends). */
+function parseLine(line: string, state: SgrState, grid: Grid, row: number): void {
+  const cols = grid.cols;
+  const base = row * cols;
+  let style = styleKey(state);
+  let col = 0;
+  for (const token of tokenize(line)) {
+    if (token.kind === 'newline') continue;
     if (token.kind === 'sgr') {
       applySgr(state, token.params);
       style = styleKey(state);
       continue;
     }
-    if (row >= rows) break;
-    if (clipped) continue;
+    if (col >= cols) continue; // the rest of this line lies beyond the last column (its SGR still counts)
     for (const g of graphemes(token.text)) {
       const w = graphemeWidth(g);
-      const base = row * cols;
       if (w === 0) {
         // zero-width: joins the cell before it (skipping a wide character's continuation); dropped at line start
         let prev = col - 1;
@@ -254,15 +292,11 @@ export function parseFrame(frame: string, cols: number, rows: number): Grid {
         }
         continue;
       }
-      if (col >= cols) {
-        clipped = true;
-        break;
-      }
+      if (col >= cols) break;
       if (w === 2 && col + 1 >= cols) {
         // a wide character that does not fit in the last column: the terminal would wrap it; draw a blank instead
         grid.cells[base + col] = { ch: ' ', width: 1, style };
         col = cols;
-        clipped = true;
         break;
       }
       grid.cells[base + col] = { ch: g, width: w as 1 | 2, style };
@@ -270,7 +304,6 @@ export function parseFrame(frame: string, cols: number, rows: number): Grid {
       col += w;
     }
   }
-  return grid;
 }
 
 /** The grid's text, one string per row (wide characters once, continuations skipped). Handy for tests. */

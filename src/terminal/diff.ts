@@ -127,9 +127,10 @@ export interface DiffResult {
 
 /**
  * The minimal-ish byte string that turns what `prev` shows into `next`.
- * No previous grid, or a different size: clear and draw everything that is not blank.
+ * No previous grid, or a different size: clear and draw everything that is not blank. `same[r]`: row r is known to
+ * be unchanged (its cells are prev's), so it is not compared.
  */
-export function diffGrids(prev: Grid | undefined, next: Grid): DiffResult {
+export function diffGrids(prev: Grid | undefined, next: Grid, same?: readonly boolean[]): DiffResult {
   const full = !prev || prev.cols !== next.cols || prev.rows !== next.rows;
   const base = full ? blankGrid(next.cols, next.rows) : prev;
   const pen: Pen = { cursor: null, style: null };
@@ -140,6 +141,8 @@ export function diffGrids(prev: Grid | undefined, next: Grid): DiffResult {
     pen.style = '';
   }
   for (let r = 0; r < next.rows; r++) {
+    // a row the parser took whole from `prev` (same text, same starting style) cannot differ
+    if (!full && same?.[r]) continue;
     const runs = changedRuns(base, next, r);
     if (runs.length > 0) body += drawRow(next, r, runs, pen);
   }

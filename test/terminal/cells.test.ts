@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySgr, cellAt, gridText, parseFrame, tokenize } from '../../src/terminal/cells.js';
+import { applySgr, cellAt, gridText, parseFrame, parseFrameRows, tokenize } from '../../src/terminal/cells.js';
 
 const ESC = '\u001b';
 
@@ -76,5 +76,38 @@ describe('parseFrame', () => {
     expect(gridText(parseFrame(`ab${ESC}[3`, 3, 1))).toEqual(['ab ']);
     expect(gridText(parseFrame(`ab${ESC}`, 3, 1))).toEqual(['ab ']);
     expect(gridText(parseFrame(`ab${ESC}]8;;x`, 3, 1))).toEqual(['ab ']);
+  });
+});
+
+describe('parseFrameRows: rows reused from the previous frame', () => {
+  const E = '\u001b';
+  const pieces = ['plain ', `${E}[31m`, `${E}[1m`, `${E}[0m`, `${E}[38;5;196m`, `${E}[39m`, '中文', 'e\u0301', '█░▒', `${E}[48;2;1;2;3m`, `${E}[22m`, 'x'.repeat(12)];
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const line = () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join('');
+
+  it('equals a full parse, frame after frame, whatever changed (styles left open across lines included); unchanged rows are marked same', () => {
+    let lines = Array.from({ length: 12 }, line);
+    let prev = parseFrameRows(lines.join('\n'), 16, 10);
+    for (let i = 0; i < 300; i++) {
+      const next = [...lines];
+      for (let k = rnd(4); k >= 0; k--) next[rnd(next.length)] = line();
+      if (rnd(10) === 0) next.pop();
+      const frame = next.join('\n');
+      const p = parseFrameRows(frame, 16, 10, prev);
+      expect(p.grid).toEqual(parseFrame(frame, 16, 10));
+      for (let r = 0; r < 10; r++) if (p.same[r]) expect(p.grid.cells.slice(r * 16, r * 16 + 16)).toEqual(prev.grid.cells.slice(r * 16, r * 16 + 16));
+      prev = p;
+      lines = next;
+    }
+    // a frame equal to the last one: every row reused
+    expect(parseFrameRows(lines.join('\n'), 16, 10, prev).same.every(Boolean)).toBe(true);
+  });
+
+  it('a row with the same text but a different style coming in from the row above is parsed again', () => {
+    const a = parseFrameRows(`x\ny`, 4, 2);
+    const b = parseFrameRows(`x${E}[31m\ny`, 4, 2, a);
+    expect(b.same).toEqual([false, false]);
+    expect(b.grid.cells[4]!.style).toBe('31');
   });
 });
