@@ -58,6 +58,8 @@ export interface BenchOptions {
   chat: boolean;
   /** the command again with --demo-scale N (the demo box ×N), its steady CPU against the demo box's; 0 = not run */
   scale: number;
+  /** key → redraw latency through the PTY (bench/keys.ts) */
+  keys: boolean;
 }
 
 export const USAGE = `usage: tsx bench/run.ts [options]   (npm run bench -- [options])
@@ -70,7 +72,7 @@ export const USAGE = `usage: tsx bench/run.ts [options]   (npm run bench -- [opt
   --repeat N              runs per command; figures are medians (default 1)
   --htop-cmd "CMD ARGS"   the reference (default: "htop -d 10" when htop is on PATH)
   --htop-marker TEXT      (default: "Load average")
-  --no-htop --no-app --no-soak --no-supervision --no-chat --no-scale   skip a part
+  --no-htop --no-app --no-soak --no-supervision --no-chat --no-scale --no-keys   skip a part
   --scale N               the command again with --demo-scale N, the demo box ×N (default 8 with a --demo command)
   --soak-cmd "CMD ARGS"   (default: the command + " --interval-ms I --demo-speed 1000/I")
   --soak-seconds N        (default 120) --soak-warmup N (default 15) --soak-interval-ms N (default 5)
@@ -98,6 +100,7 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
       'no-supervision': { type: 'boolean', default: false },
       'no-chat': { type: 'boolean', default: false },
       'no-scale': { type: 'boolean', default: false },
+      'no-keys': { type: 'boolean', default: false },
       scale: { type: 'string', default: '8' },
       'supervision-seconds': { type: 'string', default: '60' },
       'restart-trials': { type: 'string', default: '5' },
@@ -144,6 +147,7 @@ export function parseBenchArgs(argv: string[], htopPath: string | undefined): Be
     restartTrials: Math.floor(num('restart-trials', values['restart-trials'], 0)),
     chat: !values['no-chat'],
     scale: values['no-scale'] || !cmd.includes('--demo') ? 0 : Math.floor(num('scale', values.scale, 2)),
+    keys: !values['no-keys'] && !values['no-app'],
   };
 }
 

@@ -10,6 +10,8 @@ export const BUDGETS = {
   soakGrowthBytes: 5 * 1024 * 1024,
   /** the demo box ×8 against the demo box, steady CPU */
   scaleCpu: 2,
+  /** a key press to the end of its redraw, through the PTY (median) */
+  keyRedrawMs: 50,
 } as const;
 
 export type Verdict = 'PASS' | 'FAIL' | 'N/A' | 'INVALID';

@@ -7,9 +7,10 @@ import { dirname, resolve } from 'node:path';
 import { parseBenchArgs, UsageError, type BenchOptions } from './args.js';
 import { median, recordRun, soakSummary, summarize, type Measurement, type RunSpec, type SoakResult } from './measure.js';
 import { formatChatBench, measureChatRendering, type ChatBenchResult } from './chat.js';
-import { buildRows, formatTable } from './report.js';
+import { BUDGETS, buildRows, formatTable } from './report.js';
 import { formatSupervision, measureSupervision, type SupervisionResult } from './supervision.js';
 import { formatAuditBench, measureAudit, type AuditBenchResult } from './audit.js';
+import { formatKeyLatency, measureKeyLatency, type KeyLatencyResult } from './keys.js';
 
 function which(name: string): string | undefined {
   try {
@@ -75,6 +76,15 @@ async function main(): Promise<number> {
   // the demo box ×N (issue 11: at most 2× the demo box's CPU): N GPUs and NUMA nodes, 200 disks, 500 datasets, 4 + 2N engines
   const scaled = opts.app && opts.scale > 1 ? { factor: opts.scale, m: await measure(opts, [...opts.cmd, '--demo-scale', String(opts.scale)], opts.marker) } : undefined;
   if (!opts.htop) log('htop not found (or --no-htop): ratios are N/A');
+  let keys: KeyLatencyResult | { error: string } | undefined;
+  if (opts.keys) {
+    log(`keys: ${opts.cmd.join(' ')}: '2'/'1' screen switches through the PTY, the time to the end of each redraw`);
+    try {
+      keys = await measureKeyLatency({ cmd: opts.cmd[0]!, args: opts.cmd.slice(1), cols: opts.cols, rows: opts.rows, env: childEnv() });
+    } catch (err) {
+      keys = { error: err instanceof Error ? err.message : String(err) };
+    }
+  }
   const soakResult = opts.soak ? await soak(opts) : undefined;
   let supervision: SupervisionResult | { error: string } | undefined;
   if (opts.supervision) {
@@ -111,6 +121,7 @@ async function main(): Promise<number> {
         `RSS start ${mb(soakResult.startRssBytes)}, end ${mb(soakResult.endRssBytes)}, peak ${mb(soakResult.peakRssBytes)}\n`,
     );
   }
+  if (keys) process.stdout.write(`\n${'error' in keys ? `keys: FAILED: ${keys.error}` : formatKeyLatency(keys, BUDGETS.keyRedrawMs)}\n`);
   if (supervision) process.stdout.write(`\n${'error' in supervision ? `supervision: FAILED: ${supervision.error}` : formatSupervision(supervision)}\n`);
   if (chat) {
     process.stdout.write(
@@ -127,6 +138,7 @@ async function main(): Promise<number> {
     app,
     htop,
     scaled,
+    keys,
     soak: soakResult,
     supervision,
     chat,
@@ -135,7 +147,8 @@ async function main(): Promise<number> {
   };
   writeFileSync(out, `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(`\nresults: ${out}\n`);
-  const failed = rows.some((r) => r.verdict === 'FAIL' || r.verdict === 'INVALID') || (chat !== undefined && !('keepsUp' in chat && chat.keepsUp));
+  const keysFailed = keys !== undefined && ('error' in keys || keys.unanswered > 0 || keys.redrawMedianMs > BUDGETS.keyRedrawMs);
+  const failed = rows.some((r) => r.verdict === 'FAIL' || r.verdict === 'INVALID') || (chat !== undefined && !('keepsUp' in chat && chat.keepsUp)) || keysFailed;
   return opts.strict && failed ? 1 : 0;
 }
 

@@ -6,6 +6,7 @@ import { bytesPerSec, FirstFrameDetector, median, steadyCpuPct, type Sample } fr
 import { parseStat, parseStatusKb, sampleTree } from '../../bench/proc.js';
 import { runInPty } from '../../bench/pty.js';
 import { buildRows } from '../../bench/report.js';
+import { percentile } from '../../bench/keys.js';
 
 describe('splitCommand', () => {
   it('splits like a shell for quotes and backslashes', () => {
@@ -26,6 +27,11 @@ describe('parseBenchArgs', () => {
     expect(o.scale).toBe(8);
     expect(parseBenchArgs(['--no-scale'], undefined).scale).toBe(0);
     expect(parseBenchArgs(['--cmd', 'htop'], undefined).scale).toBe(0);
+    expect(o.keys).toBe(true);
+    expect(parseBenchArgs(['--no-keys'], undefined).keys).toBe(false);
+    expect(parseBenchArgs(['--no-app'], undefined).keys).toBe(false);
+    expect([percentile([5, 1, 3, 2, 4], 50), percentile([5, 1, 3, 2, 4], 95), percentile([7], 95)]).toEqual([3, 5, 7]);
+    expect(Number.isNaN(percentile([], 50))).toBe(true);
     expect(() => parseBenchArgs(['--seconds', 'x'], undefined)).toThrow(/--seconds/);
   });
 
