@@ -169,9 +169,15 @@ export interface SoakResult {
 export function soakSummary(spec: RunSpec, raw: RawRun, warmupSeconds: number, tickMs: number): SoakResult {
   const warmupMs = warmupSeconds * 1000;
   const last = raw.samples[raw.samples.length - 1]?.t ?? 0;
-  const rss = (from: number, to: number) => median(raw.samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.rssBytes));
-  const startRssBytes = rss(warmupMs, warmupMs + 5000);
-  const endRssBytes = rss(Math.max(warmupMs + 5000, last - 5000), last);
+  // RSS saws up and down with the garbage collector (here ~105 → ~158 MB and back, tens of seconds a cycle): a leak
+  // shows as a rising floor. The floor (lowest RSS) of the first quarter after the warm-up against that of the last.
+  const floor = (from: number, to: number) => {
+    const xs = raw.samples.filter((s) => s.t >= from && s.t <= to).map((s) => s.rssBytes);
+    return xs.length ? Math.min(...xs) : undefined;
+  };
+  const windowMs = Math.max(5000, (last - warmupMs) / 4);
+  const startRssBytes = floor(warmupMs, warmupMs + windowMs);
+  const endRssBytes = floor(Math.max(warmupMs + windowMs, last - windowMs), last);
   return {
     command: [spec.cmd, ...spec.args].join(' '),
     seconds: spec.seconds,

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs, splitCommand } from '../../bench/args.js';
-import { bytesPerSec, FirstFrameDetector, median, steadyCpuPct, type Sample } from '../../bench/measure.js';
+import { bytesPerSec, FirstFrameDetector, median, soakSummary, steadyCpuPct, type Sample } from '../../bench/measure.js';
 import { parseStat, parseStatusKb, sampleTree } from '../../bench/proc.js';
 import { runInPty } from '../../bench/pty.js';
 import { buildRows } from '../../bench/report.js';
@@ -106,6 +106,21 @@ describe('figures', () => {
     expect(bytesPerSec([{ t: 100, bytes: 9000 }, { t: 6000, bytes: 500 }, { t: 8000, bytes: 500 }], 5000, 15000)).toBe(100);
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
+  });
+
+  it('soak growth compares the RSS floors (after garbage collections) of the first and last quarter, not two moments of the GC saw', () => {
+    const MB = 1024 * 1024;
+    const run = (rss: (t: number) => number) => {
+      const samples: Sample[] = Array.from({ length: 241 }, (_, i) => ({ t: i * 1000, rssBytes: rss(i), cpuSeconds: 0, rootHwmBytes: 0, pids: 1 }));
+      return soakSummary({ cmd: 'x', args: [], cols: 80, rows: 24, env: {}, seconds: 240 }, { run: { pid: 1, bytes: 0, durationMs: 240_000, exitCode: 0, exitedEarly: false }, samples, chunks: [] }, 15, 5);
+    };
+    // a 40 s saw between 105 and 158 MB: whatever moments start and end fall on, no growth
+    const saw = run((t) => (105 + 53 * ((t % 40) / 40)) * MB);
+    expect(saw.growthBytes).toBe(0);
+    expect(saw.peakRssBytes).toBeGreaterThan(150 * MB);
+    // the same saw on a floor that rises 0.1 MB a second: the growth shows
+    const leak = run((t) => (105 + 0.1 * t + 53 * ((t % 40) / 40)) * MB);
+    expect(leak.growthBytes! / MB).toBeGreaterThan(15);
   });
 
   it('judges the budgets, and calls a run that exited early invalid', () => {
