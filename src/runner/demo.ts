@@ -13,7 +13,13 @@ const key = (argv: string[]) => argv.join('\u0000');
 
 /** Fills {{name}} placeholders; an unknown name stays visible as `{{name}}` so a broken template is obvious. */
 export function fillTemplate(template: string, vars: DemoVars): string {
-  return template.replace(/\{\{([a-zA-Z0-9_]+)\}\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+  return template.replace(/\{\{([a-zA-Z0-9_]+)\}\}/g, (m, name: string) => {
+    if (!(name in vars)) return m;
+    let v = vars[name]!;
+    // a thunk (a whole `zpool status`, a 500-dataset `zfs get`) is rendered when first asked for, then kept
+    if (typeof v === 'function') vars[name] = v = v();
+    return String(v);
+  });
 }
 
 /**

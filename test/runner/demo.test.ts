@@ -42,4 +42,23 @@ describe('demo runner', () => {
     expect(m.vars(3)).toEqual({ a: 3, b: 1 });
     expect(fillTemplate('{{a}}-{{b}}', { a: 1 })).toBe('1-{{b}}');
   });
+  it('a thunk value is rendered only when a template names it, once per demo-time step', async () => {
+    let renders = 0;
+    let now = 1000;
+    const lazy: DemoScript = {
+      ...script,
+      commands: [...script.commands, { argv: ['big'], stdout: '{{big}}|{{big}}' }],
+      vars: (t) => ({ a: Math.floor(t), big: () => { renders++; return `table@${Math.floor(t)}`; } }),
+    };
+    const r = createDemoRunner(lazy, { clock: () => now });
+    await r.run(['tool', '-x']);
+    await r.readFile('/proc/x');
+    expect(renders).toBe(0);
+    expect((await r.run(['big'])).stdout).toBe('table@0|table@0');
+    await r.run(['big']);
+    expect(renders).toBe(1);
+    now += 2000;
+    expect((await r.run(['big'])).stdout).toBe('table@2|table@2');
+    expect(renders).toBe(2);
+  });
 });
