@@ -52,6 +52,7 @@ export function actionContext(store: Store, deps: ActionDeps = {}, engineName?: 
   const host = s.hosts[s.current];
   if (host) ctx.samples = host.samples;
   ctx.host = s.current;
+  if (remote) ctx.remote = true;
   if (s.config) ctx.config = s.config;
   const runner = remote ? deps.runnerOf?.(s.current) : deps.runner;
   if (runner) ctx.runner = runner;

@@ -52,6 +52,8 @@ export interface ActionCtx {
   args?: Record<string, string>;
   /** the host the action acts on, its live readings and how to run programs there (local, demo, later SSH) */
   host?: string;
+  /** `host` is another host than this machine (reached over SSH): a T3 tripcode must be made for it */
+  remote?: boolean;
   samples?: Samples;
   runner?: Runner;
   /** the whole config (scripts, blueprint, phoenix); absent when it could not be loaded */

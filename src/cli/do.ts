@@ -291,7 +291,7 @@ export async function runDoCli(argv: string[], ioIn: DoIo = {}): Promise<number>
     const ctx: ActionCtx = {
       readOnly, args, demo: o.demo,
       setLogs: () => {},
-      host: o.host?.name ?? runner.host, runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
+      host: o.host?.name ?? runner.host, ...(o.host ? { remote: true } : {}), runner, who: whoAmI(o.demo ? 'demo' : 'cli', io.env),
       ...(reads === undefined || reads.length ? { samples: await readSamples(runner, reads) } : {}),
       ...(local.ok ? { config: local.config } : {}),
       ...(engine.engine ? { engine: engine.engine } : {}),

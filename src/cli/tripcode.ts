@@ -18,20 +18,23 @@ import type { TripcodeApply } from '../recovery/types.js';
 import { errorText, exitFor } from './daemon.js';
 import { clean } from './engines.js';
 import { parseKv } from './kv.js';
+import { findHost, hostRunners } from '../hosts/runner.js';
 import { shellLine } from '../text/shell.js';
 
 export const TRIPCODE_USAGE = `usage:
   sov tripcode init [--force] [--demo]             make the box key (<state dir>/tripcode.key, 0600); prints its fingerprint
   sov tripcode sign CODE [--key FILE] [--demo]     print a payload "ts|code|sig" (on the trusted side, with a copy of the key)
   sov tripcode apply PAYLOAD [--arg k=v …] [--json] [--demo] [--config PATH]
-  sov tripcode code ACTION [--arg k=v …] [--demo] [--config PATH]
+  sov tripcode code ACTION [--arg k=v …] [--host NAME] [--demo] [--config PATH]
                                                    print the code a T3 action with exactly these arguments needs
+                                                   (--host: acting on that host of the config's hosts:, over SSH)
 
 Codes: RECOVERY:LOCKDOWN · RECOVERY:UNLOCK · RECOVERY:REVERT_SNAPSHOT::<pool/ds@snap> · RECOVERY:REIMAGE_TO_GOLDEN[::vm]
        RECOVERY:DIAGNOSTIC::<profile> · RECOVERY:PHOENIX · ACTION::<action-id>::<args hash> (sov tripcode code)
 apply: LOCKDOWN and UNLOCK take effect in the daemon (the demo box's authority with --demo); any other code names an
 action, which then runs as \`sov do ACTION --tripcode PAYLOAD\` (ACTION:: codes need the same --arg values they were made
-for). A payload is valid for 5 minutes (recovery.tripcode.windowSec), once. init --force replaces the key: stop the
+for; on another host, \`sov do … --host NAME\` needs a code made with the same --host, and the RECOVERY: codes act on
+this machine only). A payload is valid for 5 minutes (recovery.tripcode.windowSec), once. init --force replaces the key: stop the
 daemon first; payloads signed with the old key stop working.
 
 exit codes: 0 ok · 1 refused or failed · 2 bad arguments · 6 daemon down`;
@@ -59,7 +62,7 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
       args: argv, allowPositionals: true, strict: true,
       options: {
         force: { type: 'boolean' }, demo: { type: 'boolean' }, key: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' },
-        arg: { type: 'string', multiple: true }, ts: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        arg: { type: 'string', multiple: true }, ts: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -104,7 +107,9 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
       const action = (await actionsOf(v.demo ?? false, v.config, io.env)).find((a) => a.id === what);
       if (!action) return usage(`unknown action "${clean(what)}" (sov do --list${v.demo ? ' --demo' : ''})`);
       if (action.tier !== 'T3') io.err(`note: ${what} is ${action.tier}; only T3 actions ask for a tripcode`);
-      io.out(actionCode(what, { ...(action.argDefaults ?? {}), ...args }));
+      const on = v.host === undefined ? undefined : await remoteName(v.host, v.demo ?? false, v.config, io.env);
+      if (on !== undefined && !on.ok) return usage(on.reason);
+      io.out(actionCode(what, { ...(action.argDefaults ?? {}), ...args }, on?.name));
       return EXIT.ok;
     }
     case 'apply':
@@ -116,6 +121,20 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
 }
 
 /** every action sov do knows here: the built-in ones and the config's scripts (the demo box's with --demo) */
+/** --host NAME as `sov do --host` resolves it: another host's name (its code is made for it), or this machine's (none) */
+async function remoteName(host: string, demo: boolean, config: string | undefined, env: NodeJS.ProcessEnv): Promise<{ ok: true; name?: string } | { ok: false; reason: string }> {
+  const path = resolvePaths({ ...(config !== undefined ? { config } : {}), env }).configPath;
+  const loaded = demo ? undefined : await loadConfig(path);
+  const all = hostRunners({ demo, demoSpeed: 1, ...(loaded?.ok && loaded.config.hosts ? { hosts: loaded.config.hosts } : {}), env });
+  try {
+    const h = findHost(all, host);
+    if (!h) return { ok: false, reason: `no host named "${clean(host)}" (known: ${all.map((x) => clean(x.name)).join(', ')}${demo ? '' : `; hosts: in ${path}`})` };
+    return h === all[0] ? { ok: true } : { ok: true, name: h.name };
+  } finally {
+    for (const h of all) h.closeSync();
+  }
+}
+
 async function actionsOf(demo: boolean, config: string | undefined, env: NodeJS.ProcessEnv) {
   if (demo) return actionsFor(demoConfig());
   const loaded = await loadConfig(resolvePaths({ ...(config !== undefined ? { config } : {}), env }).configPath);

@@ -144,7 +144,10 @@ class RecoveryAuthority implements Authority {
     if (req.tier === 'T3' && req.confirmation.kind === 'tripcode') {
       const v = this.verify(req.confirmation.payload);
       if (!v.ok) return this.refuseBegin(req, v.code, v.reason, v.facts);
-      if (!codeCovers(v.facts.code, req.action, req.args)) return this.refuseBegin(req, 'tripcode-wrong-code', `the tripcode is for ${v.facts.code}, not for ${req.action} with these arguments (that needs ${actionCode(req.action, req.args)})`, v.facts);
+      const on = req.remote ? req.host : undefined;
+      if (!codeCovers(v.facts.code, req.action, req.args, on)) {
+        return this.refuseBegin(req, 'tripcode-wrong-code', `the tripcode is for ${v.facts.code}, not for ${req.action} with these arguments${on !== undefined ? ` on ${on}` : ''} (that needs ${actionCode(req.action, req.args, on)}${on !== undefined ? `: sov tripcode code ${req.action} --host ${on}` : ''})`, v.facts);
+      }
       facts = v.facts;
     }
     const e = this.record({ kind: 'begin', ...entryOf(req, facts) });

@@ -20,9 +20,17 @@ export function argsHash(args: Record<string, string>): string {
   return createHash('sha256').update(canonicalArgs(args)).digest('hex').slice(0, 16);
 }
 
-/** the code that authorises one T3 action with exactly these arguments */
-export function actionCode(id: string, args: Record<string, string>): string {
-  return `ACTION::${id}::${argsHash(args)}`;
+/**
+ * The arguments a code is made over: on another host than this machine (`remoteHost`), its name joins them as
+ * `@host`, so a payload signed for a rollback on one box cannot run the same rollback on another.
+ */
+export function scopedArgs(args: Record<string, string>, remoteHost?: string): Record<string, string> {
+  return remoteHost === undefined ? args : { ...args, '@host': remoteHost };
+}
+
+/** the code that authorises one T3 action with exactly these arguments (on `remoteHost`, when it acts there) */
+export function actionCode(id: string, args: Record<string, string>, remoteHost?: string): string {
+  return `ACTION::${id}::${argsHash(scopedArgs(args, remoteHost))}`;
 }
 
 export type CodeMeaning =
@@ -51,11 +59,15 @@ export function parseCode(code: string): CodeMeaning {
   return { kind: 'malformed', reason: `unknown code "${code.slice(0, 80)}" (RECOVERY:LOCKDOWN, RECOVERY:UNLOCK, RECOVERY:REVERT_SNAPSHOT::<snap>, RECOVERY:REIMAGE_TO_GOLDEN[::vm], RECOVERY:DIAGNOSTIC::<profile>, RECOVERY:PHOENIX, ACTION::<id>::<args hash>)` };
 }
 
-/** Whether a code authorises this action with these arguments (a VM-less REIMAGE code covers any VM). */
-export function codeCovers(code: string, id: string, args: Record<string, string>): boolean {
+/**
+ * Whether a code authorises this action with these arguments (a VM-less REIMAGE code covers any VM). On another
+ * host (`remoteHost`) only an ACTION code made for that host does: the RECOVERY codes name this machine's things.
+ */
+export function codeCovers(code: string, id: string, args: Record<string, string>, remoteHost?: string): boolean {
   const m = parseCode(code);
   if (m.kind !== 'action' || m.id !== id) return false;
-  if (m.hash !== undefined) return m.hash === argsHash(args);
+  if (m.hash !== undefined) return m.hash === argsHash(scopedArgs(args, remoteHost));
+  if (remoteHost !== undefined) return false;
   const want = m.args ?? {};
   return Object.keys(want).every((k) => args[k] === want[k]);
 }

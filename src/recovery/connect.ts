@@ -13,11 +13,12 @@ import type { RecoveryLink } from './types.js';
 const DEMO_AUDIT_BYTES = 1024 * 1024;
 const DEMO_AUDIT_FILES = 2;
 
-let demoAuthority: RecoveryLink | undefined;
+/** one per demo state dir (a process that runs the demo under two environments gets two, each on its own files) */
+const demoAuthorities = new Map<string, RecoveryLink>();
 
-function lazyDemoAuthority(env: NodeJS.ProcessEnv | undefined): RecoveryLink {
+function lazyDemoAuthority(stateDir: string): RecoveryLink {
   let real: RecoveryLink | undefined;
-  const get = () => (real ??= createAuthority({ stateDir: demoStateDir(env), maxFileBytes: DEMO_AUDIT_BYTES, keepFiles: DEMO_AUDIT_FILES }));
+  const get = () => (real ??= createAuthority({ stateDir, maxFileBytes: DEMO_AUDIT_BYTES, keepFiles: DEMO_AUDIT_FILES }));
   return {
     status: () => get().status(),
     begin: (r) => get().begin(r),
@@ -28,6 +29,11 @@ function lazyDemoAuthority(env: NodeJS.ProcessEnv | undefined): RecoveryLink {
 }
 
 export function recoveryFor(o: { demo: boolean; link?: DaemonLink; env?: NodeJS.ProcessEnv }): RecoveryLink | undefined {
-  if (o.demo) return (demoAuthority ??= lazyDemoAuthority(o.env));
+  if (o.demo) {
+    const dir = demoStateDir(o.env);
+    let a = demoAuthorities.get(dir);
+    if (!a) demoAuthorities.set(dir, (a = lazyDemoAuthority(dir)));
+    return a;
+  }
   return o.link ? recoveryLinkOver(o.link) : undefined;
 }

@@ -66,7 +66,7 @@ export async function prepare(action: Action, ctx0: ActionCtx): Promise<Prepared
   }
   const p: Prepared = { ...base, checks, dryRun };
   if (action.tier === 'T2') p.target = action.target?.(ctx) ?? action.id;
-  if (action.tier === 'T3') p.code = actionCode(action.id, args);
+  if (action.tier === 'T3') p.code = actionCode(action.id, args, ctx.remote ? ctx.host : undefined);
   const bad = blockingChecks(checks, action.unknownOk);
   if (bad.length) p.refused = { code: 'precondition', reason: `refused: ${bad.map((c) => `${c.name}: ${c.detail}`).join('; ')}` };
   return p;
@@ -121,7 +121,7 @@ export async function perform(p: Prepared, confirmation: Confirmation, now: () =
     const conf = p.refused ? true : confirmationOk(p, confirmation);
     const refused = p.refused ? { code: 'precondition' as const, reason: p.refused.reason } : conf !== true ? { code: 'confirmation' as const, reason: conf } : undefined;
     const begin = await rec.begin({
-      action: action.id, args: p.args, tier: action.tier, host: ctx.host ?? ctx.runner?.host ?? 'localhost', who: ctx.who ?? whoAmI('cli'),
+      action: action.id, args: p.args, tier: action.tier, host: ctx.host ?? ctx.runner?.host ?? 'localhost', ...(ctx.remote ? { remote: true } : {}), who: ctx.who ?? whoAmI('cli'),
       checks: p.checks, dryRun: p.dryRun, confirmation: conf === true ? confirmation : { kind: 'none' }, ...(refused ? { refused } : {}),
     }).catch((e: unknown) => ({ ok: false as const, code: 'audit-unwritable' as const, reason: `the audit log could not record it: ${(e as Error)?.message ?? e}` }));
     // a failed precondition or confirmation is still recorded by the authority (it sees the checks), then refused here

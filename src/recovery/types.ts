@@ -46,6 +46,8 @@ export interface BeginRequest {
   tier: Tier;
   /** the host the action acts on */
   host: string;
+  /** it acts on another host than this machine (over SSH): a tripcode must be made for that host */
+  remote?: boolean;
   who: Who;
   checks: CheckResult[];
   /** exactly what was shown before the confirm: the argv, the script's plan output */

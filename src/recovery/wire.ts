@@ -83,6 +83,7 @@ export function checkBegin(x: unknown): BeginRequest | string {
     ...(refused ? { refused } : {}),
     action: x.action, args, tier: x.tier as Tier, who, checks, confirmation,
     host: cap(typeof x.host === 'string' ? x.host : 'localhost', 255), dryRun: cap(typeof x.dryRun === 'string' ? x.dryRun : '', 4096),
+    ...(x.remote === true ? { remote: true } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/actions/index.js';
 import { HEADLESS, runDoCli } from '../../src/cli/do.js';
+import { runTripcodeCli } from '../../src/cli/tripcode.js';
 import type { EngineConfig } from '../../src/config/schema.js';
 import { resolvePaths, type SovPaths } from '../../src/daemon/paths.js';
 import { startDaemon, type DaemonServer } from '../../src/daemon/server.js';
@@ -236,6 +237,35 @@ describe('sov do reads only what the action declares', () => {
     // this machine by its name: no SSH, as without --host
     const here = await sovDo('zfs.scrub.start', '--arg', 'pool=rpool', '--demo', '--host', 'omni', '--dry-run');
     expect(here.code, here.err).toBe(0);
+  });
+
+  it('a T3 action on another host needs a tripcode made for that host: RECOVERY codes (this machine\'s) are refused there; sov tripcode code --host makes the one that runs', async () => {
+    env = { ...env, TMPDIR: dir };
+    const snap = 'ember/vm@nightly-2026-11-22';
+    const tc = async (...argv: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await runTripcodeCli(argv, { out: (s) => out.push(s), err: (s) => err.push(s), env });
+      return { code, out: out.join('').trim(), err: err.join('') };
+    };
+    const here = await tc('sign', `RECOVERY:REVERT_SNAPSHOT::${snap}`, '--demo');
+    expect(here.code, here.err).toBe(0);
+    const refused = await sovDo('zfs.rollback', '--arg', `snapshot=${snap}`, '--demo', '--host', 'vault', '--tripcode', here.out, '--json');
+    expect(refused.code).toBe(1);
+    const r = JSON.parse(refused.out) as { outcome: string; refused: { code: string; reason: string } };
+    expect(r, refused.out.slice(-800)).toMatchObject({ outcome: 'refused', refused: { code: 'tripcode-wrong-code' } });
+    expect(r.refused.reason).toMatch(/on vault \(demo\) .*sov tripcode code zfs\.rollback --host vault \(demo\)/);
+    // the code for vault differs from this machine's, and from forge's
+    const forVault = await tc('code', 'zfs.rollback', '--arg', `snapshot=${snap}`, '--host', 'vault', '--demo');
+    const forHere = await tc('code', 'zfs.rollback', '--arg', `snapshot=${snap}`, '--demo');
+    const forForge = await tc('code', 'zfs.rollback', '--arg', `snapshot=${snap}`, '--host', 'forge', '--demo');
+    expect(new Set([forVault.out, forHere.out, forForge.out]).size).toBe(3);
+    expect((await tc('code', 'zfs.rollback', '--arg', `snapshot=${snap}`, '--host', 'omni', '--demo')).out).toBe(forHere.out);
+    expect((await tc('code', 'zfs.rollback', '--host', 'nope', '--demo')).code).toBe(EXIT.usage);
+    const signed = await tc('sign', forVault.out, '--demo');
+    const ok = await sovDo('zfs.rollback', '--arg', `snapshot=${snap}`, '--demo', '--host', 'vault', '--tripcode', signed.out, '--json');
+    expect(ok.code, ok.err).toBe(0);
+    expect((JSON.parse(ok.out) as { outcome: string }).outcome).toBe('ok');
   });
 
   it('zfs.scrub.start --dry-run --demo runs only zpool/zfs on the demo box (no nvidia-smi, no numactl, no /proc)', async () => {

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { actionCode } from '../../src/recovery/codes.js';
+import { actionCode, codeCovers } from '../../src/recovery/codes.js';
 import { cooldownFor, keyFingerprint, parseTripcode, readKey, sign, sigHash, verifyTripcode, type VerifyOptions } from '../../src/recovery/tripcode.js';
 
 const KEY = Buffer.from('11'.repeat(32), 'hex');
@@ -125,5 +125,22 @@ describe('the key file', () => {
     const bad = join(dir, 'bad.key');
     writeFileSync(bad, 'not a key\n', { mode: 0o600 });
     expect(readKey(bad)).toMatchObject({ ok: false, reason: expect.stringMatching(/does not hold a key/) });
+  });
+});
+
+describe('codes on another host', () => {
+  it('an ACTION code made for a host covers that action there only; RECOVERY codes (this machine\'s things) never cover a remote host', () => {
+    const args = { snapshot: 'tank/data@s1' };
+    const here = actionCode('zfs.rollback', args);
+    const onBox = actionCode('zfs.rollback', args, 'box');
+    expect(onBox).not.toBe(here);
+    expect(onBox).not.toBe(actionCode('zfs.rollback', args, 'vault'));
+    expect(codeCovers(onBox, 'zfs.rollback', args, 'box')).toBe(true);
+    expect(codeCovers(onBox, 'zfs.rollback', args, 'vault')).toBe(false);
+    expect(codeCovers(onBox, 'zfs.rollback', args)).toBe(false);
+    expect(codeCovers(here, 'zfs.rollback', args)).toBe(true);
+    expect(codeCovers(here, 'zfs.rollback', args, 'box')).toBe(false);
+    expect(codeCovers('RECOVERY:REVERT_SNAPSHOT::tank/data@s1', 'zfs.rollback', args)).toBe(true);
+    expect(codeCovers('RECOVERY:REVERT_SNAPSHOT::tank/data@s1', 'zfs.rollback', args, 'box')).toBe(false);
   });
 });
