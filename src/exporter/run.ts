@@ -6,14 +6,13 @@
  */
 import type { Runner } from '../../backends/types.js';
 import { createLocalRunner } from '../runner/local.js';
-import { createSshRunner } from '../runner/ssh.js';
-import { resolvePaths } from '../daemon/paths.js';
+import { sshHostRunner, type HostRunner } from '../hosts/ssh.js';
 import type { HostConfig } from '../config/hosts.js';
 import type { ExporterConfig } from '../config/exporter.js';
 import { parseListen } from '../config/exporter.js';
 import type { EngineStatus } from '../daemon/types.js';
 import { createHostSampler, type HostSampler } from './sampler.js';
-import { createReachability, REACH_TIMEOUT_MS, type Reachability } from './reach.js';
+import { createReachability, REACH_TIMEOUT_MS } from './reach.js';
 import type { ExporterServer } from './server.js';
 
 export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStatus[] | undefined>;
@@ -21,8 +20,6 @@ export type EngineReader = () => EngineStatus[] | undefined | Promise<EngineStat
 export interface RunningExporter {
   readonly server: ExporterServer;
   readonly sampler: HostSampler;
-  /** the other hosts' reachability checks (none without `hosts:`) */
-  readonly reach?: Reachability;
   stop(): Promise<void>;
 }
 
@@ -80,7 +77,7 @@ export async function startExporter(o: StartExporterOptions): Promise<RunningExp
   }
   let stopping: Promise<void> | undefined;
   return {
-    server, sampler, ...(reach ? { reach } : {}),
+    server, sampler,
     stop: () => (stopping ??= (async () => { sampler.stop(); reach?.stop(); await server.close(); })()),
   };
 }
@@ -116,7 +113,7 @@ export interface DaemonExporter {
  */
 export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineReader; tunnels?: EngineReader; log: (m: string) => void }): DaemonExporter {
   let running: RunningExporter | undefined;
-  let hosts: SshHost[] = [];
+  let hosts: HostRunner[] = [];
   let applied = 'none';
   let queue: Promise<void> = Promise.resolve();
   const env = Object.fromEntries(Object.entries(o.env ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
@@ -126,7 +123,7 @@ export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineRead
     if (running) { await running.stop(); running = undefined; o.log('exporter: stopped'); }
     await Promise.all(hosts.map((h) => h.close()));
     applied = key;
-    hosts = config ? sshHosts(hostConfigs, env) : [];
+    hosts = config ? hostConfigs.map((h) => sshHostRunner(h, env)) : [];
     running = await startDaemonExporter({ ...(config ? { config } : {}), runner: () => createLocalRunner({ env }), engines: o.engines, ...(o.tunnels ? { tunnels: o.tunnels } : {}), hosts, log: o.log });
   };
   return {
@@ -136,13 +133,3 @@ export function daemonExporter(o: { env?: NodeJS.ProcessEnv; engines: EngineRead
   };
 }
 
-type SshHost = { name: string; runner: Runner; close(): Promise<void> };
-
-/** the config's hosts, each with an SSH runner whose master lives in sov's runtime dir (as the cockpit's) */
-function sshHosts(hosts: readonly HostConfig[], env: NodeJS.ProcessEnv): SshHost[] {
-  const runtimeDir = resolvePaths({ env }).runtimeDir;
-  return hosts.map((h) => {
-    const r = createSshRunner({ name: h.name, target: h.ssh, runtimeDir, defaultTimeoutMs: h.timeoutSec * 1000, env });
-    return { name: h.name, runner: r, close: () => r.close() };
-  });
-}
