@@ -1,5 +1,5 @@
 /** Per-host reachability (sov_host_up, sov_host_check_duration_seconds): the rule, the checker's cadence and deadline. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Runner, RunResult } from '../../backends/types.js';
 import { buildFamilies } from '../../src/exporter/metrics.js';
 import { createReachability, reachOf } from '../../src/exporter/reach.js';
@@ -18,23 +18,17 @@ function fakeRunner(host: string, answer: () => RunResult | Promise<RunResult>) 
   return { runner, calls };
 }
 
-/** polls until `ok` holds (a loaded CI machine delays timers; the cadence is what is checked, not its speed) */
-async function until(ok: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+/** until `ok` holds (a loaded CI machine delays timers; the cadence is what is checked, not its speed) */
+const until = (ok: () => boolean) => vi.waitFor(() => { if (!ok()) throw new Error('not yet'); }, { timeout: 5000, interval: 10 });
 
 describe('host reachability', () => {
   it('up unless ssh itself failed (exit 255) or the check ran past its deadline; the far side\'s own answer does not matter', () => {
-    expect(reachOf('box', result({}), 0.02, 5)).toEqual({ host: 'box', up: true, at: 5, seconds: 0.02 });
-    expect(reachOf('box', result({ exitCode: 127, stderr: 'sh: true: not found' }), 0.1, 5).up).toBe(true);
-    expect(reachOf('box', result({ exitCode: 255, stderr: 'ssh: connect to host 127.0.0.1 port 1: Connection refused\n' }), 0.1, 5))
-      .toEqual({ host: 'box', up: false, at: 5, seconds: 0.1, message: 'ssh box: ssh: connect to host 127.0.0.1 port 1: Connection refused' });
-    expect(reachOf('box', result({ exitCode: null, timedOut: true }), 10, 5)).toMatchObject({ up: false, message: 'ssh box: no answer within 10.0 s' });
-    expect(reachOf('box', result({ exitCode: null, notFound: true }), 0, 5)).toMatchObject({ up: false, message: 'ssh not found on PATH (install openssh-client)' });
+    expect(reachOf('box', result({}), 0.02)).toEqual({ host: 'box', up: true, seconds: 0.02 });
+    expect(reachOf('box', result({ exitCode: 127, stderr: 'sh: true: not found' }), 0.1).up).toBe(true);
+    expect(reachOf('box', result({ exitCode: 255, stderr: 'ssh: connect to host 127.0.0.1 port 1: Connection refused\n' }), 0.1))
+      .toEqual({ host: 'box', up: false, seconds: 0.1, message: 'ssh box: ssh: connect to host 127.0.0.1 port 1: Connection refused' });
+    expect(reachOf('box', result({ exitCode: null, timedOut: true }), 10)).toMatchObject({ up: false, message: 'ssh box: no answer within 10.0 s' });
+    expect(reachOf('box', result({ exitCode: null, notFound: true }), 0)).toMatchObject({ up: false, message: 'ssh not found on PATH (install openssh-client)' });
   });
 
   it('checks every host at once, then on its cadence with `true` and the deadline; one in flight per host; a throwing runner is down', async () => {
@@ -54,9 +48,8 @@ describe('host reachability', () => {
       // a: checked again on the cadence, and now down; b: still its first check (never two at once)
       expect(slow.calls.length).toBe(1);
       expect(reach.latest().find((h) => h.host === 'a')).toMatchObject({ up: false, message: 'ssh a: Connection closed by 127.0.0.1 port 2222' });
-      const ready = reach.ready();
       release!();
-      await ready;
+      await until(() => reach.latest().length === 3);
       expect(reach.latest().map((h) => h.host)).toEqual(['a', 'b', 'c']);
     } finally { reach.stop(); }
     const n = ok.calls.length;
@@ -65,7 +58,7 @@ describe('host reachability', () => {
   });
 
   it('→ sov_host_up and sov_host_check_duration_seconds per host; none without hosts', () => {
-    const f = buildFamilies({ samples: {}, host: 'omni', hosts: [{ host: 'vault', up: true, at: 1, seconds: 0.012 }, { host: 'forge', up: false, at: 1, seconds: 10, message: 'x' }] });
+    const f = buildFamilies({ samples: {}, host: 'omni', hosts: [{ host: 'vault', up: true, seconds: 0.012 }, { host: 'forge', up: false, seconds: 10, message: 'x' }] });
     expect(one(f, 'sov_host_up', { host: 'vault' })).toBe(1);
     expect(one(f, 'sov_host_up', { host: 'forge' })).toBe(0);
     expect(one(f, 'sov_host_check_duration_seconds', { host: 'forge' })).toBe(10);
