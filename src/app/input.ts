@@ -84,7 +84,7 @@ function typeahead(store: Store, c: Controller, text: string): void {
   handleKey(store, c, first === ' ' ? 'space' : first, first);
   const rest = more.join('');
   if (!rest) return;
-  if (inTextField(store.getState())) return handleKey(store, c, rest.length === 1 && rest === ' ' ? 'space' : rest, rest);
+  if (inTextField(store.getState())) return handleKey(store, c, rest === ' ' ? 'space' : rest, rest);
   typeahead(store, c, rest);
 }
 

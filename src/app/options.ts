@@ -109,6 +109,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
   const require = (v.require ?? '').split(',').map((x) => x.trim()).filter(Boolean);
   for (const r of require) if (!SOURCES.includes(r as SourceId)) throw new UsageError(`--require: unknown source "${r}" (known: ${SOURCES.join(', ')})`);
   if (v.theme !== undefined && !THEMES.includes(v.theme as ThemeName)) throw new UsageError(`--theme: unknown theme "${v.theme}" (known: ${THEMES.join(', ')})`);
+  if (v['demo-scale'] !== undefined && !v.demo) throw new UsageError('--demo-scale scales the demo box: add --demo');
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
   const glyphs: GlyphSetName = v.ascii || consoleTerm(env.TERM) ? 'console' : 'unicode';
   return {

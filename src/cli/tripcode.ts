@@ -120,7 +120,6 @@ export async function runTripcodeCli(argv: string[], ioIn: TripcodeIo = {}): Pro
   }
 }
 
-/** every action sov do knows here: the built-in ones and the config's scripts (the demo box's with --demo) */
 /** --host NAME as `sov do --host` resolves it: another host's name (its code is made for it), or this machine's (none) */
 async function remoteName(host: string, demo: boolean, config: string | undefined, env: NodeJS.ProcessEnv): Promise<{ ok: true; name?: string } | { ok: false; reason: string }> {
   const path = resolvePaths({ ...(config !== undefined ? { config } : {}), env }).configPath;
@@ -135,6 +134,7 @@ async function remoteName(host: string, demo: boolean, config: string | undefine
   }
 }
 
+/** every action sov do knows here: the built-in ones and the config's scripts (the demo box's with --demo) */
 async function actionsOf(demo: boolean, config: string | undefined, env: NodeJS.ProcessEnv) {
   if (demo) return actionsFor(demoConfig());
   const loaded = await loadConfig(resolvePaths({ ...(config !== undefined ? { config } : {}), env }).configPath);

@@ -17,5 +17,10 @@ describe('options', () => {
     expect(() => parseOptions(['--interval-ms', 'fast'])).toThrow(/wants a number/);
     expect(() => parseOptions(['launch'])).toThrow(/unknown command/);
     expect(() => parseOptions(['--theme', 'pink'])).toThrow(/unknown theme/);
+    expect(parseOptions(['--demo', '--demo-scale', '8']).demoScale).toBe(8);
+    expect(parseOptions(['--demo']).demoScale).toBe(1);
+    expect(() => parseOptions(['--demo-scale', '8'])).toThrow(/scales the demo box: add --demo/);
+    expect(() => parseOptions(['--demo', '--demo-scale', '2.5'])).toThrow(/whole number 1–16/);
+    expect(() => parseOptions(['--demo', '--demo-scale', '99'])).toThrow(/whole number 1–16/);
   });
 });
