@@ -37,6 +37,12 @@ export { keyName, type InkKey } from '../keys/names.js';
 export function handleKey(store: Store, c: Controller, name: string, input = ''): void {
   const s = store.getState();
   const ui = s.ui;
+  // one read that holds text and Enter/Tab/Backspace ('/scratch⏎' typed ahead over a slow link): each key in turn,
+  // except into the chat prompt, which keeps a paste's line breaks
+  if (!(ui.screen === 'chat' && chatSession()) && isMixedRun(name)) {
+    for (const part of name.match(SPLIT) ?? []) handleKey(store, c, CONTROL_KEYS[part] ?? (part === ' ' ? 'space' : part), part);
+    return;
+  }
   // modal: the confirm overlay (arguments, preconditions, y/N, a typed name, a tripcode) takes every key
   if (ui.confirm) return confirmKey(store, c, name, input);
   if (ui.tripcode) return tripcodeKey(store, c, name, input);
@@ -61,6 +67,16 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
 export const TYPEAHEAD_MAX = 8;
 /** the keys that open a text field: what follows them in the same read is that field's text, whatever its length */
 const OPENS_TEXT = new Set(['palette', 'filter']);
+
+/** the control characters a terminal sends for Enter, Tab and Backspace, by key name */
+const CONTROL_KEYS: Record<string, string> = { '\r': 'enter', '\t': 'tab', '\x7f': 'backspace' };
+/** a run of printable text, or one of those controls */
+const SPLIT = /[\x20-\x7e]+|[\r\t\x7f]/g;
+
+/** printable text with Enter, Tab or Backspace in it (and nothing else) */
+function isMixedRun(name: string): boolean {
+  return name.length > 1 && /[\r\t\x7f]/.test(name) && /^[\x20-\x7e\r\t\x7f]+$/.test(name);
+}
 
 /** several printable characters, none a control or escape (not a named key) */
 function isPrintableRun(name: string): boolean {

@@ -113,6 +113,16 @@ describe('handleKey', () => {
     press('/ember/models/gguf');
     expect(ui()).toMatchObject({ filter: 'ember/models/gguf', filterEditing: true });
     press('escape', '');
+    // Enter, Tab and Backspace in the same read act as those keys: the filter is kept, focus moves, a letter goes
+    press('/ember/scratch\r', '/ember/scratch\r');
+    expect(ui()).toMatchObject({ filter: 'ember/scratch', filterEditing: false });
+    press('escape', '');
+    press('/vmx\x7f\r', '/vmx\x7f\r');
+    expect(ui()).toMatchObject({ filter: 'vm', filterEditing: false });
+    press('escape', '');
+    const focus = ui().focus;
+    press('\t\t', '\t\t');
+    expect(ui().focus).toBe((focus + 2) % 3);
     // a paste into the screen's keys is not a burst of key presses: nothing switches, nothing quits
     press('1 rm -rf tmp; q');
     expect(ui().screen).toBe('storage');

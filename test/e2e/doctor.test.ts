@@ -191,8 +191,9 @@ describe('the Doctor screen in a real terminal (tmux, the demo box)', () => {
       for (const l of lines) expect(stringWidth(l), l).toBeLessThanOrEqual(cols);
       tmux.keys('/');
       tmux.text('scratch');
-      // keys sent in one burst can arrive as one chunk: enter once the filter shows what was typed
-      await tmux.waitFor('/scratch', 10_000);
+      // keys sent in one burst can arrive as one chunk: enter once the filter prompt (the status line) shows what was
+      // typed ('ember/scratch' is on the screen already)
+      await tmux.waitFor((x) => /^\/scratch/m.test(x), 10_000);
       tmux.keys('Enter');
       const f = await tmux.waitFor('Checks (filter "scratch")', 10_000);
       const shown = f.split('\n').filter((l) => /[✓✖▲?] (PASS|FAIL|WARN|UNKNOWN)/.test(l));
