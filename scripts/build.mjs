@@ -30,6 +30,43 @@ const boundInkCaches = {
   },
 };
 
+/**
+ * string-width and slice-ansi build an Intl.Segmenter when they load; the first one loads ICU's break-iterator data
+ * (12 ms and a megabyte or two before the first frame). The cockpit measures nearly all its text without one
+ * (src/terminal/fast-width.ts), so each is made on first use instead. A dependency that builds one some other way
+ * fails the build.
+ */
+const lazySegmenters = {
+  name: 'lazy-segmenters',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/].*\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      if (!src.includes('new Intl.Segmenter')) return undefined;
+      const out = src.replace(/const (\w+) = new Intl\.Segmenter\(([^;]*)\);/g,
+        (_m, name, params) => `let ${name}$made;\nconst ${name} = { segment: (s) => (${name}$made ??= new Intl.Segmenter(${params})).segment(s) };`);
+      if (/=\s*new Intl\.Segmenter/.test(out.replace(/\?\?= new Intl\.Segmenter/g, ''))) throw new Error(`lazy-segmenters: ${args.path} makes an Intl.Segmenter in a way the patch does not know; review it`);
+      return { contents: out, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Yoga's Emscripten loader fetches its own embedded wasm (a data: URL) whenever `fetch` exists, which loads undici,
+ * web streams and http2 before the first frame (~40 ms and several MB). It has a synchronous decoder for that URL
+ * (the path taken where there is no fetch): use it always.
+ */
+const yogaWithoutFetch = {
+  name: 'yoga-without-fetch',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]yoga-layout[\\/]dist[\\/]binaries[\\/]yoga-wasm-base64-esm\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      const from = 'function ya(){return w||"function"!=typeof fetch?';
+      if (!src.includes(from)) throw new Error(`yoga-without-fetch: "${from}" not found in ${args.path}; yoga changed, review the patch`);
+      return { contents: src.replace(from, 'function ya(){return true?'), loader: 'js' };
+    });
+  },
+};
+
 /** ink's devtools.js imports react-devtools-core statically; bundled, that import runs at load even though ink only
  * uses devtools when DEV=true, so `external` crashes at start. Stub it. */
 const noDevtools = {
@@ -56,11 +93,16 @@ await build({
   bundle: true,
   platform: 'node',
   target: 'node20',
+  // Node 20 has the regex v flag; without this esbuild turns each /…/v literal into `new RegExp(…)`, compiled when the
+  // module loads (string-width's \p{RGI_Emoji} alone cost ~8 ms of start-up) rather than on first use.
+  supported: { 'regexp-set-notation': true },
   format: 'esm',
   jsx: 'automatic',
-  plugins: [boundInkCaches, noDevtools, fastWidth],
+  plugins: [boundInkCaches, noDevtools, fastWidth, yogaWithoutFetch, lazySegmenters],
   banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=1\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
   define: { 'process.env.NODE_ENV': '"production"' },
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
 });
@@ -78,3 +120,11 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+
+// V8 keeps a script's source in memory for as long as it runs, as one byte a character only when every character is
+// Latin-1: one arrow or dash in a comment or regex doubled the cockpit's 2 MB source to 4 MB of two-byte string.
+for (const file of ['dist/sov.js', 'dist/log-relay.js']) {
+  const text = await readFile(file, 'utf8');
+  const at = text.search(/[^\x00-\x7f]/);
+  if (at >= 0) throw new Error(`${file} holds a non-ASCII character near "${text.slice(Math.max(0, at - 40), at + 10)}": write it as a \\u escape (a regex literal is not escaped by esbuild)`);
+}

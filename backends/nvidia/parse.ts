@@ -49,7 +49,7 @@ export function cleanValue(v: string | undefined): string | undefined {
 export function parseNumber(v: string | undefined): number | undefined {
   const t = cleanValue(v);
   if (t === undefined) return undefined;
-  const m = /^(-?\d+(?:\.\d+)?)\s*(?:[A-Za-z%/°]+(?:\/s)?)?$/.exec(t);
+  const m = /^(-?\d+(?:\.\d+)?)\s*(?:[A-Za-z%/\u00b0]+(?:\/s)?)?$/.exec(t);
   if (!m) return undefined;
   const n = Number(m[1]);
   return Number.isFinite(n) ? n : undefined;

@@ -59,7 +59,7 @@ interface State { fence?: { marker: string }; para?: Para; lastBlank: boolean; a
 
 const FENCE = /^\s{0,3}(`{3,}|~{3,})(.*)$/;
 const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
-const ITEM = /^(\s*)([-*+•]|\d{1,4}[.)])\s+(.*)$/;
+const ITEM = /^(\s*)([-*+\u2022]|\d{1,4}[.)])\s+(.*)$/;
 const QUOTE = /^\s{0,3}>\s?(.*)$/;
 const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
 
@@ -150,7 +150,7 @@ class Machine {
     const it = ITEM.exec(line);
     if (it) {
       const indent = ' '.repeat(Math.min(it[1]!.length, 12));
-      const marker = /^[-*+•]$/.test(it[2]!) ? '•' : it[2]!;
+      const marker = /^[-*+\u2022]$/.test(it[2]!) ? '•' : it[2]!;
       const first = `${indent}${marker} `;
       this.startPara(out, 'bullet', first, ' '.repeat(w(first)));
       this.words(out, it[3]!);

@@ -277,7 +277,7 @@ export interface SearchHit { id: string; messageId: string; role: TranscriptMess
 
 function snippetOf(text: string, i: number, qLen: number): string {
   const from = Math.max(0, i - 30);
-  return (from > 0 ? '…' : '') + oneLine(text.slice(from, i + qLen + 30), 60).replace(/…$/, '') + (i + qLen + 30 < text.length ? '…' : '');
+  return (from > 0 ? '…' : '') + oneLine(text.slice(from, i + qLen + 30), 60).replace(/\u2026$/, '') + (i + qLen + 30 < text.length ? '…' : '');
 }
 
 /**

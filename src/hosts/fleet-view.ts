@@ -93,7 +93,7 @@ export function fleetBox(theme: Theme, rows: FleetRow[], current: string, cols: 
   for (const r of rows) {
     const reach = r.reach === 'lost' ? paint(theme, 'warn', `reconnecting${r.lastGoodAt !== undefined ? ` (${age(now - r.lastGoodAt)})` : ''}`)
       : r.reach === 'up' ? paint(theme, 'ok', 'up') : r.reach === 'partial' ? paint(theme, 'warn', 'partial') : paint(theme, 'muted', '…');
-    const pool = r.pools === 'ONLINE' ? paint(theme, 'ok', r.pools) : /^(none|—)$/.test(r.pools) ? r.pools : paint(theme, 'crit', r.pools);
+    const pool = r.pools === 'ONLINE' ? paint(theme, 'ok', r.pools) : /^(none|\u2014)$/.test(r.pools) ? r.pools : paint(theme, 'crit', r.pools);
     const text = cells([`${r.host === current ? g.select : ' '} ${sanitize(r.host)}`, reach, r.gpus, pool, r.engines, r.load, String(r.findings)]);
     line(r.reach === 'lost' ? paint(theme, 'muted', text) : text);
   }

@@ -176,7 +176,8 @@ export function tokenize(frame: string): Token[] {
 // ---------------------------------------------------------------------------------------------------------------
 // Widths
 
-const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+/** Made on first use: the first Intl.Segmenter loads ICU's break-iterator data, which most frames never need. */
+let segmenter: Intl.Segmenter | undefined;
 const widthCache = new Map<string, number>();
 const WIDTH_CACHE_MAX = 4096;
 
@@ -212,7 +213,7 @@ function isSimple(text: string): boolean {
 function graphemes(text: string): string[] {
   if (isSimple(text)) return text.split('');
   const out: string[] = [];
-  for (const { segment } of segmenter.segment(text)) out.push(segment);
+  for (const { segment } of (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text)) out.push(segment);
   return out;
 }
 
