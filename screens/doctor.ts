@@ -22,7 +22,8 @@ function checked(ctx: ScreenCtx): { rows: Row[]; summary: Summary } | undefined 
 }
 
 function noBlueprint(ctx: ScreenCtx, w: number): string[] {
-  const err = ctx.doctor?.error;
+  if (!ctx.doctor) return [fit(paint(ctx.theme, 'muted', 'reading the blueprint\u2026'), w)];
+  const err = ctx.doctor.error;
   if (err && !err.startsWith(NO_BLUEPRINT)) {
     return sanitize(err).split('\n').map((l, i) => fit(i === 0 ? paint(ctx.theme, 'crit', l) : l, w));
   }

@@ -99,7 +99,7 @@ await build({
   format: 'esm',
   jsx: 'automatic',
   plugins: [boundInkCaches, noDevtools, fastWidth, yogaWithoutFetch, lazySegmenters],
-  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=1\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
+  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
   define: { 'process.env.NODE_ENV': '"production"' },
   minifyWhitespace: true,
   minifySyntax: true,
