@@ -10,6 +10,7 @@ export interface DemoRunnerOptions {
 }
 
 const key = (argv: string[]) => argv.join('\u0000');
+const PLACEHOLDER = /\{\{[a-zA-Z0-9_]+\}\}/;
 
 /** Fills {{name}} placeholders; an unknown name stays visible as `{{name}}` so a broken template is obvious. */
 export function fillTemplate(template: string, vars: DemoVars): string {
@@ -37,13 +38,21 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
   const tSec = () => Math.floor(((clock() - started) * speed) / 10) / 100;
   const commands = new Map(script.commands.map((c) => [key(c.argv), c]));
   const streams = new Map(script.streams.map((s) => [key(s.argv), s]));
-  const files = new Map(script.files.map((f) => [f.path, f.content]));
+  const files = new Map(script.files.map((f) => [f.path, f]));
   const dirs = new Map(script.dirs.map((d) => [d.path, d.entries]));
-  let memo: { t: number; v: DemoVars } | undefined;
-  const vars = () => {
+  // per part of a merged box (-1: the whole box), computed once per step
+  const memo = new Map<number, { t: number; v: DemoVars }>();
+  const vars = (part?: number) => {
     const t = tSec();
-    if (memo?.t !== t) memo = { t, v: script.vars(t) };
-    return memo.v;
+    const k = part !== undefined && script.partVars ? part : -1;
+    let m = memo.get(k);
+    if (m?.t !== t) memo.set(k, m = { t, v: k === -1 ? script.vars(t) : script.partVars!(k, t) });
+    return m.v;
+  };
+  // a part's template naming another part's value is filled from the whole box
+  const fill = (template: string, part?: number) => {
+    const out = fillTemplate(template, vars(part));
+    return part !== undefined && PLACEHOLDER.test(out) ? fillTemplate(template, vars()) : out;
   };
 
   return {
@@ -51,15 +60,14 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
     async run(argv: string[]): Promise<RunResult> {
       const h = script.handle?.(argv, tSec());
       if (h) {
-        memo = undefined; // the box changed: what is read next shows it
+        memo.clear(); // the box changed: what is read next shows it
         return { argv, exitCode: h.exitCode ?? 0, stdout: h.stdout, stderr: h.stderr ?? '', timedOut: false, notFound: false };
       }
       const c = commands.get(key(argv));
       if (!c) {
         return { argv, exitCode: 127, stdout: '', stderr: `demo box: no recorded output for ${argv.join(' ')}`, timedOut: false, notFound: false };
       }
-      const v = vars();
-      return { argv, exitCode: c.exitCode ?? 0, stdout: fillTemplate(c.stdout, v), stderr: fillTemplate(c.stderr ?? '', v), timedOut: false, notFound: false };
+      return { argv, exitCode: c.exitCode ?? 0, stdout: fill(c.stdout, c.part), stderr: fill(c.stderr ?? '', c.part), timedOut: false, notFound: false };
     },
     stream(argv: string[], o: StreamOptions): StreamHandle {
       const s = streams.get(key(argv));
@@ -67,7 +75,7 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
         const t = setTimeout(() => o.onExit({ exitCode: 127, stderr: `demo box: no recorded stream for ${argv.join(' ')}`, notFound: false }), 0);
         return { stop: () => clearTimeout(t) };
       }
-      const emit = () => { for (const line of fillTemplate(s.lines, vars()).split('\n')) if (line) o.onLine(line); };
+      const emit = () => { for (const line of fill(s.lines, s.part).split('\n')) if (line) o.onLine(line); };
       const first = setTimeout(emit, 0);
       const every = setInterval(emit, Math.max(1, s.intervalMs / speed));
       every.unref?.();
@@ -75,7 +83,7 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
     },
     async readFile(path: string) {
       const f = files.get(path);
-      return f === undefined ? undefined : fillTemplate(f, vars());
+      return f === undefined ? undefined : fill(f.content, f.part);
     },
     async listDir(path: string) { return dirs.get(path); },
     now: () => started + tSec() * 1000,
@@ -85,11 +93,12 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
 /** Merges per-source demo scripts into one box; a mutating command goes to the first part that knows it. */
 export function mergeDemoScripts(...parts: DemoScript[]): DemoScript {
   return {
-    commands: parts.flatMap((p) => p.commands),
-    streams: parts.flatMap((p) => p.streams),
-    files: parts.flatMap((p) => p.files),
+    commands: parts.flatMap((p, part) => p.commands.map((c) => ({ ...c, part }))),
+    streams: parts.flatMap((p, part) => p.streams.map((x) => ({ ...x, part }))),
+    files: parts.flatMap((p, part) => p.files.map((f) => ({ ...f, part }))),
     dirs: parts.flatMap((p) => p.dirs),
     vars: (t) => Object.assign({}, ...parts.map((p) => p.vars(t))) as DemoVars,
+    partVars: (part, t) => parts[part]!.vars(t),
     handle(argv, t) {
       for (const p of parts) {
         const r = p.handle?.(argv, t);

@@ -42,6 +42,31 @@ describe('demo runner', () => {
     expect(m.vars(3)).toEqual({ a: 3, b: 1 });
     expect(fillTemplate('{{a}}-{{b}}', { a: 1 })).toBe('1-{{b}}');
   });
+  it('a merged box computes only the values of the part a template belongs to; one naming another part\'s value still fills', async () => {
+    const calls = { gpu: 0, host: 0 };
+    const gpu: DemoScript = { commands: [{ argv: ['smi'], stdout: 'util {{gpu_util}}' }], streams: [], files: [], dirs: [], vars: () => { calls.gpu++; return { gpu_util: 42 }; } };
+    const host: DemoScript = {
+      commands: [], streams: [], dirs: [],
+      files: [{ path: '/proc/loadavg', content: 'load {{sys_load}}' }, { path: '/proc/both', content: '{{sys_load}} {{gpu_util}}' }],
+      vars: () => { calls.host++; return { sys_load: 1.5 }; },
+    };
+    let now = 1000;
+    const r = createDemoRunner(mergeDemoScripts(gpu, host), { clock: () => now });
+    expect(await r.readFile('/proc/loadavg')).toBe('load 1.5');
+    expect(calls).toEqual({ gpu: 0, host: 1 });
+    expect((await r.run(['smi'])).stdout).toBe('util 42');
+    expect(calls).toEqual({ gpu: 1, host: 1 });
+    // the same demo-time step: nothing computed again
+    await r.readFile('/proc/loadavg');
+    await r.run(['smi']);
+    expect(calls).toEqual({ gpu: 1, host: 1 });
+    // a template of the host part that names a GPU value: filled from the whole box, not left as {{gpu_util}}
+    expect(await r.readFile('/proc/both')).toBe('1.5 42');
+    now += 1000;
+    expect(await r.readFile('/proc/loadavg')).toBe('load 1.5');
+    expect(calls.gpu).toBe(2);
+    expect(calls.host).toBe(3);
+  });
   it('a thunk value is rendered only when a template names it, once per demo-time step', async () => {
     let renders = 0;
     let now = 1000;
