@@ -267,6 +267,33 @@ export function parseFrameRows(frame: string, cols: number, rows: number, prev?:
   return out;
 }
 
+/**
+ * One shared cell per look (style, grapheme, width): cells are never changed once made, and a frame's cells live
+ * until the next frame, long enough to be promoted out of V8's young generation, so making 120 new ones for every
+ * changed row fed the old generation and its major collections. Bounded: cleared when it holds too many.
+ */
+const INTERN_MAX = 16_384;
+let interned = new Map<string, [Map<string, Cell>, Map<string, Cell>, Map<string, Cell>]>();
+let internedCount = 0;
+
+export function cellOf(ch: string, width: 0 | 1 | 2, style: string): Cell {
+  let byWidth = interned.get(style);
+  if (byWidth === undefined) {
+    byWidth = [new Map(), new Map(), new Map()];
+    interned.set(style, byWidth);
+  }
+  let cell = byWidth[width].get(ch);
+  if (cell === undefined) {
+    if (++internedCount > INTERN_MAX) {
+      interned = new Map([[style, byWidth = [new Map(), new Map(), new Map()]]]);
+      internedCount = 1;
+    }
+    cell = { ch, width, style };
+    byWidth[width].set(ch, cell);
+  }
+  return cell;
+}
+
 /** One line's tokens into `row` of the grid, from `state` (which it leaves as the line ends). */
 function parseLine(line: string, state: SgrState, grid: Grid, row: number): void {
   const cols = grid.cols;
@@ -289,19 +316,19 @@ function parseLine(line: string, state: SgrState, grid: Grid, row: number): void
         if (prev >= 0 && grid.cells[base + prev]!.width === 0) prev--;
         if (prev >= 0) {
           const cell = grid.cells[base + prev]!;
-          grid.cells[base + prev] = { ...cell, ch: cell.ch + g };
+          grid.cells[base + prev] = cellOf(cell.ch + g, cell.width, cell.style);
         }
         continue;
       }
       if (col >= cols) break;
       if (w === 2 && col + 1 >= cols) {
         // a wide character that does not fit in the last column: the terminal would wrap it; draw a blank instead
-        grid.cells[base + col] = { ch: ' ', width: 1, style };
+        grid.cells[base + col] = cellOf(' ', 1, style);
         col = cols;
         break;
       }
-      grid.cells[base + col] = { ch: g, width: w as 1 | 2, style };
-      if (w === 2) grid.cells[base + col + 1] = { ch: '', width: 0, style };
+      grid.cells[base + col] = cellOf(g, w as 1 | 2, style);
+      if (w === 2) grid.cells[base + col + 1] = cellOf('', 0, style);
       col += w;
     }
   }

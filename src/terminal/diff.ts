@@ -30,7 +30,7 @@ export function moveTo(cursor: Cursor, row: number, col: number): string {
 }
 
 function sameCell(a: Cell, b: Cell): boolean {
-  return a.ch === b.ch && a.style === b.style && a.width === b.width;
+  return a === b || (a.ch === b.ch && a.style === b.style && a.width === b.width);
 }
 
 interface Run {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySgr, cellAt, gridText, parseFrame, parseFrameRows, tokenize } from '../../src/terminal/cells.js';
+import { applySgr, cellAt, cellOf, gridText, parseFrame, parseFrameRows, tokenize } from '../../src/terminal/cells.js';
 
 const ESC = '\u001b';
 
@@ -102,6 +102,24 @@ describe('parseFrameRows: rows reused from the previous frame', () => {
     }
     // a frame equal to the last one: every row reused
     expect(parseFrameRows(lines.join('\n'), 16, 10, prev).same.every(Boolean)).toBe(true);
+  });
+
+  it('cells of one look are one shared object, frame after frame (nothing new to promote); the table is bounded', () => {
+    const a = parseFrame(`ab${E}[31mab${E}[0m\n中e\u0301`, 6, 2);
+    const b = parseFrame(`${E}[31mab${E}[0mab\n中e\u0301`, 6, 2);
+    expect(cellAt(a, 0, 0)).toBe(cellAt(b, 0, 2)); // 'a', no style
+    expect(cellAt(a, 0, 2)).toBe(cellAt(b, 0, 0)); // 'a', red
+    expect(cellAt(a, 0, 0)).not.toBe(cellAt(a, 0, 2));
+    expect(cellAt(a, 1, 0)).toBe(cellAt(b, 1, 0)); // the wide character
+    expect(cellAt(a, 1, 1)).toEqual({ ch: '', width: 0, style: '' }); // its continuation
+    expect(cellAt(a, 1, 2)).toEqual({ ch: 'e\u0301', width: 1, style: '' }); // a combining mark joins the cell
+    // past the bound the table starts again: a cell still looks the same, it is just a new object
+    const first = cellOf('q', 1, '7');
+    for (let i = 0; i < 20_000; i++) cellOf(String(i), 1, '');
+    const again = cellOf('q', 1, '7');
+    expect(again).toEqual(first);
+    expect(again).not.toBe(first);
+    expect(cellOf('q', 1, '7')).toBe(again);
   });
 
   it('a row with the same text but a different style coming in from the row above is parsed again', () => {
