@@ -272,24 +272,24 @@ export function parseFrameRows(frame: string, cols: number, rows: number, prev?:
  * until the next frame, long enough to be promoted out of V8's young generation, so making 120 new ones for every
  * changed row fed the old generation and its major collections. Bounded: cleared when it holds too many.
  */
-const INTERN_MAX = 16_384;
-let interned = new Map<string, [Map<string, Cell>, Map<string, Cell>, Map<string, Cell>]>();
+const INTERN_MAX = 4096;
+let interned = new Map<string, Map<string, Cell>>();
 let internedCount = 0;
 
 export function cellOf(ch: string, width: 0 | 1 | 2, style: string): Cell {
-  let byWidth = interned.get(style);
-  if (byWidth === undefined) {
-    byWidth = [new Map(), new Map(), new Map()];
-    interned.set(style, byWidth);
-  }
-  let cell = byWidth[width].get(ch);
+  // one-column cells (nearly all) are keyed by their grapheme alone
+  const key = width === 1 ? ch : `${width}\u0000${ch}`;
+  let byCh = interned.get(style);
+  let cell = byCh?.get(key);
   if (cell === undefined) {
     if (++internedCount > INTERN_MAX) {
-      interned = new Map([[style, byWidth = [new Map(), new Map(), new Map()]]]);
+      interned = new Map();
       internedCount = 1;
+      byCh = undefined;
     }
+    if (byCh === undefined) interned.set(style, byCh = new Map());
     cell = { ch, width, style };
-    byWidth[width].set(ch, cell);
+    byCh.set(key, cell);
   }
   return cell;
 }

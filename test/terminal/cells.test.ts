@@ -115,7 +115,7 @@ describe('parseFrameRows: rows reused from the previous frame', () => {
     expect(cellAt(a, 1, 2)).toEqual({ ch: 'e\u0301', width: 1, style: '' }); // a combining mark joins the cell
     // past the bound the table starts again: a cell still looks the same, it is just a new object
     const first = cellOf('q', 1, '7');
-    for (let i = 0; i < 20_000; i++) cellOf(String(i), 1, '');
+    for (let i = 0; i < 5000; i++) cellOf(String(i), 1, '');
     const again = cellOf('q', 1, '7');
     expect(again).toEqual(first);
     expect(again).not.toBe(first);
