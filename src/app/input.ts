@@ -43,6 +43,15 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     for (const part of name.match(SPLIT) ?? []) handleKey(store, c, CONTROL_KEYS[part] ?? (part === ' ' ? 'space' : part), part);
     return;
   }
+  // alt+X that no binding declares is Esc then X arriving in one read (Esc to leave the chat prompt, 8 for Recovery,
+  // typed ahead over a slow link): both keys, in turn
+  const typedAhead = /^alt\+(.|space)$/.exec(name);
+  if (typedAhead && !KEYMAP.some((b) => b.keys.includes(name))) {
+    const key = typedAhead[1]!;
+    handleKey(store, c, 'escape', '\u001b');
+    handleKey(store, c, key, key === 'space' ? ' ' : key);
+    return;
+  }
   // modal: the confirm overlay (arguments, preconditions, y/N, a typed name, a tripcode) takes every key
   if (ui.confirm) return confirmKey(store, c, name, input);
   if (ui.tripcode) return tripcodeKey(store, c, name, input);

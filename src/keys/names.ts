@@ -25,6 +25,8 @@ export function keyName(input: string, k: InkKey): string {
   if (k.escape) return 'escape';
   if (k.backspace || k.delete) return 'backspace';
   if (k.ctrl && input) return `ctrl+${input}`;
+  // ESC and a character in one read: alt+that key (a terminal's meta), or Esc and the key typed ahead over a slow link
+  if (k.meta && input.length === 1 && input >= ' ' && input !== '\u007f') return `alt+${input === ' ' ? 'space' : input}`;
   if (input === ' ') return 'space';
   return input;
 }

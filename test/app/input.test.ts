@@ -21,6 +21,9 @@ describe('keyName', () => {
     expect(keyName('', { return: true })).toBe('enter');
     expect(keyName(' ', {})).toBe('space');
     expect(keyName('q', {})).toBe('q');
+    // ESC and a character in one read (Ink: meta)
+    expect(keyName('8', { meta: true })).toBe('alt+8');
+    expect(keyName(' ', { meta: true })).toBe('alt+space');
   });
 });
 
@@ -123,6 +126,14 @@ describe('handleKey', () => {
     const focus = ui().focus;
     press('\t\t', '\t\t');
     expect(ui().focus).toBe((focus + 2) % 3);
+    // Esc and a digit in one read (Ink reports alt+8): Esc leaves the text field, then 8 switches, as typed
+    press('/');
+    press('v');
+    expect(ui().filterEditing).toBe(true);
+    press(keyName('8', { meta: true }), '8');
+    expect(ui()).toMatchObject({ screen: 'recovery', filterEditing: false });
+    expect(ui().filter).not.toContain('8');
+    press('3');
     // a paste into the screen's keys is not a burst of key presses: nothing switches, nothing quits
     press('1 rm -rf tmp; q');
     expect(ui().screen).toBe('storage');
