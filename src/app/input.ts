@@ -43,6 +43,11 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
     for (const part of name.match(SPLIT) ?? []) handleKey(store, c, CONTROL_KEYS[part] ?? (part === ' ' ? 'space' : part), part);
     return;
   }
+  // ctrl keys typed faster than they are read (ctrl+p twice to reorder the chat's providers): each in turn
+  if (isCtrlRun(name)) {
+    for (const ch of name) handleKey(store, c, `ctrl+${String.fromCharCode(ch.charCodeAt(0) + 96)}`, String.fromCharCode(ch.charCodeAt(0) + 96));
+    return;
+  }
   // alt+X that no binding declares is Esc then X arriving in one read (Esc to leave the chat prompt, 8 for Recovery,
   // typed ahead over a slow link): both keys, in turn
   const typedAhead = /^alt\+(.|space)$/.exec(name);
@@ -85,6 +90,14 @@ const SPLIT = /[\x20-\x7e]+|[\r\t\x7f]/g;
 /** printable text with Enter, Tab or Backspace in it (and nothing else) */
 function isMixedRun(name: string): boolean {
   return name.length > 1 && /[\r\t\x7f]/.test(name) && /^[\x20-\x7e\r\t\x7f]+$/.test(name);
+}
+
+/**
+ * Several ctrl+letter presses in one read (Ink hands it over whole, unparsed): never a paste, which would hold text.
+ * Tab, LF and CR are left out (a paste of blank lines is text to the chat prompt); isMixedRun covers them elsewhere.
+ */
+function isCtrlRun(name: string): boolean {
+  return name.length > 1 && /^[\x01-\x08\x0b\x0c\x0e-\x1a]+$/.test(name);
 }
 
 /** several printable characters, none a control or escape (not a named key) */

@@ -134,6 +134,10 @@ describe('handleKey', () => {
     expect(ui()).toMatchObject({ screen: 'recovery', filterEditing: false });
     expect(ui().filter).not.toContain('8');
     press('3');
+    // ctrl keys in one read act in turn (Ink passes '\x10\x0e' unparsed): ctrl+p opens the palette, ctrl+n moves down
+    press('\x10\x0e', '\x10\x0e');
+    expect(ui().palette).toEqual({ query: '', index: 1 });
+    press('escape', '');
     // a paste into the screen's keys is not a burst of key presses: nothing switches, nothing quits
     press('1 rm -rf tmp; q');
     expect(ui().screen).toBe('storage');
