@@ -31,31 +31,31 @@ const ok: DemoReply = { stdout: '' };
 const parentOf = (n: string) => (n.includes('/') ? n.slice(0, n.lastIndexOf('/')) : undefined);
 const dsOf = (snap: string) => snap.slice(0, snap.indexOf('@'));
 
-export function mountpointOf(z: DemoZfs, name: string): string {
-  const d = z.datasets.find((x) => x.name === name);
-  if (d?.mountpoint !== undefined) return d.mountpoint;
-  const parent = parentOf(name);
-  if (!parent) return `/${name}`;
-  const pm = mountpointOf(z, parent);
-  return pm === 'none' ? 'none' : `${pm === '/' ? '' : pm}/${name.slice(name.lastIndexOf('/') + 1)}`;
+/**
+ * The datasets' mountpoints: a dataset's own, else its parent's plus its name. Each is worked out once for the
+ * lifetime of the returned function (a 500-dataset `zfs get` must not cost 500² lookups).
+ */
+export function mountpoints(z: DemoZfs): (name: string) => string {
+  const byName = new Map(z.datasets.map((d) => [d.name, d]));
+  const known = new Map<string, string>();
+  const of = (name: string): string => {
+    let mp = known.get(name);
+    if (mp === undefined) {
+      const own = byName.get(name)?.mountpoint;
+      const parent = parentOf(name);
+      const pm = own === undefined && parent !== undefined ? of(parent) : undefined;
+      mp = own ?? (parent === undefined ? `/${name}` : pm === 'none' ? 'none' : `${pm === '/' ? '' : pm}/${name.slice(name.lastIndexOf('/') + 1)}`);
+      known.set(name, mp);
+    }
+    return mp;
+  };
+  return of;
 }
 
 /** `zfs get -Hp -o name,property,value used,…,mountpoint -t filesystem,volume` */
 export function renderZfsGet(z: DemoZfs, t: number): string {
   const row = (...f: (string | number)[]) => f.join('\t');
-  // each dataset's mountpoint once (inherited ones read their parent's: 500 datasets must not cost 500² finds)
-  const mps = new Map<string, string>();
-  const mountpointOf = (name: string): string => {
-    const known = mps.get(name);
-    if (known !== undefined) return known;
-    const d = byName.get(name);
-    const parent = parentOf(name);
-    const pm = parent ? mountpointOf(parent) : undefined;
-    const mp = d?.mountpoint ?? (pm === undefined ? `/${name}` : pm === 'none' ? 'none' : `${pm === '/' ? '' : pm}/${name.slice(name.lastIndexOf('/') + 1)}`);
-    mps.set(name, mp);
-    return mp;
-  };
-  const byName = new Map(z.datasets.map((d) => [d.name, d]));
+  const mountpointOf = mountpoints(z);
   return z.datasets.map((d) => [
     row(d.name, 'used', Math.round(d.used(t))), row(d.name, 'available', d.available), row(d.name, 'recordsize', d.recordsize),
     row(d.name, 'compression', d.compression), row(d.name, 'atime', d.atime), row(d.name, 'special_small_blocks', d.specialSmallBlocks),
@@ -141,7 +141,7 @@ export function handleZfs(z: DemoZfs, argv: string[]): DemoReply | undefined {
       if (rest.join(' ').startsWith('-H -o value,source mountpoint ') && args.length === 3) {
         const d = z.datasets.find((x) => x.name === args[2]);
         if (!d) return fail(`cannot open '${args[2]}': dataset does not exist`);
-        return { stdout: `${mountpointOf(z, d.name)}\t${d.mountpoint !== undefined ? 'local' : parentOf(d.name) ? `inherited from ${parentOf(d.name)}` : 'default'}\n` };
+        return { stdout: `${mountpoints(z)(d.name)}\t${d.mountpoint !== undefined ? 'local' : parentOf(d.name) ? `inherited from ${parentOf(d.name)}` : 'default'}\n` };
       }
       return undefined;
     default: return undefined;
