@@ -45,7 +45,10 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   }
   // ctrl keys typed faster than they are read (ctrl+p twice to reorder the chat's providers): each in turn
   if (isCtrlRun(name)) {
-    for (const ch of name) handleKey(store, c, `ctrl+${String.fromCharCode(ch.charCodeAt(0) + 96)}`, String.fromCharCode(ch.charCodeAt(0) + 96));
+    for (const ch of name) {
+      const letter = String.fromCharCode(ch.charCodeAt(0) + 96);
+      handleKey(store, c, `ctrl+${letter}`, letter);
+    }
     return;
   }
   // alt+X that no binding declares is Esc then X arriving in one read (Esc to leave the chat prompt, 8 for Recovery,

@@ -247,6 +247,7 @@ export function parseFrameRows(frame: string, cols: number, rows: number, prev?:
   const lines = frame.split('\n', rows);
   const reuse = prev !== undefined && prev.grid.cols === cols && prev.grid.rows === rows;
   const out: ParsedFrame = { grid, lines, inKeys: [], outStates: [], same: [] };
+  // the state each row starts in: a stored state, never mutated (a row about to be parsed works on its own copy)
   let state = newState();
   for (let row = 0; row < rows; row++) {
     const line = lines[row];
@@ -255,14 +256,13 @@ export function parseFrameRows(frame: string, cols: number, rows: number, prev?:
     if (reuse && prev.lines[row] === line && prev.inKeys[row] === key) {
       const base = row * cols;
       for (let c = 0; c < cols; c++) grid.cells[base + c] = prev.grid.cells[base + c]!;
-      state = cloneState(prev.outStates[row]!);
-      out.outStates.push(prev.outStates[row]!);
+      state = prev.outStates[row]!;
       out.same.push(true);
-      continue;
+    } else {
+      if (line !== undefined) parseLine(line, state = cloneState(state), grid, row);
+      out.same.push(false);
     }
-    if (line !== undefined) parseLine(line, state, grid, row);
-    out.outStates.push(cloneState(state));
-    out.same.push(false);
+    out.outStates.push(state);
   }
   return out;
 }
