@@ -45,18 +45,17 @@ describe('sov in a real terminal (tmux)', () => {
 
   it('switches screens with 1–5 and ?', async () => {
     const tm = await startDemo(120, 40);
+    // each screen is waited for whole: tmux can be read while a screen switch is still being drawn, so one
+    // string on screen does not mean the rest is
+    const all = (...want: (string | RegExp)[]) => (x: string) => want.every((w) => (typeof w === 'string' ? x.includes(w) : w.test(x)));
     tm.keys('2');
-    const gpu = await tm.waitFor('processes');
-    expect(gpu).toMatch(/pcie/);
-    expect(gpu).toContain('llama-server');
+    await tm.waitFor(all('processes', /pcie/, 'llama-server'));
     tm.keys('3');
-    const st = await tm.waitFor('Vdevs');
-    expect(st).toContain('Datasets');
-    expect(st).toMatch(/raidz2/);
+    await tm.waitFor(all('Vdevs', 'Datasets', /raidz2/));
     tm.keys('4');
-    expect(await tm.waitFor('distances')).toContain('CPU cores');
+    await tm.waitFor(all('distances', 'CPU cores'));
     tm.keys('?');
-    expect(await tm.waitFor('Keys')).toContain('Freeze');
+    await tm.waitFor(all('Keys', 'Freeze'));
     tm.keys('1');
     await tm.waitFor((x) => x.includes('ZFS') && x.includes('Host'));
   });
