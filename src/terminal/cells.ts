@@ -108,9 +108,7 @@ export function applySgr(state: SgrState, paramText: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Tokenizing
-
-type Token = { kind: 'text'; text: string } | { kind: 'sgr'; params: string } | { kind: 'newline' };
+// Escape sequences
 
 /** Length of the escape sequence starting at s[i] (s[i] === ESC), and its SGR params when it is one. */
 function escapeAt(s: string, i: number): { len: number; sgr?: string } {
@@ -139,38 +137,6 @@ function escapeAt(s: string, i: number): { len: number; sgr?: string } {
   // two-character escape (ESC 7, ESC c, …); ESC ( B and friends take one more
   if ('()*+-./#%'.includes(next)) return { len: Math.min(3, s.length - i) };
   return { len: 2 };
-}
-
-export function tokenize(frame: string): Token[] {
-  const tokens: Token[] = [];
-  let text = '';
-  const flush = () => {
-    if (text !== '') tokens.push({ kind: 'text', text });
-    text = '';
-  };
-  for (let i = 0; i < frame.length; ) {
-    const c = frame.charCodeAt(i);
-    if (c === 0x1b) {
-      flush();
-      const { len, sgr } = escapeAt(frame, i);
-      if (sgr !== undefined) tokens.push({ kind: 'sgr', params: sgr });
-      i += len;
-    } else if (c === 0x0a) {
-      flush();
-      tokens.push({ kind: 'newline' });
-      i++;
-    } else if (c === 0x09) {
-      text += ' ';
-      i++;
-    } else if (c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0)) {
-      i++; // other C0/C1 controls: dropped
-    } else {
-      text += frame[i];
-      i++;
-    }
-  }
-  flush();
-  return tokens;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -234,35 +200,62 @@ export interface ParsedFrame {
   lines: string[];
   /** styleKey of the state each row starts in */
   inKeys: string[];
-  /** the state after each row (never mutated once stored) */
-  outStates: SgrState[];
+  /** the look after each row (its state is never mutated) */
+  outLooks: Look[];
   /** rows taken whole from the previous frame */
   same: boolean[];
 }
 
-const cloneState = (s: SgrState): SgrState => ({ ...s, attrs: new Set(s.attrs) });
+/**
+ * A style as the parser meets it: the SGR state (never mutated once made), its canonical key, and the looks each SGR
+ * sequence leads to from it. The same few sequences recur in every frame, so after the first frames a row's styles
+ * are map lookups: no parameter split, no state copy, no key built. Bounded like the cell table.
+ */
+interface Look { state: SgrState; key: string; next: Map<string, Look> }
+const LOOKS_MAX = 1024;
+let looks = new Map<string, Look>();
+
+function lookOf(state: SgrState): Look {
+  const key = styleKey(state);
+  let look = looks.get(key);
+  if (look === undefined) {
+    if (looks.size >= LOOKS_MAX) looks = new Map();
+    looks.set(key, look = { state, key, next: new Map() });
+  }
+  return look;
+}
+
+function lookAfter(look: Look, params: string): Look {
+  let next = look.next.get(params);
+  if (next === undefined) {
+    const state = { ...look.state, attrs: new Set(look.state.attrs) };
+    applySgr(state, params);
+    next = lookOf(state);
+    if (look.next.size >= 64) look.next.clear();
+    look.next.set(params, next);
+  }
+  return next;
+}
 
 export function parseFrameRows(frame: string, cols: number, rows: number, prev?: ParsedFrame): ParsedFrame {
   const grid = blankGrid(cols, rows);
   const lines = frame.split('\n', rows);
   const reuse = prev !== undefined && prev.grid.cols === cols && prev.grid.rows === rows;
-  const out: ParsedFrame = { grid, lines, inKeys: [], outStates: [], same: [] };
-  // the state each row starts in: a stored state, never mutated (a row about to be parsed works on its own copy)
-  let state = newState();
+  const out: ParsedFrame = { grid, lines, inKeys: [], outLooks: [], same: [] };
+  let look = lookOf(newState());
   for (let row = 0; row < rows; row++) {
     const line = lines[row];
-    const key = styleKey(state);
-    out.inKeys.push(key);
-    if (reuse && prev.lines[row] === line && prev.inKeys[row] === key) {
+    out.inKeys.push(look.key);
+    if (reuse && prev.lines[row] === line && prev.inKeys[row] === look.key) {
       const base = row * cols;
       for (let c = 0; c < cols; c++) grid.cells[base + c] = prev.grid.cells[base + c]!;
-      state = prev.outStates[row]!;
+      look = prev.outLooks[row]!;
       out.same.push(true);
     } else {
-      if (line !== undefined) parseLine(line, state = cloneState(state), grid, row);
+      if (line !== undefined) look = parseLine(line, look, grid, row);
       out.same.push(false);
     }
-    out.outStates.push(state);
+    out.outLooks.push(look);
   }
   return out;
 }
@@ -294,44 +287,85 @@ export function cellOf(ch: string, width: 0 | 1 | 2, style: string): Cell {
   return cell;
 }
 
-/** One line's tokens into `row` of the grid, from `state` (which it leaves as the line ends). */
-function parseLine(line: string, state: SgrState, grid: Grid, row: number): void {
+/** Whether text[from, to) is drawn one UTF-16 unit per cell as it stands: no tab or control to map, all simple. */
+function plainRun(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return false;
+    if (c < 0x300) continue;
+    if (c >= 0x2010 && c <= 0x2bff && !(c >= 0x20d0 && c <= 0x20ff)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** What a run of text draws, as tokenize() reads it: tabs as spaces, other controls dropped. */
+function drawnText(text: string, from: number, to: number): string {
+  let out = '';
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x09) out += ' ';
+    else if (!(c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0))) out += text[i];
+  }
+  return out;
+}
+
+/** Puts one grapheme at `col` of the row at `base`; returns the next column (cols + 1: the row is closed). */
+function put(grid: Grid, base: number, col: number, g: string, style: string): number {
+  const cols = grid.cols;
+  const w = graphemeWidth(g);
+  if (w === 0) {
+    // zero-width: joins the cell before it (skipping a wide character's continuation); dropped at line start
+    let prev = col - 1;
+    if (prev >= 0 && grid.cells[base + prev]!.width === 0) prev--;
+    if (prev >= 0) {
+      const cell = grid.cells[base + prev]!;
+      grid.cells[base + prev] = cellOf(cell.ch + g, cell.width, cell.style);
+    }
+    return col;
+  }
+  if (w === 2 && col + 1 >= cols) {
+    // a wide character that does not fit in the last column: the terminal would wrap it; draw a blank instead
+    grid.cells[base + col] = cellOf(' ', 1, style);
+    return cols + 1; // the row is closed: not even a zero-width character joins it now
+  }
+  grid.cells[base + col] = cellOf(g, w as 1 | 2, style);
+  if (w === 2) grid.cells[base + col + 1] = cellOf('', 0, style);
+  return col + w;
+}
+
+/** One line into `row` of the grid, from `look`; returns the look the line ends in (its SGR past the edge counts). */
+function parseLine(line: string, look: Look, grid: Grid, row: number): Look {
   const cols = grid.cols;
   const base = row * cols;
-  let style = styleKey(state);
   let col = 0;
-  for (const token of tokenize(line)) {
-    if (token.kind === 'newline') continue;
-    if (token.kind === 'sgr') {
-      applySgr(state, token.params);
-      style = styleKey(state);
+  for (let i = 0; i < line.length; ) {
+    if (line.charCodeAt(i) === 0x1b) {
+      const { len, sgr } = escapeAt(line, i);
+      if (sgr !== undefined) look = lookAfter(look, sgr);
+      i += len;
       continue;
     }
-    if (col >= cols) continue; // the rest of this line lies beyond the last column (its SGR still counts)
-    for (const g of graphemes(token.text)) {
-      const w = graphemeWidth(g);
-      if (w === 0) {
-        // zero-width: joins the cell before it (skipping a wide character's continuation); dropped at line start
-        let prev = col - 1;
-        if (prev >= 0 && grid.cells[base + prev]!.width === 0) prev--;
-        if (prev >= 0) {
-          const cell = grid.cells[base + prev]!;
-          grid.cells[base + prev] = cellOf(cell.ch + g, cell.width, cell.style);
+    let end = line.indexOf('\u001b', i);
+    if (end < 0) end = line.length;
+    if (col < cols) {
+      if (plainRun(line, i, end)) {
+        // nearly every run: each UTF-16 unit is a grapheme, taken without splitting the run into an array
+        for (let k = i; k < end; k++) {
+          const g = line[k]!;
+          if (col >= cols && (col > cols || graphemeWidth(g) !== 0)) break;
+          col = put(grid, base, col, g, look.key);
         }
-        continue;
+      } else {
+        for (const g of graphemes(drawnText(line, i, end))) {
+          if (col >= cols && (col > cols || graphemeWidth(g) !== 0)) break;
+          col = put(grid, base, col, g, look.key);
+        }
       }
-      if (col >= cols) break;
-      if (w === 2 && col + 1 >= cols) {
-        // a wide character that does not fit in the last column: the terminal would wrap it; draw a blank instead
-        grid.cells[base + col] = cellOf(' ', 1, style);
-        col = cols;
-        break;
-      }
-      grid.cells[base + col] = cellOf(g, w as 1 | 2, style);
-      if (w === 2) grid.cells[base + col + 1] = cellOf('', 0, style);
-      col += w;
     }
+    i = end;
   }
+  return look;
 }
 
 /** The grid's text, one string per row (wide characters once, continuations skipped). Handy for tests. */

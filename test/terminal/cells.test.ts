@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applySgr, cellAt, cellOf, gridText, parseFrame, parseFrameRows, tokenize } from '../../src/terminal/cells.js';
+import { applySgr, cellAt, cellOf, gridText, parseFrame, parseFrameRows } from '../../src/terminal/cells.js';
 
 const ESC = '\u001b';
 
@@ -66,10 +66,18 @@ describe('parseFrame', () => {
   it('drops escape sequences that are not SGR, and control characters', () => {
     const frame = `${ESC}[2J${ESC}[3J${ESC}[Ha${ESC}]8;;https://x.test${ESC}\\b${ESC}]8;;${ESC}\\${ESC}[5Cc\r\u0007d${ESC}(B${ESC}7e`;
     expect(gridText(parseFrame(frame, 6, 1))).toEqual(['abcde ']);
-    expect(tokenize(`${ESC}[1mx${ESC}[?25l`)).toEqual([
-      { kind: 'sgr', params: '1' },
-      { kind: 'text', text: 'x' },
-    ]);
+    const g = parseFrame(`${ESC}[1mx${ESC}[?25ly\tz`, 5, 1);
+    expect(g.cells.map((c) => [c.ch, c.style])).toEqual([['x', '1'], ['y', '1'], [' ', '1'], ['z', '1'], [' ', '']]);
+  });
+
+  it('at the right edge: a zero-width character still joins the last cell, but not the blank drawn for a wide character that did not fit', () => {
+    expect(parseFrame('abc\u0301', 3, 1).cells.map((c) => c.ch)).toEqual(['a', 'b', 'c\u0301']);
+    expect(parseFrame('ab\u2060', 2, 1).cells.map((c) => c.ch)).toEqual(['a', 'b\u2060']);
+    expect(parseFrame('ab中\u0301', 3, 1).cells.map((c) => c.ch)).toEqual(['a', 'b', ' ']);
+    // past the edge, a later run (after an SGR) draws nothing, its SGR still counts for the next row
+    const g = parseFrame(`abc${ESC}[31m\u0301d\ne`, 3, 2);
+    expect(g.cells.map((c) => c.ch)).toEqual(['a', 'b', 'c', 'e', ' ', ' ']);
+    expect(cellAt(g, 1, 0).style).toBe('31');
   });
 
   it('survives truncated escapes at the end of a frame', () => {
