@@ -10,17 +10,57 @@ export interface DemoRunnerOptions {
 }
 
 const key = (argv: string[]) => argv.join('\u0000');
-const PLACEHOLDER = /\{\{[a-zA-Z0-9_]+\}\}/;
 
-/** Fills {{name}} placeholders; an unknown name stays visible as `{{name}}` so a broken template is obvious. */
+/** A template taken apart once: text[0] name[0] text[1] … name[n-1] text[n]. */
+interface Compiled { text: string[]; names: string[] }
+const COMPILED_MAX = 1024;
+const compiled = new Map<string, Compiled>();
+
+function compile(template: string): Compiled {
+  let c = compiled.get(template);
+  if (c === undefined) {
+    c = { text: [], names: [] };
+    const re = /\{\{([a-zA-Z0-9_]+)\}\}/g;
+    let from = 0;
+    for (let m = re.exec(template); m !== null; m = re.exec(template)) {
+      c.text.push(template.slice(from, m.index));
+      c.names.push(m[1]!);
+      from = m.index + m[0].length;
+    }
+    c.text.push(template.slice(from));
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    compiled.set(template, c);
+  }
+  return c;
+}
+
+/** Fills a template; a name `vars` lacks stays `{{name}}`, or, when `strict`, makes the result undefined. */
+function fillWith(template: string, vars: DemoVars, strict: boolean): string | undefined {
+  const { text, names } = compile(template);
+  if (names.length === 0) return template;
+  let out = text[0]!;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    if (!(name in vars)) {
+      if (strict) return undefined;
+      out += `{{${name}}}`;
+    } else {
+      let v = vars[name]!;
+      // a thunk (a whole `zpool status`, a 500-dataset `zfs get`) is rendered when first asked for, then kept
+      if (typeof v === 'function') vars[name] = v = v();
+      out += String(v);
+    }
+    out += text[i + 1]!;
+  }
+  return out;
+}
+
+/**
+ * Fills {{name}} placeholders; an unknown name stays visible as `{{name}}` so a broken template is obvious. Each
+ * template is taken apart once (the box fills the same few hundred templates every step).
+ */
 export function fillTemplate(template: string, vars: DemoVars): string {
-  return template.replace(/\{\{([a-zA-Z0-9_]+)\}\}/g, (m, name: string) => {
-    if (!(name in vars)) return m;
-    let v = vars[name]!;
-    // a thunk (a whole `zpool status`, a 500-dataset `zfs get`) is rendered when first asked for, then kept
-    if (typeof v === 'function') vars[name] = v = v();
-    return String(v);
-  });
+  return fillWith(template, vars, false)!;
 }
 
 /**
@@ -50,10 +90,8 @@ export function createDemoRunner(base: DemoScript, opts: DemoRunnerOptions = {})
     return m.v;
   };
   // a part's template naming another part's value is filled from the whole box
-  const fill = (template: string, part?: number) => {
-    const out = fillTemplate(template, vars(part));
-    return part !== undefined && PLACEHOLDER.test(out) ? fillTemplate(template, vars()) : out;
-  };
+  const fill = (template: string, part?: number) =>
+    (part !== undefined ? fillWith(template, vars(part), true) : undefined) ?? fillTemplate(template, vars());
 
   return {
     host: opts.host ?? 'omni (demo)',
