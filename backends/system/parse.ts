@@ -6,7 +6,12 @@ import { sanitize } from '../../src/text/sanitize.js';
 
 /** A non-negative decimal integer that fits a double exactly, else undefined. */
 function uint(s: string | undefined): number | undefined {
-  if (s === undefined || !/^\d+$/.test(s)) return undefined;
+  if (s === undefined || s === '') return undefined;
+  // digits only (a loop: this runs for every number of /proc/stat and /proc/diskstats, every second)
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return undefined;
+  }
   const n = Number(s);
   return Number.isSafeInteger(n) ? n : undefined;
 }
@@ -31,12 +36,18 @@ export interface ProcStat {
 }
 
 function cpuTimes(fields: string[]): CpuTimes | undefined {
-  const nums = fields.slice(0, 8).map(uint);
-  if (nums.length < 4 || nums.some((x) => x === undefined)) return undefined;
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = nums as number[];
-  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  if (fields.length < 4) return undefined;
+  // user nice system idle iowait irq softirq steal
+  let total = 0;
+  let idle = 0;
+  for (let i = 0; i < 8 && i < fields.length; i++) {
+    const n = uint(fields[i]);
+    if (n === undefined) return undefined;
+    total += n;
+    if (i === 3 || i === 4) idle += n;
+  }
   if (!Number.isSafeInteger(total)) return undefined;
-  return { busy: total - idle - iowait, total };
+  return { busy: total - idle, total };
 }
 
 export function parseProcStat(text: string): ProcStat {
