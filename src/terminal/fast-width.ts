@@ -19,14 +19,38 @@ export const NARROW_RANGES: [number, number][] = [
   [0x2713, 0x2717], // ✓ ✔ ✕ ✖ ✗
 ];
 
-const NARROW = new RegExp(`^[${NARROW_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]*$`, 'u');
-const SGR = /\u001b\[[0-9;:]*m/g;
+/** NARROW_RANGES as a table, for the code units below its end (all of the ranges) */
+const TABLE_END = 0x2800;
+const NARROW_TABLE = new Uint8Array(TABLE_END);
+for (const [a, b] of NARROW_RANGES) NARROW_TABLE.fill(1, a, b + 1);
+
+/** Whether UTF-16 unit c is one column wide for certain (in NARROW_RANGES). */
+export const isNarrow = (c: number): boolean => c < TABLE_END && NARROW_TABLE[c] === 1;
+
+/** The end (index past the final 'm') of the SGR sequence starting at s[i] === ESC, or -1 when it is not one. */
+export function sgrEnd(s: string, i: number): number {
+  if (s.charCodeAt(i + 1) !== 0x5b) return -1;
+  let j = i + 2;
+  for (; j < s.length; j++) {
+    const d = s.charCodeAt(j);
+    if (!((d >= 0x30 && d <= 0x39) || d === 0x3b || d === 0x3a)) break;
+  }
+  return s.charCodeAt(j) === 0x6d ? j + 1 : -1;
+}
 
 export interface Options { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }
 
 export default function stringWidth(input: string, options?: Options): number {
   if (typeof input !== 'string' || input.length === 0) return 0;
   if (options?.countAnsiEscapeCodes || options?.ambiguousIsNarrow === false) return realStringWidth(input, options);
-  const plain = input.includes('\u001b') ? input.replace(SGR, '') : input;
-  return NARROW.test(plain) ? plain.length : realStringWidth(input, options);
+  // one pass, nothing allocated: narrow units count one each, SGR sequences none; anything else asks string-width
+  let w = 0;
+  for (let i = 0; i < input.length; i++) {
+    const c = input.charCodeAt(i);
+    if (isNarrow(c)) { w++; continue; }
+    const end = c === 0x1b ? sgrEnd(input, i) : -1;
+    if (end < 0) return realStringWidth(input, options);
+    i = end - 1;
+  }
+  return w;
 }

@@ -1,5 +1,6 @@
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
+import { cutNarrow } from '../../src/text/cut.js';
 
 /** The one sanitiser (escape sequences, control characters, bidi and invisible format controls): src/text/sanitize.ts */
 export { sanitize } from '../../src/text/sanitize.js';
@@ -12,7 +13,7 @@ export function fit(line: string, w: number): string {
   const lw = stringWidth(line);
   if (lw === w) return line;
   if (lw < w) return line + ' '.repeat(w - lw);
-  const cut = sliceAnsi(line, 0, w - 1);
+  const cut = cutNarrow(line, w - 1) ?? sliceAnsi(line, 0, w - 1);
   return cut + ' '.repeat(Math.max(0, w - 1 - stringWidth(cut))) + '…';
 }
 
