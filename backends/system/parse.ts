@@ -35,16 +35,52 @@ export interface ProcStat {
   warnings: string[];
 }
 
-function cpuTimes(fields: string[]): CpuTimes | undefined {
-  if (fields.length < 4) return undefined;
+// The /proc tables are read every second: their lines are taken apart by offsets, not split into field strings.
+const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0d;
+const MAX_FIELDS = 32;
+/** start and end offsets of the fields of the line last measured by fieldSpans() */
+const SPANS = new Int32Array(2 * MAX_FIELDS);
+
+/** Finds the whitespace-separated fields of a line (the first MAX_FIELDS are kept in SPANS); returns how many. */
+function fieldSpans(line: string): number {
+  let n = 0;
+  for (let i = 0; i < line.length; ) {
+    while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+    if (i >= line.length) break;
+    const start = i;
+    while (i < line.length && !isSpace(line.charCodeAt(i))) i++;
+    if (n < MAX_FIELDS) { SPANS[2 * n] = start; SPANS[2 * n + 1] = i; }
+    n++;
+  }
+  return n;
+}
+
+const fieldAt = (line: string, k: number) => line.slice(SPANS[2 * k], SPANS[2 * k + 1]);
+
+/** Field k of the last measured line as a non-negative integer (digits only, exactly representable), else undefined. */
+function uintAt(line: string, k: number): number | undefined {
+  const from = SPANS[2 * k]!;
+  const to = SPANS[2 * k + 1]!;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = line.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return undefined;
+    n = n * 10 + d;
+  }
+  return to > from && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Jiffies from fields 1.. of the last measured `cpu…` line (of `count` fields). */
+function cpuTimes(line: string, count: number): CpuTimes | undefined {
+  if (count < 5) return undefined;
   // user nice system idle iowait irq softirq steal
   let total = 0;
   let idle = 0;
-  for (let i = 0; i < 8 && i < fields.length; i++) {
-    const n = uint(fields[i]);
+  for (let k = 1; k <= 8 && k < count; k++) {
+    const n = uintAt(line, k);
     if (n === undefined) return undefined;
     total += n;
-    if (i === 3 || i === 4) idle += n;
+    if (k === 4 || k === 5) idle += n;
   }
   if (!Number.isSafeInteger(total)) return undefined;
   return { busy: total - idle, total };
@@ -55,12 +91,14 @@ export function parseProcStat(text: string): ProcStat {
   const seen = new Set<number>();
   for (const line of text.split('\n')) {
     if (!line.startsWith('cpu')) continue;
-    const [name = '', ...fields] = line.trim().split(/\s+/);
-    const m = /^cpu(\d*)$/.exec(name);
-    const times = m ? cpuTimes(fields) : undefined;
-    if (!m || !times) { out.warnings.push(`/proc/stat: unreadable line "${clip(line.trim())}"`); continue; }
-    if (m[1] === '') { out.total = times; continue; }
-    const id = uint(m[1]);
+    const count = fieldSpans(line);
+    const name = fieldAt(line, 0);
+    const digits = name.slice(3);
+    const isCpu = name.startsWith('cpu') && (digits === '' || uint(digits) !== undefined);
+    const times = isCpu ? cpuTimes(line, count) : undefined;
+    if (!isCpu || !times) { out.warnings.push(`/proc/stat: unreadable line "${clip(line.trim())}"`); continue; }
+    if (digits === '') { out.total = times; continue; }
+    const id = uint(digits);
     if (id === undefined || seen.has(id)) { out.warnings.push(`/proc/stat: odd cpu "${clip(name)}"`); continue; }
     seen.add(id);
     out.cores.push({ id, times });
@@ -164,16 +202,15 @@ export function parseDiskstats(text: string): { disks: DiskCounters[]; warnings:
   const warnings: string[] = [];
   const all: DiskCounters[] = [];
   for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (t === '') continue;
-    const f = t.split(/\s+/);
-    const name = f[2];
-    const rd = uint(f[5]);
-    const wr = uint(f[9]);
-    if (name === undefined || f.length < 14 || uint(f[0]) === undefined || rd === undefined || wr === undefined) {
-      warnings.push(`/proc/diskstats: unreadable line "${clip(t)}"`);
+    const count = fieldSpans(line);
+    if (count === 0) continue;
+    const rd = count >= 14 ? uintAt(line, 5) : undefined;
+    const wr = count >= 14 ? uintAt(line, 9) : undefined;
+    if (count < 14 || uintAt(line, 0) === undefined || rd === undefined || wr === undefined) {
+      warnings.push(`/proc/diskstats: unreadable line "${clip(line.trim())}"`);
       continue;
     }
+    const name = fieldAt(line, 2);
     if (!isShownDisk(name)) continue;
     all.push({ name, readBytes: rd * 512, writeBytes: wr * 512 });
   }
