@@ -237,8 +237,13 @@ function lookAfter(look: Look, params: string): Look {
   return next;
 }
 
-export function parseFrameRows(frame: string, cols: number, rows: number, prev?: ParsedFrame): ParsedFrame {
-  const grid = blankGrid(cols, rows);
+/**
+ * `spare`: a grid no longer shown nor compared against (the writer's frame before last), filled again rather than
+ * a new cols×rows array made for every frame.
+ */
+export function parseFrameRows(frame: string, cols: number, rows: number, prev?: ParsedFrame, spare?: Grid): ParsedFrame {
+  const recycled = spare !== undefined && spare !== prev?.grid && spare.cols === cols && spare.rows === rows;
+  const grid = recycled ? spare : blankGrid(cols, rows);
   const lines = frame.split('\n', rows);
   const reuse = prev !== undefined && prev.grid.cols === cols && prev.grid.rows === rows;
   const out: ParsedFrame = { grid, lines, inKeys: [], outLooks: [], same: [] };
@@ -252,6 +257,7 @@ export function parseFrameRows(frame: string, cols: number, rows: number, prev?:
       look = prev.outLooks[row]!;
       out.same.push(true);
     } else {
+      if (recycled) grid.cells.fill(BLANK, row * cols, (row + 1) * cols);
       if (line !== undefined) look = parseLine(line, look, grid, row);
       out.same.push(false);
     }

@@ -2,7 +2,7 @@
 // `inkStdout`, an in-memory stand-in for the terminal, the same way); we keep the latest frame and, at most once per event-loop turn and no more often than
 // `minIntervalMs`, send the real terminal only the cells that changed since what it last showed.
 import { EventEmitter } from 'node:events';
-import { parseFrameRows, type ParsedFrame } from './cells.js';
+import { parseFrameRows, type Grid, type ParsedFrame } from './cells.js';
 import { diffGrids } from './diff.js';
 
 /** What the writer needs of the real terminal (process.stdout fits). */
@@ -88,6 +88,7 @@ export function createScreenWriter(out: TerminalOut, opts: ScreenWriterOptions =
   let latest: string | undefined;
   let dirty = false;
   let shown: { parsed: ParsedFrame; frame: string } | undefined; // what the terminal shows now
+  let spare: Grid | undefined; // the grid shown before that: the next frame is parsed into it
   let lastFlushAt = -Infinity;
   let cancelTimer: (() => void) | undefined;
   let blocked = false; // the terminal did not take the last write yet (slow SSH): skip frames until 'drain'
@@ -132,8 +133,9 @@ export function createScreenWriter(out: TerminalOut, opts: ScreenWriterOptions =
     const { columns: cols, rows } = inkStdout;
     if (shown && shown.frame === latest && shown.parsed.grid.cols === cols && shown.parsed.grid.rows === rows) return;
     // rows whose text and starting style did not change are the previous frame's cells, not parsed or compared again
-    const parsed = parseFrameRows(latest, cols, rows, shown?.parsed);
+    const parsed = parseFrameRows(latest, cols, rows, shown?.parsed, spare);
     const { bytes, full } = diffGrids(shown?.parsed.grid, parsed.grid, parsed.same);
+    spare = shown?.parsed.grid;
     shown = { parsed, frame: latest };
     lastFlushAt = now();
     if (bytes === '') return;

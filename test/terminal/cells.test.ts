@@ -94,15 +94,18 @@ describe('parseFrameRows: rows reused from the previous frame', () => {
   const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
   const line = () => Array.from({ length: rnd(6) }, () => pieces[rnd(pieces.length)]).join('');
 
-  it('equals a full parse, frame after frame, whatever changed (styles left open across lines included); unchanged rows are marked same', () => {
+  it('equals a full parse, frame after frame, whatever changed (styles left open across lines included), parsed into the grid before last; unchanged rows are marked same', () => {
     let lines = Array.from({ length: 12 }, line);
     let prev = parseFrameRows(lines.join('\n'), 16, 10);
+    let spare: ReturnType<typeof parseFrame> | undefined; // the grid before prev, parsed into again as the writer does
     for (let i = 0; i < 300; i++) {
       const next = [...lines];
       for (let k = rnd(4); k >= 0; k--) next[rnd(next.length)] = line();
       if (rnd(10) === 0) next.pop();
       const frame = next.join('\n');
-      const p = parseFrameRows(frame, 16, 10, prev);
+      const p = parseFrameRows(frame, 16, 10, prev, spare);
+      if (spare) expect(p.grid).toBe(spare);
+      spare = prev.grid;
       expect(p.grid).toEqual(parseFrame(frame, 16, 10));
       for (let r = 0; r < 10; r++) if (p.same[r]) expect(p.grid.cells.slice(r * 16, r * 16 + 16)).toEqual(prev.grid.cells.slice(r * 16, r * 16 + 16));
       prev = p;
