@@ -38,12 +38,15 @@ export function sgrEnd(s: string, i: number): number {
   return s.charCodeAt(j) === 0x6d ? j + 1 : -1;
 }
 
+const NARROW = new RegExp(`^[${NARROW_RANGES.map(([a, b]) => `\\u{${a.toString(16)}}-\\u{${b.toString(16)}}`).join('')}]*$`, 'u');
+
 export interface Options { ambiguousIsNarrow?: boolean; countAnsiEscapeCodes?: boolean }
 
 export default function stringWidth(input: string, options?: Options): number {
   if (typeof input !== 'string' || input.length === 0) return 0;
   if (options?.countAnsiEscapeCodes || options?.ambiguousIsNarrow === false) return realStringWidth(input, options);
-  // one pass, nothing allocated: narrow units count one each, SGR sequences none; anything else asks string-width
+  // plain text: one native regex scan; styled text: one pass, nothing allocated (no copy without the SGR)
+  if (!input.includes('\u001b')) return NARROW.test(input) ? input.length : realStringWidth(input, options);
   let w = 0;
   for (let i = 0; i < input.length; i++) {
     const c = input.charCodeAt(i);
