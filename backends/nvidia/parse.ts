@@ -463,13 +463,34 @@ function salvage(src: string, warnings: string[]): NvidiaData {
 }
 
 /** `nvidia-smi -q -x` → NvidiaData. GPUs are indexed in document order (nvidia-smi lists them by index). */
+/**
+ * The text without its <supported_clocks> blocks: every clock pair the card supports, hundreds of elements a GPU
+ * (most of a real -q -x), of which nothing is read. An unclosed block is left for the parser to judge.
+ */
+export function withoutSupportedClocks(s: string): string {
+  const open = '<supported_clocks>';
+  const close = '</supported_clocks>';
+  let at = s.indexOf(open);
+  if (at < 0) return s;
+  let out = '';
+  let from = 0;
+  while (at >= 0) {
+    const end = s.indexOf(close, at);
+    if (end < 0) break;
+    out += s.slice(from, at);
+    from = end + close.length;
+    at = s.indexOf(open, from);
+  }
+  return out + s.slice(from);
+}
+
 export function parseQX(src: string): NvidiaData {
   const warnings: string[] = [];
   const s = String(src ?? '');
   if (!s.trim()) return { gpus: [], warnings: ['empty nvidia-smi -q -x output'] };
   let doc: unknown;
   try {
-    doc = xml.parse(s);
+    doc = xml.parse(withoutSupportedClocks(s));
   } catch (e) {
     warnings.push(`nvidia-smi -q -x: malformed XML (${(e as Error).message.split('\n')[0]?.slice(0, 120)})`);
     try { return salvage(s, warnings); } catch { return { gpus: [], warnings }; }

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  classifyNvidiaError, decodeClockReasons, FAST_FIELDS, parseMiB, parseNumber, parseQueryCsv, parseQX,
+  classifyNvidiaError, decodeClockReasons, FAST_FIELDS, parseMiB, parseNumber, parseQueryCsv, parseQX, withoutSupportedClocks,
 } from '../../../backends/nvidia/parse.js';
 import { fixture, fixturePath, haveSamples, readSample, sampleFiles } from '../../helpers/samples.js';
 import { readdirSync } from 'node:fs';
@@ -336,5 +336,24 @@ describe('classifyNvidiaError', () => {
   it('ordinary output is not an error', () => {
     expect(classifyNvidiaError('0, GPU-x, NVIDIA H100, 0, 0')).toBeUndefined();
     expect(classifyNvidiaError('')).toBeUndefined();
+  });
+});
+
+describe.skipIf(!haveSamples)('withoutSupportedClocks (what -q -x is parsed without)', () => {
+  it('drops every <supported_clocks> block of the real samples and nothing else', () => {
+    let dropped = 0;
+    for (const p of sampleFiles('nvidia').filter((f) => f.endsWith('.xml'))) {
+      const t = readSample(p);
+      const out = withoutSupportedClocks(t);
+      expect(out, basename(p)).toBe(t.replace(/<supported_clocks>[\s\S]*?<\/supported_clocks>/g, ''));
+      expect(out).not.toMatch(/supported_(mem|graphics)_clock/);
+      dropped += t.length - out.length;
+    }
+    expect(dropped).toBeGreaterThan(0);
+  });
+
+  it('leaves an unclosed block (a cut output) for the parser', () => {
+    const t = '<gpu><a>1</a><supported_clocks><x/></supported_clocks><b>2</b><supported_clocks><y/>';
+    expect(withoutSupportedClocks(t)).toBe('<gpu><a>1</a><b>2</b><supported_clocks><y/>');
   });
 });
