@@ -68,11 +68,13 @@ const yogaWithoutFetch = {
 };
 
 /** ink's devtools.js imports react-devtools-core statically; bundled, that import runs at load even though ink only
- * uses devtools when DEV=true, so `external` crashes at start. Stub it. */
+ * uses devtools when DEV=true, so `external` crashes at start. Stub it, and ink's devtools.js itself (its window
+ * polyfill brings the `ws` package: 67 kB of source parsed at every start for a DEV-only path). */
 const noDevtools = {
   name: 'no-devtools',
   setup(b) {
     b.onResolve({ filter: /^react-devtools-core$/ }, (a) => ({ path: a.path, namespace: 'stub' }));
+    b.onResolve({ filter: /^\.\/devtools\.js$/ }, (a) => (/[\\/]ink[\\/]build$/.test(a.resolveDir) ? { path: 'ink-devtools', namespace: 'stub' } : undefined));
     b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: 'export default { initialize() {}, connectToDevTools() {} };' }));
   },
 };

@@ -91,12 +91,6 @@ export async function runTui(o: Options): Promise<number> {
     chat = createChatSession({ providers: [], settings: undefined, dir: chatsDir(process.env), emitTerminal: (seq) => process.stdout.write(seq) });
     setChatSession(chat, { providers: [], chain: [] });
   }
-  // the blueprint (parsing it costs ~15 ms of YAML) is chosen after the first frame; the Doctor says so meanwhile
-  setImmediate(() => {
-    void chooseBlueprint({ demo: o.demo, ...(cfg.config ? { config: cfg.config } : {}), configPath: cfg.path, ...(cfg.error ? { configError: cfg.error } : {}) })
-      .then((chosen) => store.getState().setDoctor(chosen.ok ? { blueprint: chosen.blueprint, path: chosen.path } : { error: chosen.error }),
-        (e: unknown) => store.getState().setDoctor({ error: `the blueprint could not be read: ${e instanceof Error ? e.message : String(e)}` }));
-  });
   const firstErr = cfg.error?.split('\n').find((l) => l.trim()) ?? '';
   const services = servicesBackend.create(demoChat?.config.services ?? cfg.config?.services ?? [], cfg.error ? { none: { reason: `the config could not be loaded (${cfg.path})`, hint: firstErr } } : {});
   // the daemon supervises; the TUI starts it only when the config names engines for it to run
@@ -173,5 +167,17 @@ export async function runTui(o: Options): Promise<number> {
     stdout: writer.inkStdout as unknown as NodeJS.WriteStream, stdin: process.stdin, debug: true, exitOnCtrlC: false, patchConsole: false,
   });
   scheduler.start();
+  // the blueprint (parsing it costs ~15 ms of YAML) is chosen once the first full frame is out (the first samples in
+  // and drawn), or after 1 s if they are slow; the Doctor says so meanwhile
+  let blueprintAsked = false;
+  const chooseTheBlueprint = () => {
+    if (blueprintAsked) return;
+    blueprintAsked = true;
+    void chooseBlueprint({ demo: o.demo, ...(cfg.config ? { config: cfg.config } : {}), configPath: cfg.path, ...(cfg.error ? { configError: cfg.error } : {}) })
+      .then((chosen) => store.getState().setDoctor(chosen.ok ? { blueprint: chosen.blueprint, path: chosen.path } : { error: chosen.error }),
+        (e: unknown) => store.getState().setDoctor({ error: `the blueprint could not be read: ${e instanceof Error ? e.message : String(e)}` }));
+  };
+  void scheduler.nextIngest().then(() => setTimeout(chooseTheBlueprint, 20));
+  setTimeout(chooseTheBlueprint, 1000).unref();
   return finished;
 }
