@@ -1,4 +1,4 @@
-// Bundles src/main.ts into dist/sov.js (one file, fast start).
+// Bundles src/main.ts into dist/sov.js, with the cockpit and the headless commands in dist/cockpit.js and dist/cli.js.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -89,9 +89,24 @@ const fastWidth = {
   },
 };
 
-await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/sov.js',
+/**
+ * Three bundles, so that each process parses only what it runs: dist/sov.js (src/main.ts: arguments, then one of the
+ * two below), dist/cockpit.js (src/bundles/cockpit.ts: the full-screen cockpit: React, Ink, Yoga) and dist/cli.js
+ * (src/bundles/cli.ts: the daemon, the exporter and every headless subcommand). main.ts imports the cockpit from
+ * ./app/run.js and each subcommand from ./cli/NAME.js, as it does under tsx; here those imports become imports of
+ * the bundle beside it, which exports the same names. A module in both bundles is two copies: they share no state.
+ */
+const splitEntries = {
+  name: 'split-entries',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(app\/run|cli\/[a-z-]+)\.js$/ }, (a) => {
+      if (!/[\\/]src[\\/]main\.ts$/.test(a.importer)) return undefined;
+      return { path: a.path === './app/run.js' ? './cockpit.js' : './cli.js', external: true };
+    });
+  },
+};
+
+const shared = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -101,14 +116,28 @@ await build({
   format: 'esm',
   jsx: 'automatic',
   plugins: [boundInkCaches, noDevtools, fastWidth, yogaWithoutFetch, lazySegmenters],
-  banner: { js: "#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1\nimport { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);" },
   define: { 'process.env.NODE_ENV': '"production"' },
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'none',
   logLevel: 'warning',
+};
+const requireBanner = "import { createRequire as __sovCreateRequire } from 'node:module';\nconst require = __sovCreateRequire(import.meta.url);";
+
+await build({
+  ...shared,
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/sov.js',
+  plugins: [splitEntries, ...shared.plugins],
+  banner: { js: `#!/usr/bin/env -S node --max-semi-space-size=1 --v8-pool-size=1\n${requireBanner}` },
 });
 chmodSync('dist/sov.js', 0o755);
+await build({
+  ...shared,
+  entryPoints: { cockpit: 'src/bundles/cockpit.ts', cli: 'src/bundles/cli.ts' },
+  outdir: 'dist',
+  banner: { js: requireBanner },
+});
 
 // The per-engine log relay (src/daemon/relay.ts) runs as its own small process: a separate, tiny bundle, so it does
 // not parse the cockpit's code and stays small in memory.
@@ -125,7 +154,7 @@ await build({
 
 // V8 keeps a script's source in memory for as long as it runs, as one byte a character only when every character is
 // Latin-1: one arrow or dash in a comment or regex doubled the cockpit's 2 MB source to 4 MB of two-byte string.
-for (const file of ['dist/sov.js', 'dist/log-relay.js']) {
+for (const file of ['dist/sov.js', 'dist/cockpit.js', 'dist/cli.js', 'dist/log-relay.js']) {
   const text = await readFile(file, 'utf8');
   const at = text.search(/[^\x00-\x7f]/);
   if (at >= 0) throw new Error(`${file} holds a non-ASCII character near "${text.slice(Math.max(0, at - 40), at + 10)}": write it as a \\u escape (a regex literal is not escaped by esbuild)`);

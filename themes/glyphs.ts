@@ -64,10 +64,7 @@ export const consoleGlyphs: Glyphs = {
 
 export const GLYPH_SETS: Readonly<Record<GlyphSetName, Glyphs>> = { unicode: unicodeGlyphs, console: consoleGlyphs };
 
-/** Terminals whose font is the console's (or less): the Linux console (also under screen/tmux: screen.linux), the VTs, dumb terminals. */
-export function consoleTerm(term: string | undefined): boolean {
-  return term !== undefined && (/^(linux|vt\d+|dumb|cons\d+|ansi|pcansi|con\d+x\d+)(-|$)/i.test(term) || /^(screen|tmux)\.linux$/i.test(term));
-}
+export { consoleTerm } from './console-term.js';
 
 const ALLOWED = new Set(CONSOLE_EXTRA);
 // SGR and other CSI sequences pass through untouched; everything between them is folded

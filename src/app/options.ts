@@ -1,8 +1,8 @@
-import { BACKENDS } from '../../backends/index.js';
+import { HOST_SOURCES } from '../../backends/ids.js';
 import { parseArgs } from 'node:util';
 import type { SourceId } from '../../backends/types.js';
 import type { GlyphSetName, ThemeName } from '../store/types.js';
-import { consoleTerm } from '../../themes/glyphs.js';
+import { consoleTerm } from '../../themes/console-term.js';
 
 export interface Options {
   command: 'tui' | 'status' | 'help' | 'version';
@@ -70,8 +70,8 @@ export function subcommand(argv: string[]): { command: 'daemon' | 'engines' | 'd
   return first === 'daemon' || first === 'engines' || first === 'do' ? { command: first, rest: argv.slice(1) } : undefined;
 }
 
-/** the sampled sources, as the backends declare them (--require vms was advertised and refused when this was a copy) */
-const SOURCES: SourceId[] = BACKENDS.map((b) => b.id);
+/** the sampled sources (backends/ids.ts; a test holds BACKENDS to the same list: --require vms was once refused) */
+const SOURCES: readonly SourceId[] = HOST_SOURCES;
 const THEMES: ThemeName[] = ['dark', 'light', 'high-contrast', 'no-color', 'tty'];
 
 /** --demo-scale: a whole number 1–16 */
