@@ -50,6 +50,19 @@ describe('App wiring (ink-testing-library)', () => {
     ink.unmount();
   });
 
+  it('two arrow keys in one read (typed fast over a slow link) both act', async () => {
+    const { type, store, ink } = await mount();
+    type('6');
+    await until(() => expect(store.getState().ui.screen).toBe('engines'));
+    const names = ['llama', 'vllm', 'ktransformers', 'ramalama-worker'];
+    await until(() => expect(store.getState().ui.engine ?? 'llama').toBe('llama'));
+    type(`${ESC}[B${ESC}[B`);
+    await until(() => expect(store.getState().ui.engine).toBe(names[2]));
+    type(`${ESC}[A${ESC}[B${ESC}[B`);
+    await until(() => expect(store.getState().ui.engine).toBe(names[3]));
+    ink.unmount();
+  });
+
   it('the palette opens on :, filters what is typed, and enter runs the entry', async () => {
     const { type, store, last, ink } = await mount();
     type(':');
