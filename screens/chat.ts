@@ -24,7 +24,7 @@ import { frame } from '../widgets/primitives/panel.js';
 import { paint } from '../themes/tokens.js';
 import { chatStatusLine, promptLines, promptRows, providerLine, renderKit } from '../widgets/panels/chat.js';
 import type { PanelSpec, ScreenDef } from './types.js';
-import { keyIn } from '../src/keys/keymap.js';
+import { keyIn, ownId } from '../src/keys/keymap.js';
 
 export const CHAT_SCREEN_ID = 'chat' as string as ScreenId;
 
@@ -125,7 +125,7 @@ const chatText = (input: string) => !/^[\u0000-\u0008\u000b-\u001f\u007f]+$/.tes
  */
 export function handleChatKey(session: ChatSession, name: string, input = ''): boolean {
   const s = session.getState();
-  switch (keyIn('chat', name, input, { screen: CHAT_SCREEN_ID, text: chatText })?.id) {
+  switch (ownId(keyIn('chat', name, input, { screen: CHAT_SCREEN_ID, text: chatText }))) {
     case 'chat.send': session.send(); return true;
     case 'chat.newline': session.newline(); return true;
     case 'chat.cancel': return session.cancel();

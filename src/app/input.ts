@@ -3,7 +3,7 @@ import { actionContext } from '../actions/context.js';
 import { recoveryActions } from '../actions/index.js';
 import type { ActionCtx } from '../actions/types.js';
 import { cancelRunning, confirmKey, findAction, startAction, tripcodeKey } from './recovery.js';
-import { allowed, bindingFor, keyIn, KEYMAP, type KeyBinding } from '../keys/keymap.js';
+import { allowed, bindingFor, keyIn, KEYMAP, ownId, type KeyBinding } from '../keys/keymap.js';
 import { editText, isNamedKey } from '../keys/names.js';
 import { engineList } from '../store/selectors.js';
 import { viewSamples, type Store } from '../store/store.js';
@@ -64,7 +64,7 @@ export function handleKey(store: Store, c: Controller, name: string, input = '')
   if (ui.confirm) return confirmKey(store, c, name, input);
   if (ui.tripcode) return tripcodeKey(store, c, name, input);
   // ctrl+c while an action runs cancels it rather than quitting
-  if (keyIn('running', name)?.id === 'run.cancel' && cancelRunning(store, c)) return;
+  if (ownId(keyIn('running', name)) === 'run.cancel' && cancelRunning(store, c)) return;
   // modal: the palette takes every key while open
   if (ui.palette) return paletteKey(store, c, name, input);
   // the fleet overview: j/k (up/down) pick a host, enter opens its screens, esc or W closes; the rest as usual
@@ -144,7 +144,7 @@ function fleetKey(store: Store, name: string): boolean {
 /** The filter prompt's keys (the `filter` layer): typed or pasted text, enter keeps, esc clears; it swallows the rest. */
 function filterKey(store: Store, c: Controller, name: string, input: string): void {
   const s = store.getState();
-  switch (keyIn('filter', name, input)?.id) {
+  switch (ownId(keyIn('filter', name, input))) {
     case 'filter.keep': return s.setFilter(s.ui.filter, false);
     case 'filter.clear': return s.setFilter('', false);
     case 'filter.type': return s.setFilter(editText(s.ui.filter, name, input, 200), true);
@@ -158,7 +158,7 @@ function paletteKey(store: Store, c: Controller, name: string, input: string): v
   const p = s.ui.palette!;
   const view = paletteView(s)!;
   const move = (d: number) => s.setPalette({ ...p, index: view.entries.length ? (view.index + d + view.entries.length) % view.entries.length : 0 });
-  switch (keyIn('palette', name, input)?.id) {
+  switch (ownId(keyIn('palette', name, input))) {
     case 'overlay.close': return s.setPalette(undefined);
     case 'overlay.quit': return c.quit();
     case 'palette.prev': return move(-1);
@@ -194,10 +194,11 @@ function dispatch(store: Store, c: Controller, b: KeyBinding): void {
   const panels = c.panels();
   const focused = panels[Math.min(ui.focus, panels.length - 1)];
   const page = Math.max(1, c.pageSize() - 1);
-  switch (b.id) {
+  const id = ownId(b);
+  switch (id) {
     case 'screen.overview': case 'screen.gpu': case 'screen.storage': case 'screen.numa': case 'screen.help': case 'screen.engines': case 'screen.chat':
     case 'screen.recovery': case 'screen.doctor': case 'screen.vms':
-      return s.setScreen(b.id.slice('screen.'.length) as ScreenId);
+      return s.setScreen(id.slice('screen.'.length) as ScreenId);
     case 'focus.next': return s.setFocus(panels.length ? (ui.focus + 1) % panels.length : 0);
     case 'focus.prev': return s.setFocus(panels.length ? (ui.focus - 1 + panels.length) % panels.length : 0);
     case 'scroll.down': return focused && scroll(store, focused.id, 1);

@@ -14,7 +14,7 @@ export interface PaletteEntry {
   kind: 'screen' | 'action' | 'host';
   title: string;
   description: string;
-  keys: string[];
+  keys: readonly string[];
   tier: Tier;
 }
 

@@ -12,7 +12,7 @@ import type { Confirmation } from '../recovery/types.js';
 import { RUN_LINES, type Store } from '../store/store.js';
 import type { ConfirmUi, RunState } from '../store/types.js';
 import { sanitize } from '../../widgets/primitives/text.js';
-import { keyIn, type Layer } from '../keys/keymap.js';
+import { keyIn, ownId, type Layer } from '../keys/keymap.js';
 import { editText } from '../keys/names.js';
 
 export interface RecoveryController {
@@ -118,7 +118,7 @@ export function confirmKey(store: Store, c: RecoveryController & { quit(): void 
   const ui = s.ui.confirm!;
   const close = (msg?: string) => { s.setConfirm(undefined); pending = undefined; if (msg) s.say(msg, c.now()); };
   const layer = confirmLayer(ui);
-  const id = keyIn(layer, name, input)?.id;
+  const id = ownId(keyIn(layer, name, input));
   switch (id) {
     case 'overlay.quit': close(); return c.quit();
     case 'overlay.close': case 'confirm.no': return close(`cancelled: ${ui.title}`);

@@ -18,7 +18,7 @@ export interface KeyBinding {
    * key names as the input layer reports them (src/keys/names.ts): 'q', 'tab', 'shift+tab', 'up', 'enter', 'escape',
    * 'ctrl+c'; in a layer also 'typing' (printable text, a paste) and 'other' (any key the layer declares nothing for)
    */
-  keys: string[];
+  keys: readonly string[];
   title: string;
   description: string;
   tier: Tier;
@@ -26,7 +26,7 @@ export interface KeyBinding {
   /** works on this screen only; unset: everywhere */
   screen?: ScreenId;
   /** a layer (or several) that takes the key while it is open: never looked up by bindingFor; see keyIn */
-  layer?: Layer | Layer[];
+  layer?: Layer | readonly Layer[];
 }
 
 /**
@@ -39,7 +39,8 @@ export interface KeyBinding {
 export const LAYERS = ['pending', 'refused', 'confirm', 'typed', 'ask', 'tripcode', 'running', 'palette', 'fleet', 'chat', 'filter'] as const;
 export type Layer = (typeof LAYERS)[number];
 
-export const KEYMAP: KeyBinding[] = [
+/** The cockpit's own bindings (those of actions come from ACTIONS): their ids are a type, so the dispatcher's cases are checked. */
+const OWN_BEFORE = [
   { id: 'screen.overview', keys: ['1'], title: 'Overview', description: 'GPUs, host, NUMA and ZFS at a glance', tier: 'T0', group: 'screens' },
   { id: 'screen.gpu', keys: ['2'], title: 'GPU', description: 'every GPU in detail: history, PCIe, ECC, processes', tier: 'T0', group: 'screens' },
   { id: 'screen.storage', keys: ['3'], title: 'Storage', description: 'ZFS pools, vdev trees, scrub/resilver, ARC, datasets and lints', tier: 'T0', group: 'screens' },
@@ -64,8 +65,9 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'host.next', keys: ['H'], title: 'Next host', description: "cycle the host the screens show: this machine, then the config's hosts: (over SSH); the header names it", tier: 'T0', group: 'view' },
   { id: 'host.fleet', keys: ['W'], title: 'Fleet', description: 'every host in one table: reachable, GPUs, worst pool, engines, load, findings; j/k pick a host, enter opens its screens, esc or W closes', tier: 'T0', group: 'view' },
   { id: 'theme', keys: ['t'], title: 'Theme', description: 'cycle dark → light → high-contrast → no-color → tty (16 colours)', tier: 'T0', group: 'view' },
-  // actions with a key; the others (ZFS, GPU, stack, VMs, scripts) are reached from the Recovery screen and the palette
-  ...ACTIONS.filter((a) => a.keys.length).map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.tier !== 'T0' ? '; asks first (y/N, or more by tier)' : ''), tier: a.tier, group: a.scope === 'engines' ? 'engines' : 'recovery', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
+] as const satisfies readonly KeyBinding[];
+
+const OWN_AFTER = [
   { id: 'recovery.run', keys: ['enter'], title: 'Run action', description: 'run the highlighted action: its arguments are asked, its preconditions and exact command shown, then the confirmation its tier needs (T1 y/N, T2 type the target, T3 a tripcode)', tier: 'T0', group: 'recovery', screen: 'recovery' },
   { id: 'recovery.tripcode', keys: ['p'], title: 'Paste tripcode', description: 'paste a signed tripcode (ts|code|sig): RECOVERY:LOCKDOWN / UNLOCK take effect at once, the others start the action they stand for', tier: 'T0', group: 'recovery', screen: 'recovery' },
   // the confirm overlay, one layer per state: reading the preconditions, refused, T1 y/N, T2/T3 typed, an argument asked
@@ -120,6 +122,23 @@ export const KEYMAP: KeyBinding[] = [
   { id: 'overlay.quit', keys: ['ctrl+c'], title: 'Quit', description: 'from an overlay or a prompt too: it closes, then sov quits', tier: 'T0', group: 'overlays', layer: ['pending', 'refused', 'confirm', 'typed', 'ask', 'tripcode', 'palette', 'filter'] },
   { id: 'palette', keys: [':', 'ctrl+p'], title: 'Palette', description: 'the command palette: every screen and the actions of this one, filtered as you type; up/down (ctrl+n/ctrl+p) move, enter runs it (asking first, as its key does), esc closes. Not on the chat screen, where : is text and ctrl+p cycles the provider: esc leaves the chat first', tier: 'T0', group: 'app' },
   { id: 'quit', keys: ['q', 'ctrl+c'], title: 'Quit', description: 'leave sov (engines and jobs are never stopped by quitting)', tier: 'T0', group: 'app' },
+] as const satisfies readonly KeyBinding[];
+
+/** The id of one of the cockpit's own bindings (not an action's: those are ACTIONS' ids). */
+export type BindingId = (typeof OWN_BEFORE)[number]['id'] | (typeof OWN_AFTER)[number]['id'];
+
+const OWN_IDS: ReadonlySet<string> = new Set([...OWN_BEFORE, ...OWN_AFTER].map((b) => b.id));
+
+/** A binding's id when it is one of the cockpit's own, typed so that the dispatchers' cases are checked; else undefined (an action's). */
+export function ownId(b: KeyBinding | undefined): BindingId | undefined {
+  return b !== undefined && OWN_IDS.has(b.id) ? (b.id as BindingId) : undefined;
+}
+
+export const KEYMAP: readonly KeyBinding[] = [
+  ...OWN_BEFORE,
+  // actions with a key; the others (ZFS, GPU, stack, VMs, scripts) are reached from the Recovery screen and the palette
+  ...ACTIONS.filter((a) => a.keys.length).map((a): KeyBinding => ({ id: a.id, keys: a.keys, title: a.title, description: a.description + (a.tier !== 'T0' ? '; asks first (y/N, or more by tier)' : ''), tier: a.tier, group: a.scope === 'engines' ? 'engines' : 'recovery', ...(a.scope !== 'global' ? { screen: a.scope } : {}) })),
+  ...OWN_AFTER,
 ];
 
 /** The binding of a key on a screen: the screen's own first, else a global one. */
@@ -159,7 +178,7 @@ export function scopeLabel(b: KeyBinding): string {
 const SHORT: Record<string, string> = { escape: 'esc', pageup: 'pgup', pagedown: 'pgdn' };
 
 /** A binding's `n`th key as the status line names it (esc, pgup); throws for a binding or key the map lacks. */
-export function hintKey(id: string, n = 0): string {
+export function hintKey(id: BindingId, n = 0): string {
   const k = KEYMAP.find((b) => b.id === id)?.keys[n];
   if (k === undefined) throw new Error(`the key map has no key ${n} for ${id}`);
   return SHORT[k] ?? k;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ACTIONS } from '../../src/actions/index.js';
-import { bindingFor, keyIn, KEYMAP, keysMarkdown, LAYERS, layersOf } from '../../src/keys/keymap.js';
+import { bindingFor, keyIn, KEYMAP, keysMarkdown, LAYERS, layersOf, ownId } from '../../src/keys/keymap.js';
 import { fixturePath } from '../helpers/samples.js';
 
 describe('key map', () => {
@@ -54,5 +54,18 @@ describe('key map', () => {
   it('every binding named in the issue exists', () => {
     const all = new Set(KEYMAP.flatMap((b) => b.keys));
     for (const k of ['1', '2', '3', '4', '5', '6', '?', 'tab', 'j', 'k', 'up', 'down', 'enter', '/', 'f', 'r', 't', 'q', 's', 'S', 'l', 'b']) expect(all.has(k), k).toBe(true);
+  });
+});
+
+describe('ownId', () => {
+  it("names the cockpit's own bindings (typed, for the dispatchers) and not the actions'", () => {
+    expect(ownId(bindingFor('q'))).toBe('quit');
+    expect(ownId(keyIn('palette', 'enter'))).toBe('palette.run');
+    const action = KEYMAP.find((b) => ACTIONS.some((a) => a.id === b.id))!;
+    expect(action).toBeDefined();
+    expect(ownId(action)).toBeUndefined();
+    expect(ownId(undefined)).toBeUndefined();
+    // every binding is one or the other, and ids are unique
+    expect(new Set(KEYMAP.map((b) => b.id)).size).toBe(KEYMAP.length);
   });
 });
