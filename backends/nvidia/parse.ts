@@ -2,7 +2,7 @@
  * Pure, total parsers for nvidia-smi output. Nothing here throws: odd input becomes warnings and partial data.
  * `[N/A]`, `[Not Supported]`, `N/A`, `ERR!`, blanks become `undefined`, never 0.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { parseXml } from './xml.js';
 import type { EccErrors, Gpu, GpuProcess, MigDevice, NvidiaData, PcieLink } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -251,15 +251,7 @@ function cap(w: string[], n = 50): string[] {
 
 type Node = Record<string, unknown>;
 
-const xml = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  processEntities: true,
-  isArray: (name) => name === 'gpu' || name === 'process_info' || name === 'mig_device',
-});
+const IS_ARRAY = (name: string) => name === 'gpu' || name === 'process_info' || name === 'mig_device';
 
 function isNode(v: unknown): v is Node {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -452,7 +444,7 @@ function salvage(src: string, warnings: string[]): NvidiaData {
   let m: RegExpExecArray | null;
   while ((m = re.exec(src)) !== null) {
     try {
-      const doc: unknown = xml.parse(m[0]);
+      const doc: unknown = parseXml(m[0], IS_ARRAY);
       const g = arr(at(doc, 'gpu'))[0];
       if (g !== undefined) data.gpus.push(gpuFromXml(g, data.gpus.length, warnings));
     } catch {
@@ -488,13 +480,12 @@ export function parseQX(src: string): NvidiaData {
   const warnings: string[] = [];
   const s = String(src ?? '');
   if (!s.trim()) return { gpus: [], warnings: ['empty nvidia-smi -q -x output'] };
-  let doc: unknown;
-  try {
-    doc = xml.parse(withoutSupportedClocks(s));
-  } catch (e) {
-    warnings.push(`nvidia-smi -q -x: malformed XML (${(e as Error).message.split('\n')[0]?.slice(0, 120)})`);
+  // a document cut short (a timed-out nvidia-smi) gives only its whole <gpu> blocks, never half a GPU
+  if (!s.includes('</nvidia_smi_log>')) {
+    warnings.push('nvidia-smi -q -x: malformed XML (cut short: no </nvidia_smi_log>)');
     try { return salvage(s, warnings); } catch { return { gpus: [], warnings }; }
   }
+  const doc: unknown = parseXml(withoutSupportedClocks(s), IS_ARRAY);
   try {
     const root = at(doc, 'nvidia_smi_log');
     if (!isNode(root)) {
