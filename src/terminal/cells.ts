@@ -305,7 +305,7 @@ function plainRun(text: string, from: number, to: number): boolean {
   return true;
 }
 
-/** What a run of text draws, as tokenize() reads it: tabs as spaces, other controls dropped. */
+/** What a run of text draws: tabs as spaces, other control characters dropped. */
 function drawnText(text: string, from: number, to: number): string {
   let out = '';
   for (let i = from; i < to; i++) {
