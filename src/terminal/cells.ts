@@ -161,23 +161,9 @@ export function graphemeWidth(g: string): number {
   return w;
 }
 
-/**
- * Whether every UTF-16 unit of the text is a grapheme on its own: below U+0300 (Latin, no combining marks) or in
- * U+2010–U+2BFF (punctuation, arrows, box drawing, blocks, shapes, symbols) except combining marks for symbols.
- * Such text (nearly all of a dashboard) skips Intl.Segmenter, which is the slow part of parsing.
- */
-function isSimple(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x300) continue;
-    if (c >= 0x2010 && c <= 0x2bff && !(c >= 0x20d0 && c <= 0x20ff)) continue;
-    return false;
-  }
-  return true;
-}
-
+/** The graphemes of text with no control characters (drawnText's). */
 function graphemes(text: string): string[] {
-  if (isSimple(text)) return text.split('');
+  if (plainRun(text, 0, text.length)) return text.split('');
   const out: string[] = [];
   for (const { segment } of (segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(text)) out.push(segment);
   return out;
@@ -293,11 +279,19 @@ export function cellOf(ch: string, width: 0 | 1 | 2, style: string): Cell {
   return cell;
 }
 
-/** Whether text[from, to) is drawn one UTF-16 unit per cell as it stands: no tab or control to map, all simple. */
+/** C0 and C1 control characters (and DEL): a tab is drawn as a space, the others are dropped. */
+const isControl = (c: number) => c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0);
+
+/**
+ * Whether text[from, to) is drawn one UTF-16 unit per cell as it stands: no control character to map, and every unit
+ * a grapheme on its own: below U+0300 (Latin, no combining marks) or in U+2010–U+2BFF (punctuation, arrows, box
+ * drawing, blocks, shapes, symbols) except combining marks for symbols. Such text (nearly all of a dashboard) skips
+ * Intl.Segmenter, which is the slow part of parsing.
+ */
 function plainRun(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || (c >= 0x7f && c < 0xa0)) return false;
+    if (isControl(c)) return false;
     if (c < 0x300) continue;
     if (c >= 0x2010 && c <= 0x2bff && !(c >= 0x20d0 && c <= 0x20ff)) continue;
     return false;
@@ -311,7 +305,7 @@ function drawnText(text: string, from: number, to: number): string {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x09) out += ' ';
-    else if (!(c < 0x20 || c === 0x7f || (c >= 0x80 && c < 0xa0))) out += text[i];
+    else if (!isControl(c)) out += text[i];
   }
   return out;
 }
