@@ -52,8 +52,23 @@ const ATTR_ORDER = [1, 2, 3, 4, 5, 7, 8, 9, 53] as const;
 /** Codes that switch attributes off, and which attributes each one clears. */
 const ATTR_OFF: Record<number, number[]> = { 21: [1], 22: [1, 2], 23: [3], 24: [4], 25: [5], 27: [7], 28: [8], 29: [9], 55: [53] };
 
-function newState(): SgrState {
+export function newState(): SgrState {
   return { attrs: new Set() };
+}
+
+/** What turns each attribute off again (bold and dim share 22). */
+const ATTR_CLOSE: Record<number, number> = { 1: 22, 2: 22, 3: 23, 4: 24, 5: 25, 7: 27, 8: 28, 9: 29, 53: 55 };
+
+/** The SGR sequences that end every style the state has on, leaving whatever was on before it began untouched. */
+export function closingSgr(s: SgrState): string {
+  const codes = new Set<number>();
+  for (const a of s.attrs) codes.add(ATTR_CLOSE[a]!);
+  if (s.fg !== undefined) codes.add(39);
+  if (s.bg !== undefined) codes.add(49);
+  if (s.ul !== undefined) codes.add(59);
+  let out = '';
+  for (const c of codes) out += `\u001b[${c}m`;
+  return out;
 }
 
 export function styleKey(s: SgrState): string {
