@@ -4,6 +4,8 @@ Object.assign(process.env, { NODE_ENV: 'production' });
 
 import { parseOptions, subcommand, UsageError, USAGE } from './app/options.js';
 
+// Built, `./app/run.js` below is dist/cockpit.js and every `./cli/NAME.js` is dist/cli.js (scripts/build.mjs, split-entries):
+// the cockpit and the headless commands are bundles of their own, loaded only by the command that runs them.
 async function main(): Promise<number> {
   const sub = subcommand(process.argv.slice(2));
   if (sub?.command === 'daemon') {

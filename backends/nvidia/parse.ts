@@ -454,7 +454,6 @@ function salvage(src: string, warnings: string[]): NvidiaData {
   return data;
 }
 
-/** `nvidia-smi -q -x` → NvidiaData. GPUs are indexed in document order (nvidia-smi lists them by index). */
 /**
  * The text without its <supported_clocks> blocks: every clock pair the card supports, hundreds of elements a GPU
  * (most of a real -q -x), of which nothing is read. An unclosed block is left for the parser to judge.
@@ -476,16 +475,17 @@ export function withoutSupportedClocks(s: string): string {
   return out + s.slice(from);
 }
 
+/** `nvidia-smi -q -x` → NvidiaData. GPUs are indexed in document order (nvidia-smi lists them by index). */
 export function parseQX(src: string): NvidiaData {
   const warnings: string[] = [];
-  const s = String(src ?? '');
+  const s = withoutSupportedClocks(String(src ?? ''));
   if (!s.trim()) return { gpus: [], warnings: ['empty nvidia-smi -q -x output'] };
   // a document cut short (a timed-out nvidia-smi) gives only its whole <gpu> blocks, never half a GPU
   if (!s.includes('</nvidia_smi_log>')) {
     warnings.push('nvidia-smi -q -x: malformed XML (cut short: no </nvidia_smi_log>)');
     try { return salvage(s, warnings); } catch { return { gpus: [], warnings }; }
   }
-  const doc: unknown = parseXml(withoutSupportedClocks(s), IS_ARRAY);
+  const doc: unknown = parseXml(s, IS_ARRAY);
   try {
     const root = at(doc, 'nvidia_smi_log');
     if (!isNode(root)) {

@@ -5,7 +5,8 @@
  * document every 10 s was the cockpit's largest parse. Like fast-xml-parser it is lenient with a cut or broken
  * document (a timed-out nvidia-smi): a close tag closes the element open last whatever its name, elements still open
  * at the end are closed (their loose text dropped), so what was read before the damage is kept.
- * test/backends/nvidia/xml.test.ts holds it to fast-xml-parser on every sample and on mutations of them.
+ * test/backends/nvidia/xml.test.ts holds it to fast-xml-parser on every sample, whole and cut short. After random
+ * byte flips the two may recover differently; parseQX never throws either way (test/backends/nvidia/fuzz.test.ts).
  */
 
 export type XmlNode = Record<string, unknown>;
